@@ -1,0 +1,49 @@
+# Fil rouge — the commands the README names.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck format worker api bench-intake compose-check clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the whole system on embedded defaults (Temporal dev server, SQLite, SMTP sink, worker, API, demo data).
+run: $(STAMP)
+	$(BIN)/filrouge dev
+
+worker: $(STAMP)
+	$(BIN)/filrouge worker
+
+api: $(STAMP)
+	$(BIN)/filrouge api
+
+## Lint, type-check and run the whole test suite against real servers.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+compose-check:
+	SECURITY_SECRET_KEY=ci-dummy docker-compose -f docker-compose.yml config -q
+
+clean:
+	rm -rf data/ .pytest_cache .mypy_cache .ruff_cache

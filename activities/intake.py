@@ -1,0 +1,350 @@
+"""Activities of the import workflow: staging, placing batches, finishing, the summary e-mail.
+
+Each one can run again after a crash and finish the same work without doing any of it
+twice: rows already staged are not staged again, a row is placed once (its status leaves
+`pending` in the same transaction as its case), case workflows start with USE_EXISTING and
+re-identifications carry a deterministic update id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from filrouge.clock import utcnow
+from filrouge.db.engine import transaction
+from filrouge.db.intake_repository import ImportRepository
+from filrouge.db.models import Import, ImportRow
+from filrouge.db.repositories import ReferenceRepository
+from filrouge.domain import Actor, Role, Source, TimerPolicy
+from filrouge.intake import IntakeFileError, read_list, validate_list
+from filrouge.intake.report import ImportReport
+from filrouge.intake.validate import ValidRow
+from filrouge.intake_contracts import (
+    FinishImportInput,
+    ImportCounts,
+    ProcessImportBatchInput,
+    ProcessImportBatchResult,
+    StageImportInput,
+    StageImportResult,
+)
+from filrouge.launch import Reidentification, reidentify_cases, start_cases
+from filrouge.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
+from filrouge.placement import (
+    DUPLICATE_REVIEW,
+    Candidate,
+    Placer,
+    identity_from_json,
+    identity_to_json,
+    start_input_from_case,
+)
+from filrouge.settings import SmtpSettings
+from filrouge.steps import ReidentifyInput
+
+CHUNK = 2000
+PENDING, REJECTED, IN_FILE_DUPLICATE = "pending", "rejected", "in_file_duplicate"
+
+
+def uploader(imp: Import) -> Actor:
+    return Actor(imp.uploaded_by, Role.COORDINATEUR)
+
+
+def import_identified_at(imp: Import) -> datetime:
+    """Every row of an import is identified when the list was uploaded."""
+    return imp.created_at
+
+
+def counts_of(imp: Import) -> ImportCounts:
+    return ImportCounts(
+        status=imp.status,
+        rows_read=imp.rows_read,
+        created=imp.created,
+        reidentified=imp.reidentified,
+        possible_duplicates=imp.possible_duplicates,
+        in_file_duplicates=imp.in_file_duplicates,
+        rejected=imp.rejected,
+        to_route=imp.to_route,
+        processed=imp.processed,
+    )
+
+
+async def refresh_counters(repo: ImportRepository, imp: Import) -> None:
+    """Counters recounted from the rows themselves, so they are exact after any retry."""
+    counts, done = await repo.status_counts(imp.id)
+    imp.created = counts.get("created", 0) + counts.get("to_route", 0)
+    imp.to_route = counts.get("to_route", 0)
+    imp.reidentified = counts.get("reidentified", 0)
+    imp.possible_duplicates = counts.get(DUPLICATE_REVIEW, 0)
+    imp.rejected = counts.get(REJECTED, 0)
+    imp.in_file_duplicates = counts.get(IN_FILE_DUPLICATE, 0)
+    imp.processed = done
+
+
+def staged_rows(
+    import_id: str, valid: list[ValidRow], report: ImportReport, batch_size: int
+) -> list[dict[str, Any]]:
+    """One row per data row: rejected and in-file duplicates are final, the others pending."""
+    rows: list[dict[str, Any]] = [
+        {
+            "import_id": import_id,
+            "row_number": r.row_number,
+            "batch": -1,
+            "status": REJECTED,
+            "done": True,
+            "reasons": r.reasons(),
+            "data": None,
+        }
+        for r in report.rejected
+    ]
+    rows += [
+        {
+            "import_id": import_id,
+            "row_number": d.row_number,
+            "batch": -1,
+            "status": IN_FILE_DUPLICATE,
+            "done": True,
+            "reasons": f"même INE que la ligne {d.same_as_row} (un seul dossier)",
+            "data": None,
+        }
+        for d in report.duplicates_in_file
+    ]
+    for position, row in enumerate(valid):
+        data = identity_to_json(row.identity_fields())
+        rows.append(
+            {
+                "import_id": import_id,
+                "row_number": row.row_number,
+                "batch": position // batch_size,
+                "status": PENDING,
+                "done": False,
+                "reasons": None,
+                "data": data,
+            }
+        )
+    return rows
+
+
+class IntakeActivities:
+    """Built once in the worker; Temporal calls go through the activity's own client."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        smtp: SmtpSettings,
+        public_url: str,
+        mailer: Mailer | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.smtp = smtp
+        self.public_url = public_url.rstrip("/")
+        self.mailer = mailer or Mailer(smtp)
+
+    # ------------------------------------------------------------ staging
+
+    @activity.defn(name="stage_import")
+    async def stage_import(self, input: StageImportInput) -> StageImportResult:
+        """Read and validate the stored file once; a malformed file fails the import alone."""
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            imp = await _import(repo, input.import_id)
+            if imp.status == "failed":
+                return StageImportResult(0, error=imp.error)
+            if await repo.has_rows(imp.id):
+                return StageImportResult(await _batches(session, imp.id), imp.rows_read)
+            content = await repo.content(imp.id)
+            identified_on = imp.identified_on
+        try:
+            parsed = await asyncio.to_thread(read_list, content or b"")
+        except IntakeFileError as error:
+            await self._fail(input.import_id, error.message)
+            return StageImportResult(0, error=error.message)
+        activity.heartbeat("lu")
+        valid, report = await asyncio.to_thread(validate_list, parsed, identified_on)
+        activity.heartbeat("validé")
+        rows = staged_rows(input.import_id, valid, report, input.batch_size)
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            imp = await _import(repo, input.import_id, lock=True)
+            if not await repo.has_rows(imp.id):
+                for start in range(0, len(rows), CHUNK):
+                    await session.execute(insert(ImportRow), rows[start : start + CHUNK])
+                    activity.heartbeat(f"{start + CHUNK} lignes enregistrées")
+                imp.status, imp.rows_read = "running", report.rows_read
+                imp.ignored_columns = list(report.ignored_columns)
+                imp.dropped_columns = list(report.dropped_forbidden_columns)
+                await refresh_counters(repo, imp)
+        batches = (len(valid) + input.batch_size - 1) // input.batch_size
+        return StageImportResult(batches, report.rows_read)
+
+    async def _fail(self, import_id: str, message: str) -> None:
+        async with transaction(self.sessions) as session:
+            imp = await _import(ImportRepository(session), import_id, lock=True)
+            imp.status, imp.error, imp.finished_at = "failed", message, utcnow()
+
+    # ------------------------------------------------------------ batches
+
+    @activity.defn(name="process_import_batch")
+    async def process_import_batch(
+        self, input: ProcessImportBatchInput
+    ) -> ProcessImportBatchResult:
+        """Place the batch's pending rows in one transaction, then start their workflows."""
+        placed = await self._place(input)
+        activity.heartbeat(f"lot {input.batch} : {placed} lignes placées")
+        launched = await self._launch(input)
+        activity.heartbeat(f"lot {input.batch} : {launched} dossiers lancés")
+        return ProcessImportBatchResult(placed, launched)
+
+    async def _place(self, input: ProcessImportBatchInput) -> int:
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            imp = await _import(repo, input.import_id, lock=True)  # one batch at a time
+            rows = await repo.pending_rows(imp.id, input.batch)
+            if not rows:
+                return 0
+            candidates = [_candidate(imp, row) for row in rows]
+            placer = Placer(session)
+            await placer.load(candidates)
+            for row, candidate in zip(rows, candidates, strict=True):
+                result = placer.place(candidate)
+                row.status = result.status
+                row.case_id = result.case_id or result.review_id
+                if result.status == DUPLICATE_REVIEW:
+                    row.done, row.data = True, None
+                    row.reasons = "doublon possible (même nom et date de naissance, sans INE)"
+            await placer.flush()
+            await refresh_counters(repo, imp)
+            return len(rows)
+
+    async def _launch(self, input: ProcessImportBatchInput) -> int:
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            imp = await _import(repo, input.import_id)
+            rows = await repo.rows_to_launch(imp.id, input.batch)
+            cases = await repo.cases(r.case_id for r in rows if r.case_id)
+            policies = {
+                p.id: TimerPolicy.from_dict(p.policy or {})
+                for p in await ReferenceRepository(session).platforms()
+            }
+        if not rows:
+            return 0
+        actor = uploader(imp)
+        starts, reidentifications = [], []
+        for row in rows:
+            case = cases[row.case_id or ""]
+            if row.status == "reidentified":
+                step = ReidentifyInput(actor, Source.SIEI, import_identified_at(imp))
+                update_id = f"reid-{imp.content_sha256[:24]}-{row.row_number}"
+                reidentifications.append(Reidentification(case.id, step, update_id))
+            else:
+                policy = policies.get(case.platform_id, TimerPolicy())
+                starts.append(start_input_from_case(case, actor, policy))
+        client = activity.client()
+        task_queue = activity.info().task_queue
+        concurrency = input.start_concurrency
+        await start_cases(
+            client,
+            task_queue,
+            starts,
+            search_attributes=input.search_attributes,
+            concurrency=concurrency,
+        )
+        await reidentify_cases(client, reidentifications, concurrency=concurrency)
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            imp = await _import(repo, input.import_id, lock=True)
+            await repo.mark_done(imp.id, [r.row_number for r in rows])
+            await refresh_counters(repo, imp)
+        return len(rows)
+
+    # ------------------------------------------------------------ the end
+
+    @activity.defn(name="finish_import")
+    async def finish_import(self, input: FinishImportInput) -> ImportCounts:
+        """Final counters; the import is done (or stays failed)."""
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            imp = await _import(repo, input.import_id, lock=True)
+            if imp.status != "failed":
+                await refresh_counters(repo, imp)
+                imp.status = "done"
+            imp.finished_at = imp.finished_at or utcnow()
+            return counts_of(imp)
+
+    @activity.defn(name="send_import_summary")
+    async def send_import_summary(self, input: FinishImportInput) -> str:
+        """The report summary to the coordinators of the uploading platform, once."""
+        async with transaction(self.sessions) as session:
+            imp = await _import(ImportRepository(session), input.import_id, lock=True)
+            if imp.summary_status in ("sent", "no_recipient", "failed"):
+                return imp.summary_status or ""
+            refs = ReferenceRepository(session)
+            coordinators = await refs.users(imp.platform_id, Role.COORDINATEUR)
+            to = sorted({u.email.strip() for u in coordinators if u.active and u.email.strip()})
+            if not to:
+                imp.summary_status = "no_recipient"
+                return imp.summary_status
+            platform = await refs.platform(imp.platform_id)
+            mail = self.mailer.render("import_summary", self._context(imp, platform))
+            message_id = message_id_for(f"import|{imp.id}", self.smtp.sender)
+            message = self.mailer.message(mail, to=to, message_id=message_id)
+            imp.summary_status = "pending"
+        try:
+            await self.mailer.send(message)
+        except PermanentSmtpError as exc:
+            return await self._summary_status(input.import_id, "failed", exc.reason)
+        except TemporarySmtpError as exc:
+            reason = exc.reason
+        else:
+            return await self._summary_status(input.import_id, "sent")
+        raise ApplicationError(f"Envoi différé : {reason}", type="TemporarySmtpError")
+
+    def _context(self, imp: Import, platform: Any) -> dict[str, Any]:
+        return {
+            "platform_name": platform.name if platform else imp.platform_id,
+            "filename": imp.filename,
+            "counts": counts_of(imp),
+            "ignored_columns": imp.ignored_columns,
+            "dropped_columns": imp.dropped_columns,
+            "import_url": f"{self.public_url}/imports/{imp.id}/report",
+            "rejected_url": f"{self.public_url}/imports/{imp.id}/rejected.csv",
+        }
+
+    async def _summary_status(self, import_id: str, status: str, reason: str = "") -> str:
+        async with transaction(self.sessions) as session:
+            imp = await _import(ImportRepository(session), import_id, lock=True)
+            imp.summary_status = status
+        if reason:
+            activity.logger.warning("Import summary %s failed for good: %s", import_id, reason)
+        return status
+
+
+async def _import(repo: ImportRepository, import_id: str, *, lock: bool = False) -> Import:
+    imp = await repo.get(import_id, lock=lock)
+    if imp is None:
+        raise ApplicationError("import row missing", type="ImportMissing", non_retryable=True)
+    return imp
+
+
+async def _batches(session: AsyncSession, import_id: str) -> int:
+    query = select(func.max(ImportRow.batch)).where(ImportRow.import_id == import_id)
+    highest = await session.scalar(query)
+    return int(highest) + 1 if highest is not None and highest >= 0 else 0
+
+
+def _candidate(imp: Import, row: ImportRow) -> Candidate:
+    return Candidate(
+        key=f"{imp.id}|{row.row_number}",
+        identity=identity_from_json(row.data or {}),
+        source=Source.SIEI,
+        identified_at=import_identified_at(imp),
+        actor=uploader(imp),
+        fallback_platform_id=imp.platform_id,
+        import_id=imp.id,
+        row_number=row.row_number,
+    )

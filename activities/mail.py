@@ -1,0 +1,274 @@
+"""The `send_notification` activity: one e-mail per business key, recorded in the audit log.
+
+Order of work, so that a crash or a retry never sends twice knowingly: the outbox row is
+committed as pending before the SMTP conversation, and marked sent (with its audit event)
+right after. A crash between the two resends with the same Message-ID, which receivers use
+to drop the duplicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from filrouge.clock import utcnow
+from filrouge.contracts import SendNotificationInput, SendNotificationResult
+from filrouge.db.audit_repository import AuditRepository
+from filrouge.db.engine import transaction
+from filrouge.db.models import Case, OutboxMessage, User
+from filrouge.db.repositories import CaseRepository, ReferenceRepository
+from filrouge.domain import Recipient, Role, Stage
+from filrouge.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
+from filrouge.pathway import AuditEvent, DeadlineKind
+from filrouge.settings import SmtpSettings
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+STAGE_LABELS = {
+    Stage.A_ROUTER: "à router",
+    Stage.CONTACT: "prise de contact",
+    Stage.INJOIGNABLE: "injoignable",
+    Stage.BILAN: "bilan-positionnement",
+    Stage.PROPOSITION: "proposition de solution",
+    Stage.DECISION: "décision",
+    Stage.ENTREE: "entrée en solution",
+    Stage.SUIVI: "suivi",
+    Stage.CLOTURE: "clôturé",
+}
+
+
+def business_key(input: SendNotificationInput) -> str:
+    """One e-mail per case, kind, recipient role and deadline firing, ever."""
+    return f"{input.case_id}|{input.kind}|{Recipient(input.recipient).value}|{input.deadline_key}"
+
+
+def template_for(kind: str, recipient: Recipient) -> str:
+    """The template name: the kind, except the young person's convocation."""
+    if kind == DeadlineKind.INTERVIEW_REMINDER and recipient == Recipient.JEUNE:
+        return "interview_convocation"
+    return kind
+
+
+def _fit(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, business_key: str) -> OutboxMessage | None:
+        query = select(OutboxMessage).where(OutboxMessage.business_key == business_key)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, row: OutboxMessage) -> OutboxMessage:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+
+@dataclass
+class _Delivery:
+    """A message ready to go, prepared (and its outbox row committed) before sending."""
+
+    message: EmailMessage
+    recipients: int
+
+
+class MailActivities:
+    """Built once in the worker with the session factory, the SMTP settings and the public URL."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        smtp: SmtpSettings,
+        public_url: str,
+        mailer: Mailer | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.smtp = smtp
+        self.public_url = public_url.rstrip("/")
+        self.mailer = mailer or Mailer(smtp)
+
+    @activity.defn(name="send_notification")
+    async def send_notification(self, input: SendNotificationInput) -> SendNotificationResult:
+        """Render and send one reminder/escalation e-mail, exactly once per business key."""
+        key = business_key(input)
+        prepared = await self._prepare(input, key)
+        if isinstance(prepared, SendNotificationResult):
+            return prepared
+        try:
+            refused = await self.mailer.send(prepared.message)
+        except PermanentSmtpError as exc:
+            return await self._finish_failed(input, key, exc.reason)
+        except TemporarySmtpError as exc:
+            reason = exc.reason
+        else:
+            return await self._finish_sent(input, key, prepared.recipients, len(refused))
+        await self._postpone(key, reason)
+        # Raised outside the except block: the SMTP exception (which may name the young
+        # person's address) must not travel to Temporal as the cause.
+        raise ApplicationError(f"Envoi différé : {reason}", type="TemporarySmtpError")
+
+    async def _prepare(
+        self, input: SendNotificationInput, key: str
+    ) -> _Delivery | SendNotificationResult:
+        """Resolve the recipients, render, and commit the pending outbox row."""
+        recipient = Recipient(input.recipient)
+        async with transaction(self.sessions) as session:
+            outbox = OutboxRepository(session)
+            row = await outbox.get(key)
+            if row is not None and row.status != PENDING:
+                return _earlier_result(row)
+            case = await CaseRepository(session).get(input.case_id)
+            if case is None:
+                raise ApplicationError("case row missing", type="CaseMissing")
+            to = await _addresses(session, case, recipient)
+            if not to:
+                await _record(session, input, key, "email_no_recipient", {})
+                activity.logger.info("Notification %s: no recipient (%s)", key, recipient.value)
+                return SendNotificationResult("no_recipient", f"aucun destinataire {recipient}")
+            context, reply_to = await self._context(session, case, input)
+            mail = self.mailer.render(template_for(input.kind, recipient), context)
+            message_id = message_id_for(key, self.smtp.sender)
+            row = row or await outbox.add(_pending_row(input, key, message_id))
+            # The young person's address stays in their identity row only (erasable).
+            row.to_address = "" if recipient == Recipient.JEUNE else _fit(", ".join(to), 320)
+            row.subject = _fit(mail.subject, 300)
+            row.attempts += 1
+            message = self.mailer.message(mail, to=to, message_id=message_id, reply_to=reply_to)
+        return _Delivery(message, len(to))
+
+    async def _context(
+        self, session: AsyncSession, case: Case, input: SendNotificationInput
+    ) -> tuple[dict[str, Any], str | None]:
+        """Template variables and the Reply-To; staff mails get no personal data at all."""
+        refs = ReferenceRepository(session)
+        platform = await refs.platform(case.platform_id)
+        referent = await refs.user(case.referent_id) if case.referent_id else None
+        common: dict[str, Any] = {
+            "platform_name": platform.name if platform else case.platform_id,
+            "due_at": input.due_at,
+            "interview_at": case.interview_at,
+            "referent_name": referent.display_name if referent else None,
+        }
+        if Recipient(input.recipient) == Recipient.JEUNE:
+            structure = await refs.structure(case.structure_id) if case.structure_id else None
+            reply_to = referent.email if referent and referent.active else None
+            return {
+                **common,
+                "first_name": case.identity.first_name if case.identity else None,
+                "structure_name": structure.name if structure else None,
+                "can_reply": reply_to is not None,
+            }, reply_to
+        return {
+            **common,
+            "case_ref": case.id,
+            "case_url": f"{self.public_url}/cases/{case.id}",
+            "stage_label": STAGE_LABELS.get(Stage(case.stage), case.stage),
+            "stage_entered_at": case.stage_entered_at,
+            "identified_at": case.identified_at,
+        }, None
+
+    async def _finish_sent(
+        self, input: SendNotificationInput, key: str, recipients: int, refused: int
+    ) -> SendNotificationResult:
+        async with transaction(self.sessions) as session:
+            row = await _outbox_row(session, key)
+            row.status, row.sent_at = SENT, utcnow()
+            row.last_error = f"{refused} destinataire(s) refusé(s)" if refused else None
+            data = {"recipients": recipients - refused, "refused": refused}
+            await _record(session, input, key, "email_sent", data)
+        activity.logger.info("Notification %s sent", key)
+        return SendNotificationResult("sent", row.message_id)
+
+    async def _finish_failed(
+        self, input: SendNotificationInput, key: str, reason: str
+    ) -> SendNotificationResult:
+        async with transaction(self.sessions) as session:
+            row = await _outbox_row(session, key)
+            row.status, row.last_error = FAILED, reason
+            await _record(session, input, key, "email_failed", {"reason": reason})
+        activity.logger.warning("Notification %s failed for good: %s", key, reason)
+        return SendNotificationResult("failed", reason)
+
+    async def _postpone(self, key: str, reason: str) -> None:
+        async with transaction(self.sessions) as session:
+            row = await _outbox_row(session, key)
+            row.last_error = reason
+        activity.logger.warning("Notification %s postponed: %s", key, reason)
+
+
+async def _outbox_row(session: AsyncSession, key: str) -> OutboxMessage:
+    row = await OutboxRepository(session).get(key)
+    if row is None:
+        raise ApplicationError("outbox row missing", type="OutboxMissing")
+    return row
+
+
+def _pending_row(input: SendNotificationInput, key: str, message_id: str) -> OutboxMessage:
+    return OutboxMessage(
+        business_key=key,
+        case_id=input.case_id,
+        kind=input.kind,
+        recipient_role=Recipient(input.recipient).value,
+        to_address="",
+        subject="",
+        message_id=message_id,
+        status=PENDING,
+        attempts=0,
+        created_at=utcnow(),
+    )
+
+
+def _earlier_result(row: OutboxMessage) -> SendNotificationResult:
+    if row.status == SENT:
+        return SendNotificationResult("already_sent", row.message_id)
+    return SendNotificationResult("failed", row.last_error or "")
+
+
+def _active_addresses(users: list[User]) -> list[str]:
+    return sorted({u.email.strip() for u in users if u.active and u.email and u.email.strip()})
+
+
+async def _addresses(session: AsyncSession, case: Case, recipient: Recipient) -> list[str]:
+    """Where the notification goes; empty when nobody can receive it."""
+    refs = ReferenceRepository(session)
+    if recipient == Recipient.REFERENT:
+        referent = await refs.user(case.referent_id) if case.referent_id else None
+        return _active_addresses([referent] if referent else [])
+    if recipient == Recipient.COORDINATEUR:
+        return _active_addresses(await refs.users(case.platform_id, Role.COORDINATEUR))
+    if recipient == Recipient.PILOTE:
+        return _active_addresses(await refs.users(role=Role.PILOTE))
+    identity = case.identity
+    if identity is None or not identity.convocation_consent or not identity.email:
+        return []
+    return [identity.email.strip()]
+
+
+async def _record(
+    session: AsyncSession,
+    input: SendNotificationInput,
+    key: str,
+    kind: str,
+    data: dict[str, Any],
+) -> None:
+    """The final outcome in the case's audit log (never an address)."""
+    audit = AuditRepository(session)
+    case = await audit.lock_case(input.case_id)
+    if case is None:
+        raise ApplicationError("case row missing", type="CaseMissing")
+    details = {
+        "kind": input.kind,
+        "recipient": Recipient(input.recipient).value,
+        "deadline_key": input.deadline_key,
+        **data,
+    }
+    await audit.append(case, [AuditEvent(key=f"mail:{key}", kind=kind, data=details, at=utcnow())])

@@ -1,0 +1,137 @@
+"""Authorisation in one place: which roles may call each endpoint, and which cases each may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Header, Request
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
+
+from api.deps import CurrentUserInfo, authenticate
+from api.errors import Forbidden, NotFound
+from filrouge.db.models import Case
+from filrouge.domain import Role
+from filrouge.steps import roles_for
+
+STAFF = frozenset({Role.REFERENT, Role.COORDINATEUR})
+ADMIN = frozenset({Role.ADMIN})
+PUBLIC: frozenset[Role] = frozenset()
+
+# Every endpoint of the API, by its function name. A route missing here is refused to
+# everyone, and the access-matrix test fails until it is listed.
+ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
+    "health": PUBLIC,
+    "upload_import": frozenset({Role.COORDINATEUR}),
+    "get_import": frozenset({Role.COORDINATEUR}),
+    "import_report": frozenset({Role.COORDINATEUR}),
+    "import_rejected_csv": frozenset({Role.COORDINATEUR}),
+    "create_referral": STAFF | {Role.PARTENAIRE},
+    "list_duplicates": frozenset({Role.COORDINATEUR}),
+    "merge_duplicate": frozenset({Role.COORDINATEUR}),
+    "keep_duplicate_apart": frozenset({Role.COORDINATEUR}),
+    "assign_many": frozenset({Role.COORDINATEUR}),
+    "create_case": STAFF | {Role.PARTENAIRE},
+    "list_cases": STAFF,
+    "get_case": STAFF,
+    "case_history": STAFF,
+    "verify_history": STAFF,
+    "platform_access_log": frozenset({Role.COORDINATEUR}),
+    "case_access_log": frozenset({Role.COORDINATEUR}),
+    "assign": frozenset({Role.COORDINATEUR}),
+    "decide": frozenset({Role.COORDINATEUR}),
+    "record_contact_attempt": STAFF,
+    "record_contact_outcome": STAFF,
+    "schedule_interview": STAFF,
+    "record_interview": STAFF,
+    "propose_solutions": STAFF,
+    "confirm_entry": STAFF,
+    "record_follow_up": STAFF,
+    "close_case": STAFF,
+    "reopen_case": STAFF,
+    "record_summons": STAFF,
+    "add_note": STAFF,
+    "list_notes": STAFF,
+    "indicators": frozenset({Role.PILOTE, Role.COORDINATEUR}),
+    "export_case": frozenset({Role.COORDINATEUR}),
+    "export_case_html": frozenset({Role.COORDINATEUR}),
+    "rectify_person": STAFF,
+    "erase_on_request": frozenset({Role.COORDINATEUR}),
+    "create_platform": ADMIN,
+    "list_platforms": ADMIN,
+    "set_policy": ADMIN,
+    "create_structure": ADMIN,
+    "list_structures": ADMIN,
+    "create_user": ADMIN,
+    "list_users": ADMIN,
+    "issue_token": ADMIN,
+    "encode": ADMIN,
+    "decode": ADMIN,
+}
+
+
+class CaseAccess(StrEnum):
+    NONE = "none"
+    READ = "read"
+    ACT = "act"
+
+
+def case_access(user: CurrentUserInfo, case: Case) -> CaseAccess:
+    """Coordinators act on their platform's cases; a référent acts on the cases assigned to
+    them and reads the others of their structure; nobody else sees a case."""
+    if user.platform_id is None or case.platform_id != user.platform_id:
+        return CaseAccess.NONE
+    if user.role == Role.COORDINATEUR:
+        return CaseAccess.ACT
+    if user.role == Role.REFERENT and case.referent_id == user.id:
+        return CaseAccess.ACT
+    if user.role == Role.REFERENT and user.structure_id and case.structure_id == user.structure_id:
+        return CaseAccess.READ
+    return CaseAccess.NONE
+
+
+def endpoint_names(routes: Iterable[BaseRoute]) -> list[str]:
+    """Names of all API endpoints, including those of included routers."""
+    names: list[str] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            names.append(route.name)
+        elif hasattr(route, "original_router"):
+            names += endpoint_names(route.original_router.routes)
+    return names
+
+
+def endpoint_name(request: Request) -> str:
+    route = request.scope.get("route")
+    return route.name if isinstance(route, APIRoute) else ""
+
+
+async def enforce_endpoint_roles(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """App-wide dependency: authenticate, then check the role against ENDPOINT_ROLES."""
+    allowed = ENDPOINT_ROLES.get(endpoint_name(request))
+    if allowed is PUBLIC:
+        return
+    user = await authenticate(request, authorization)
+    if allowed is None or user.role not in allowed:
+        raise Forbidden("Cette action n'est pas autorisée pour votre rôle.")
+
+
+def readable(user: CurrentUserInfo, case: Case | None) -> Case:
+    """The case if the user may read it; 404 otherwise (its existence is not revealed)."""
+    if case is None or case_access(user, case) == CaseAccess.NONE:
+        raise NotFound("Dossier introuvable.")
+    return case
+
+
+def actionable(user: CurrentUserInfo, case: Case | None, step_type: type) -> Case:
+    """The case if the user may perform this step on it: 404 if unseen, 403 if read-only."""
+    case = readable(user, case)
+    if user.role not in roles_for(step_type):
+        raise Forbidden("Cette action n'est pas autorisée pour votre rôle.")
+    if case_access(user, case) != CaseAccess.ACT:
+        raise Forbidden("Ce dossier est suivi par un autre référent : accès en lecture seule.")
+    return case

@@ -1,0 +1,82 @@
+"""The FastAPI application: lifespan owns the database engine and the Temporal client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from temporalio.client import Client
+
+from api import access_log, admin, cases, indicators, notes, rights
+from api.access import enforce_endpoint_roles
+from api.case_service import CaseService
+from api.codec import install_codec
+from api.errors import install_error_handlers
+from api.intake import router as intake_router
+from api.intake_service import IntakeService
+from filrouge.codec import payload_key_ring
+from filrouge.db.engine import make_engine, make_sessionmaker
+from filrouge.settings import DatabaseSettings, SecuritySettings, TemporalSettings
+from filrouge.temporal_server import connect_when_ready, data_converter
+
+DESCRIPTION = """
+Fil rouge suit chaque jeune sorti sans qualification, du repérage à la clôture.
+Chaque étape humaine est une requête `POST /cases/{id}/...` ; l'en-tête
+`Idempotency-Key` rend une requête rejouable sans effet double.
+"""
+
+
+def create_app(
+    database: DatabaseSettings | None = None,
+    temporal: TemporalSettings | None = None,
+    temporal_client: Client | None = None,
+) -> FastAPI:
+    """Build the app; tests pass their own settings and an already connected client."""
+    database = database or DatabaseSettings()
+    temporal = temporal or TemporalSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(database.database_url, database.database_echo)
+        client = temporal_client or await connect_when_ready(
+            temporal.address,
+            temporal.namespace,
+            data_converter(payload_key_ring(SecuritySettings())),
+            wait_seconds=30,
+        )
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.temporal = client
+        app.state.case_service = CaseService(
+            app.state.sessions, client, temporal.task_queue, temporal.search_attributes
+        )
+        app.state.intake_service = IntakeService(
+            app.state.sessions, client, temporal.task_queue, temporal.search_attributes
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Fil rouge",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(enforce_endpoint_roles)],
+    )
+    install_error_handlers(app)
+    app.include_router(intake_router)
+    app.include_router(cases.router)
+    app.include_router(admin.router)
+    app.include_router(access_log.router)
+    app.include_router(notes.router)
+    app.include_router(indicators.router)
+    app.include_router(rights.router)
+    install_codec(app, temporal.ui_url)
+
+    @app.get("/health", tags=["santé"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,97 @@
+"""Request dependencies: the transaction, the Temporal client and the authenticated user."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import Forbidden, Unauthorized
+from filrouge.db.engine import transaction
+from filrouge.db.repositories import ReferenceRepository
+from filrouge.domain import Actor, Role
+
+
+@dataclass(frozen=True)
+class CurrentUserInfo:
+    id: str
+    role: Role
+    platform_id: str | None
+    structure_id: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.id, role=self.role)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed when the handler succeeds, rolled back otherwise."""
+    async with request.app.state.sessions() as session, session.begin():
+        yield session
+
+
+def get_temporal(request: Request) -> Client:
+    return request.app.state.temporal  # type: ignore[no-any-return]
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def authenticate(request: Request, authorization: str | None) -> CurrentUserInfo:
+    """Authenticate a personal API token (`Authorization: Bearer <token>`), once per request."""
+    cached = getattr(request.state, "user", None)
+    if isinstance(cached, CurrentUserInfo):
+        return cached
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("Authentification requise : en-tête « Authorization: Bearer <jeton> ».")
+    # Its own short transaction, not the request's: a step waits on the workflow, whose
+    # activities write, and an open request transaction would hold SQLite's write lock.
+    async with transaction(request.app.state.sessions) as session:
+        token = await ReferenceRepository(session).token(hash_token(authorization[7:].strip()))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        raise Unauthorized("Jeton invalide ou révoqué.")
+    user = token.user
+    info = CurrentUserInfo(user.id, Role(user.role), user.platform_id, user.structure_id)
+    request.state.user = info
+    return info
+
+
+async def get_current_user(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> CurrentUserInfo:
+    """The authenticated caller (see `authenticate`)."""
+    return await authenticate(request, authorization)
+
+
+CurrentUser = Annotated[CurrentUserInfo, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> Any:
+    """Dependency factory: the current user must hold one of `roles`."""
+
+    async def _check(user: CurrentUser) -> CurrentUserInfo:
+        if user.role not in roles:
+            raise Forbidden("Cette action n'est pas autorisée pour votre rôle.")
+        return user
+
+    return Depends(_check)
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Rejouer une requête avec la même clé renvoie le même résultat.",
+    ),
+]

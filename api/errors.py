@@ -1,0 +1,171 @@
+"""One application error type per failure kind, turned into JSON responses in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+
+class AppError(Exception):
+    """An expected failure with its HTTP status and a French message for the user."""
+
+    status_code = 400
+    code = "erreur"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(AppError):
+    status_code, code = 404, "introuvable"
+
+
+class Conflict(AppError):
+    status_code, code = 409, "conflit"
+
+
+class Invalid(AppError):
+    status_code, code = 422, "donnees_invalides"
+
+
+class Unauthorized(AppError):
+    status_code, code = 401, "non_authentifie"
+
+
+class Forbidden(AppError):
+    status_code, code = 403, "interdit"
+
+
+class Unavailable(AppError):
+    status_code, code = 503, "indisponible"
+
+
+class FieldErrorOut(BaseModel):
+    champ: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    code: str
+    message: str
+    details: list[FieldErrorOut] | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    # Errors are JSON even on an endpoint answering HTML (the printable export).
+    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    return {"model": ErrorOut, "description": description, "content": json_body}
+
+
+# Documented on every endpoint: the authentication and the role check are app-wide, and a
+# case, platform or user outside the caller's scope answers 404.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("Jeton absent, invalide ou révoqué."),
+    403: _documented("Action non autorisée pour ce rôle, ou dossier en lecture seule."),
+    404: _documented("Introuvable, ou hors du périmètre de l'appelant."),
+    409: _documented("Étape impossible à ce stade du dossier, ou doublon."),
+    422: _documented("Données invalides (le détail nomme chaque champ)."),
+    503: _documented("Service momentanément indisponible (moteur de workflows)."),
+}
+
+_HTTP_MESSAGES = {
+    404: "Adresse inconnue.",
+    405: "Méthode non autorisée pour cette adresse.",
+    413: "Requête trop volumineuse.",
+}
+
+_FIELD_MESSAGES = {
+    "missing": "champ obligatoire",
+    "extra_forbidden": "champ non autorisé",
+    "enum": "valeur non autorisée",
+    "date_from_datetime_parsing": "date invalide (AAAA-MM-JJ)",
+    "date_parsing": "date invalide (AAAA-MM-JJ)",
+    "datetime_parsing": "date et heure invalides (ISO 8601)",
+    "json_invalid": "JSON invalide",
+    "string_too_long": "texte trop long",
+    "string_too_short": "texte trop court",
+    "string_pattern_mismatch": "format invalide",
+    "string_type": "texte attendu",
+    "bool_parsing": "booléen attendu (true ou false)",
+    "bool_type": "booléen attendu (true ou false)",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "list_type": "liste attendue",
+    "dict_type": "objet JSON attendu",
+    "model_type": "objet JSON attendu",
+    "model_attributes_type": "objet JSON attendu",
+    "too_short": "trop peu d'éléments",
+    "too_long": "trop d'éléments",
+    "greater_than_equal": "valeur trop petite (minimum : {ge})",
+    "less_than_equal": "valeur trop grande (maximum : {le})",
+}
+
+
+def _message(error: dict[str, object]) -> str:
+    """French text for a validation error (pydantic's own messages are in English)."""
+    kind, msg = str(error.get("type", "")), str(error.get("msg", ""))
+    if kind in _FIELD_MESSAGES:
+        return _FIELD_MESSAGES[kind].format(**(error.get("ctx") or {}))  # type: ignore[arg-type]
+    if kind == "value_error":
+        if "email address" in msg:
+            return "adresse électronique invalide"
+        return msg.removeprefix("Value error, ")  # our validators raise French messages
+    return msg or "valeur invalide"
+
+
+def _describe(error: dict[str, object]) -> dict[str, object]:
+    loc = [str(part) for part in error.get("loc", ()) if part != "body"]  # type: ignore[attr-defined]
+    if error.get("type") == "forbidden_category":
+        loc.append(str(error["ctx"]["field"]))  # type: ignore[index]
+        return {"champ": ".".join(loc), "message": str(error.get("msg"))}
+    return {"champ": ".".join(loc), "message": _message(error)}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn errors into `{"code", "message", "details"}` bodies,
+    and document those answers on every endpoint (call it before including the routers)."""
+    app.router.responses = {**ERROR_RESPONSES, **app.router.responses}
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status_code, content={"code": exc.code, "message": exc.message}
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        """The framework's own errors (unknown path, wrong method, unreadable body), in French."""
+        if exc.status_code == 400:  # a body that is not UTF-8 JSON: malformed input, as the rest
+            content = {
+                "code": "donnees_invalides",
+                "message": "Corps de la requête illisible : JSON encodé en UTF-8 attendu.",
+            }
+            return JSONResponse(status_code=422, content=content)
+        message = _HTTP_MESSAGES.get(exc.status_code, "Requête refusée.")
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"code": "erreur", "message": message},
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [_describe(e) for e in exc.errors()]
+        code, message = "donnees_invalides", "La requête contient des données invalides."
+        if any(e.get("type") == "forbidden_category" for e in exc.errors()):
+            code = "categorie_interdite"
+            message = (
+                "Catégorie de données interdite : santé, handicap, nationalité, situation "
+                "familiale et infractions ne sont jamais collectées."
+            )
+        return JSONResponse(
+            status_code=422, content={"code": code, "message": message, "details": details}
+        )

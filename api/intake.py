@@ -1,0 +1,310 @@
+"""HTTP endpoints of intake: list imports, referrals, possible duplicates, bulk reassignment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from pydantic import BaseModel, Field
+
+from api.case_service import CaseService
+from api.deps import CurrentUser, IdempotencyKey
+from api.errors import AppError, Invalid
+from api.intake_service import ACKNOWLEDGEMENTS, IntakeService, TooLarge
+from api.schemas import Body, StepOut
+from filrouge.clock import utcnow
+from filrouge.db.models import Import
+from filrouge.domain import Role, Source
+from filrouge.intake_contracts import ImportCounts
+from filrouge.steps import AssignReferentInput
+from workflows.case import CaseWorkflow
+
+router = APIRouter(tags=["repérage"])
+Text = Annotated[str, Field(max_length=300)]
+CaseId = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+def get_intake_service(request: Request) -> IntakeService:
+    return request.app.state.intake_service  # type: ignore[no-any-return]
+
+
+def get_case_service(request: Request) -> CaseService:
+    return request.app.state.case_service  # type: ignore[no-any-return]
+
+
+Service = Annotated[IntakeService, Depends(get_intake_service)]
+Cases = Annotated[CaseService, Depends(get_case_service)]
+
+
+class ImportOut(BaseModel):
+    id: str
+    filename: str
+    status: str
+    error: str | None
+    rows_read: int
+    created: int
+    to_route: int
+    reidentified: int
+    possible_duplicates: int
+    in_file_duplicates: int
+    rejected: int
+    processed: int
+    ignored_columns: list[str]
+    dropped_columns: list[str]
+    created_at: datetime
+    finished_at: datetime | None
+    summary: str
+
+
+class ReportRowOut(BaseModel):
+    row_number: int
+    status: str
+    reasons: str | None
+    review_id: str | None = None
+
+
+class ImportReportOut(ImportOut):
+    rows: list[ReportRowOut]
+
+
+def import_out(imp: Import) -> ImportOut:
+    counts = ImportCounts(
+        imp.status,
+        imp.rows_read,
+        imp.created,
+        imp.reidentified,
+        imp.possible_duplicates,
+        imp.in_file_duplicates,
+        imp.rejected,
+        imp.to_route,
+        imp.processed,
+    )
+    return ImportOut(
+        id=imp.id,
+        filename=imp.filename,
+        status=imp.status,
+        error=imp.error,
+        rows_read=imp.rows_read,
+        created=imp.created,
+        to_route=imp.to_route,
+        reidentified=imp.reidentified,
+        possible_duplicates=imp.possible_duplicates,
+        in_file_duplicates=imp.in_file_duplicates,
+        rejected=imp.rejected,
+        processed=imp.processed,
+        ignored_columns=imp.ignored_columns,
+        dropped_columns=imp.dropped_columns,
+        created_at=imp.created_at,
+        finished_at=imp.finished_at,
+        summary=counts.summary_fr(),
+    )
+
+
+# ---------------------------------------------------------------- imports
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    content = await upload.read(limit + 1)
+    if len(content) > limit:
+        raise TooLarge(f"Le fichier dépasse la taille maximale autorisée ({limit // 2**20} Mo).")
+    return content
+
+
+@router.post("/imports", response_model=ImportOut, status_code=202)
+async def upload_import(
+    user: CurrentUser, service: Service, response: Response, file: UploadFile = File(...)
+) -> ImportOut:
+    """Coordinator: upload a list (CSV or XLSX); the import runs in the background."""
+    content = await _read_limited(file, service.limits.max_bytes)
+    imp, created = await service.upload(user, file.filename or "liste", content)
+    if not created:
+        response.status_code = 200  # the same file again: the same import, nothing new
+    return import_out(imp)
+
+
+@router.get("/imports/{import_id}", response_model=ImportOut)
+async def get_import(import_id: str, user: CurrentUser, service: Service) -> ImportOut:
+    """Status and counts so far."""
+    return import_out(await service.get(user, import_id))
+
+
+@router.get("/imports/{import_id}/report", response_model=ImportReportOut)
+async def import_report(import_id: str, user: CurrentUser, service: Service) -> ImportReportOut:
+    """Counts and every row that did not become a new case, with its reasons."""
+    out = import_out(await service.get(user, import_id))
+    rows = [
+        ReportRowOut(
+            row_number=r.row_number,
+            status=r.status,
+            reasons=r.reasons,
+            review_id=r.case_id if r.status == "duplicate_review" else None,
+        )
+        for r in await service.report_rows(user, import_id)
+    ]
+    return ImportReportOut(**out.model_dump(), rows=rows)
+
+
+@router.get("/imports/{import_id}/rejected.csv")
+async def import_rejected_csv(import_id: str, user: CurrentUser, service: Service) -> Response:
+    """The rejected rows to correct and import again (CSV `;`, UTF-8, formulas neutralised)."""
+    content = await service.rejected_csv(user, import_id)
+    headers = {"Content-Disposition": f'attachment; filename="rejets-{import_id}.csv"'}
+    return Response(content, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+# ---------------------------------------------------------------- referrals
+
+
+class ReferredPersonIn(Body):
+    """Identity of the young person, checked like a list row."""
+
+    last_name: Text
+    first_name: Text
+    birth_date: date
+    ine: Text | None = None
+    sex: Text | None = None
+    address: Text | None = None
+    postal_code: Text | None = None
+    commune_name: Text | None = None
+    commune_insee: Text | None = None
+    phone: Text | None = None
+    email: Text | None = None
+    guardian_name: Text | None = None
+    guardian_phone: Text | None = None
+    school_uai: Text | None = None
+    school_name: Text | None = None
+    last_training: Text | None = None
+    level: Text | None = None
+    leaving_date: date | None = None
+    convocation_consent: bool = False
+
+
+class ReferralIn(Body):
+    source: Source
+    identified_on: date | None = None
+    person: ReferredPersonIn
+
+
+class ReferralOut(BaseModel):
+    status: str
+    message: str
+    case_id: str | None = None
+
+
+@router.post("/referrals", response_model=ReferralOut, status_code=201)
+async def create_referral(
+    body: ReferralIn, user: CurrentUser, service: Service, key: IdempotencyKey = None
+) -> ReferralOut:
+    """Report one young person (a *droit au retour* request starts the 15-day legal clock)."""
+    if body.source == Source.SIEI:
+        raise Invalid("Les listes SIEI s'importent par POST /imports.")
+    today = utcnow().date()
+    identified_on = body.identified_on or today
+    if identified_on > today:
+        raise Invalid("La date de repérage ne peut pas être dans le futur.")
+    person = body.person.model_dump(exclude={"convocation_consent"})
+    consent = body.person.convocation_consent
+    placed = await service.refer(user, person, body.source, identified_on, consent, key)
+    staff = user.role in (Role.REFERENT, Role.COORDINATEUR)
+    case_id = placed.case_id if staff and placed.status != "duplicate_review" else None
+    return ReferralOut(
+        status=placed.status, message=ACKNOWLEDGEMENTS[placed.status], case_id=case_id
+    )
+
+
+# ---------------------------------------------------------------- possible duplicates
+
+
+class DuplicateOut(BaseModel):
+    id: str
+    status: str
+    source: str
+    identified_at: datetime
+    import_id: str | None
+    row_number: int | None
+    candidate_case_ids: list[str]
+    person: dict[str, Any]
+    resolved_case_id: str | None
+
+
+class MergeIn(Body):
+    case_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+def duplicate_out(review: Any) -> DuplicateOut:
+    return DuplicateOut(
+        id=review.id,
+        status=review.status,
+        source=review.source,
+        identified_at=review.identified_at,
+        import_id=review.import_id,
+        row_number=review.row_number,
+        candidate_case_ids=review.candidate_case_ids,
+        person=review.identity,
+        resolved_case_id=review.resolved_case_id,
+    )
+
+
+@router.get("/duplicates", response_model=list[DuplicateOut])
+async def list_duplicates(
+    user: CurrentUser,
+    service: Service,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DuplicateOut]:
+    """Coordinator: possible duplicates waiting for a decision (never merged silently)."""
+    return [duplicate_out(r) for r in await service.open_reviews(user, limit, offset)]
+
+
+@router.post("/duplicates/{review_id}/merge", response_model=DuplicateOut)
+async def merge_duplicate(
+    review_id: str, body: MergeIn, user: CurrentUser, service: Service
+) -> DuplicateOut:
+    """Same young person: the identification is appended to the chosen case."""
+    return duplicate_out(await service.merge(user, review_id, body.case_id))
+
+
+@router.post("/duplicates/{review_id}/keep-apart", response_model=DuplicateOut)
+async def keep_duplicate_apart(review_id: str, user: CurrentUser, service: Service) -> DuplicateOut:
+    """Different young people: a new case is created and routed."""
+    return duplicate_out(await service.keep_apart(user, review_id))
+
+
+# ---------------------------------------------------------------- bulk reassignment
+
+
+class AssignManyIn(Body):
+    case_ids: Annotated[
+        list[Annotated[str, Field(max_length=40)]], Field(min_length=1, max_length=200)
+    ]
+    referent_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class AssignedOut(BaseModel):
+    case_id: str
+    ok: bool
+    result: StepOut | None = None
+    error: str | None = None
+
+
+@router.post("/cases/assign", response_model=list[AssignedOut])
+async def assign_many(
+    body: AssignManyIn, user: CurrentUser, cases: Cases, key: IdempotencyKey = None
+) -> list[AssignedOut]:
+    """Coordinator: assign many cases (e.g. the "to route" queue) to one référent."""
+    structure_id = await cases.referent_structure(user, body.referent_id)
+    out = []
+    for case_id in dict.fromkeys(body.case_ids):
+        step = AssignReferentInput(user.actor, body.referent_id, structure_id)
+        step_key = f"{key}|{case_id}" if key else None
+        try:
+            await cases.get(user, case_id)
+            result = await cases.run_step(
+                user, case_id, CaseWorkflow.assign_referent, step, step_key
+            )
+        except AppError as error:
+            out.append(AssignedOut(case_id=case_id, ok=False, error=error.message))
+            continue
+        out.append(AssignedOut(case_id=case_id, ok=True, result=result))
+    return out

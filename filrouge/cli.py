@@ -1,0 +1,114 @@
+"""The `filrouge` command: dev stack, worker, API, migrations, first admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from filrouge.settings import (
+    ApiSettings,
+    DatabaseSettings,
+    SecuritySettings,
+    SmtpSettings,
+    TemporalSettings,
+)
+
+
+def _migrate(_: argparse.Namespace) -> None:
+    from filrouge.db.migrate import upgrade
+
+    upgrade(DatabaseSettings().database_url)
+    print("Database schema is up to date.")
+
+
+def _api(_: argparse.Namespace) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    SecuritySettings()  # refuse to start with the development secret in production
+    api = ApiSettings()
+    uvicorn.run(create_app(), host=api.host, port=api.port, proxy_headers=True)
+
+
+def _worker(_: argparse.Namespace) -> None:
+    asyncio.run(run_worker())
+
+
+async def run_worker() -> None:
+    """Run the worker against TEMPORAL_ADDRESS until interrupted."""
+    from filrouge.codec import payload_key_ring
+    from filrouge.db.engine import make_engine, make_sessionmaker
+    from filrouge.schedules import ensure_purge_schedule
+    from filrouge.temporal_server import connect_when_ready, data_converter
+    from filrouge.worker import build_worker
+
+    temporal, database = TemporalSettings(), DatabaseSettings()
+    converter = data_converter(payload_key_ring(SecuritySettings()))
+    client = await connect_when_ready(temporal.address, temporal.namespace, converter)
+    engine = make_engine(database.database_url)
+    worker = build_worker(
+        client,
+        temporal.task_queue,
+        make_sessionmaker(engine),
+        SmtpSettings(),
+        ApiSettings().public_url,
+    )
+    await ensure_purge_schedule(client, temporal.task_queue)
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+def _dev(_: argparse.Namespace) -> None:
+    from filrouge.devstack import run_dev_stack
+
+    try:
+        asyncio.run(run_dev_stack())
+    except KeyboardInterrupt:
+        print("\nFil rouge stopped.")
+
+
+def _create_admin(args: argparse.Namespace) -> None:
+    asyncio.run(create_admin(args.name, args.email))
+
+
+async def create_admin(name: str, email: str) -> None:
+    """Create an administrator and print their personal API token once."""
+    from api.reference_service import ReferenceService
+    from api.schemas import UserIn
+    from filrouge.db.engine import make_engine, make_sessionmaker, transaction
+    from filrouge.domain import Role
+
+    engine = make_engine(DatabaseSettings().database_url)
+    async with transaction(make_sessionmaker(engine)) as session:
+        user, token = await ReferenceService(session).create_user(
+            UserIn(display_name=name, email=email, role=Role.ADMIN)
+        )
+    await engine.dispose()
+    print(f"Administrator {user.id} created. Token (shown once): {token.token}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="filrouge", description="Fil rouge")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="start the whole embedded stack (make run)").set_defaults(func=_dev)
+    sub.add_parser("worker", help="run the Temporal worker").set_defaults(func=_worker)
+    sub.add_parser("api", help="serve the HTTP API").set_defaults(func=_api)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    admin = sub.add_parser("create-admin", help="create an administrator and print a token")
+    admin.add_argument("--name", required=True)
+    admin.add_argument("--email", required=True)
+    admin.set_defaults(func=_create_admin)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("alembic", "mail.log", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,48 @@
+"""The Temporal worker: registers the workflows and the activities with their dependencies."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.cases import CaseActivities
+from activities.intake import IntakeActivities
+from activities.mail import MailActivities
+from activities.retention import RetentionActivities
+from filrouge.settings import SmtpSettings
+from workflows.case import CaseWorkflow
+from workflows.intake import ImportWorkflow
+from workflows.retention import PurgeWorkflow
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+    smtp: SmtpSettings,
+    public_url: str,
+    **options: object,
+) -> Worker:
+    """A worker for the case and import workflows and all their activities."""
+    cases = CaseActivities(sessions)
+    mail = MailActivities(sessions, smtp, public_url)
+    intake = IntakeActivities(sessions, smtp, public_url)
+    retention = RetentionActivities(sessions, client)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CaseWorkflow, ImportWorkflow, PurgeWorkflow],
+        activities=[
+            cases.record_case_events,
+            cases.choose_referent,
+            mail.send_notification,
+            intake.stage_import,
+            intake.process_import_batch,
+            intake.finish_import,
+            intake.send_import_summary,
+            retention.find_expired_cases,
+            retention.erase_personal_data,
+        ],
+        **options,  # type: ignore[arg-type]
+    )

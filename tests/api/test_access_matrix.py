@@ -1,0 +1,254 @@
+"""Every endpoint x every role x own / other platform answers as the authorisation rules say.
+
+A new endpoint without a sample request here makes this test fail: add its sample below.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from api.access import ENDPOINT_ROLES, PUBLIC, endpoint_names
+from api.app import create_app
+from filrouge.domain import Role
+from tests.api.conftest import Api, Member, Team
+
+STEP = {"channel": "telephone", "result": "pas_de_reponse"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """How to call an endpoint: method, path (with {case} / {user} / {platform}), body."""
+
+    method: str
+    path: str
+    body: Callable[[], dict[str, Any]] | None = None
+    case_scoped: bool = False
+    acts: bool = False  # a case-scoped write: read-only access is refused
+    platform_scoped: bool = False  # names the caller's platform: another one answers 404
+    upload: bool = False  # sends a small CSV list as multipart instead of a JSON body
+    unknown: bool = False  # names a resource that does not exist: 404 is the right answer
+
+
+def _platform() -> dict[str, Any]:
+    return {"id": f"m-{uuid.uuid4().hex[:10]}", "name": "Matrice"}
+
+
+def _user() -> dict[str, Any]:
+    return {
+        "display_name": "Matrice",
+        "email": f"m-{uuid.uuid4().hex[:6]}@psad.filrouge.fr",
+        "role": "pilote",
+    }
+
+
+def _case_step(path: str, body: dict[str, Any]) -> Sample:
+    return Sample("POST", f"/cases/{{case}}/{path}", lambda: body, case_scoped=True, acts=True)
+
+
+SAMPLE_LIST = (
+    "INE;Nom;Prénom;Date de naissance;Code commune INSEE;Date de sortie\n"
+    "123456789AB;Matrice;Léa;02/01/2008;35238;01/09/2025\n"
+).encode()
+
+SAMPLES: dict[str, Sample] = {
+    "health": Sample("GET", "/health"),
+    "upload_import": Sample("POST", "/imports", upload=True),
+    "get_import": Sample("GET", "/imports/{import}", platform_scoped=True),
+    "import_report": Sample("GET", "/imports/{import}/report", platform_scoped=True),
+    "import_rejected_csv": Sample("GET", "/imports/{import}/rejected.csv", platform_scoped=True),
+    "create_referral": Sample(
+        "POST",
+        "/referrals",
+        lambda: {
+            "source": "cio",
+            "person": {"last_name": "Matrice", "first_name": "Ana", "birth_date": "2008-03-04"},
+        },
+    ),
+    "list_duplicates": Sample("GET", "/duplicates"),
+    "merge_duplicate": Sample(
+        "POST", "/duplicates/dr-unknown/merge", lambda: {"case_id": "{case}"}, unknown=True
+    ),
+    "keep_duplicate_apart": Sample("POST", "/duplicates/dr-unknown/keep-apart", unknown=True),
+    "assign_many": Sample(
+        "POST", "/cases/assign", lambda: {"case_ids": ["{case}"], "referent_id": "{user}"}
+    ),
+    "create_case": Sample(
+        "POST",
+        "/cases",
+        lambda: {
+            "platform_id": "{platform}",
+            "source": "cio",
+            "person": {"last_name": "Matrice", "first_name": "Eva", "birth_date": "2005-01-02"},
+        },
+        platform_scoped=True,
+    ),
+    "list_cases": Sample("GET", "/cases"),
+    "get_case": Sample("GET", "/cases/{case}", case_scoped=True),
+    "case_history": Sample("GET", "/cases/{case}/history", case_scoped=True),
+    "verify_history": Sample("GET", "/cases/{case}/history/verify", case_scoped=True),
+    "case_access_log": Sample("GET", "/cases/{case}/access-log", case_scoped=True),
+    "platform_access_log": Sample("GET", "/access-log"),
+    "assign": _case_step("assign", {"referent_id": "{user}"}),
+    "decide": _case_step("decision", {"decision": "valider"}),
+    "record_contact_attempt": _case_step("contact-attempts", STEP),
+    "record_contact_outcome": _case_step("contact-outcome", {"outcome": "accepte_entretien"}),
+    "schedule_interview": _case_step("interview", {"at": "2030-01-02T10:00:00+01:00"}),
+    "record_interview": _case_step("interview/result", {"held": True}),
+    "propose_solutions": _case_step(
+        "proposals",
+        {"solutions": [{"type": "emploi", "structure": "X", "start_date": "2030-01-02"}]},
+    ),
+    "confirm_entry": _case_step("entry", {"entered": True}),
+    "record_follow_up": _case_step("follow-ups", {"status": "maintenu"}),
+    "close_case": _case_step("close", {"outcome": "refus"}),
+    "reopen_case": _case_step("reopen", {"reason": "matrice"}),
+    "record_summons": _case_step("summons", {"on": "2026-01-02"}),
+    "add_note": Sample(
+        "POST", "/cases/{case}/notes", lambda: {"text": "Rappeler lundi."}, case_scoped=True
+    ),
+    "list_notes": Sample("GET", "/cases/{case}/notes", case_scoped=True),
+    "indicators": Sample("GET", "/indicators"),
+    "export_case": Sample("GET", "/cases/{case}/export", case_scoped=True),
+    "export_case_html": Sample("GET", "/cases/{case}/export.html", case_scoped=True),
+    "rectify_person": Sample(
+        "PATCH",
+        "/cases/{case}/person",
+        lambda: {"phone": "0612345678"},
+        case_scoped=True,
+        acts=True,
+    ),
+    # Last of the case endpoints: the coordinator's call erases the matrix case.
+    "erase_on_request": Sample("POST", "/cases/{case}/erase", case_scoped=True),
+    "create_platform": Sample("POST", "/admin/platforms", _platform),
+    "list_platforms": Sample("GET", "/admin/platforms"),
+    "set_policy": Sample("PUT", "/admin/platforms/{platform}/policy", lambda: {}),
+    "create_structure": Sample(
+        "POST",
+        "/admin/structures",
+        lambda: {
+            "id": f"s-{uuid.uuid4().hex[:8]}",
+            "platform_id": "{platform}",
+            "name": "S",
+            "kind": "cio",
+        },
+    ),
+    "list_structures": Sample("GET", "/admin/structures"),
+    "create_user": Sample("POST", "/admin/users", _user),
+    "list_users": Sample("GET", "/admin/users"),
+    "issue_token": Sample("POST", "/admin/users/{user}/tokens"),
+    "encode": Sample("POST", "/codec/encode", lambda: {"payloads": []}),
+    "decode": Sample("POST", "/codec/decode", lambda: {"payloads": []}),
+}
+
+
+def test_every_endpoint_has_a_sample_request() -> None:
+    missing = sorted(set(endpoint_names(create_app().routes)) - set(SAMPLES))
+    assert not missing, f"add a sample request for: {missing}"
+
+
+@dataclass
+class Caller:
+    label: str
+    member: Member | None
+    role: Role | None
+    sees_case: bool = False
+    acts_on_case: bool = False
+    on_platform: bool = False
+
+
+def _callers(api: Api, team: Team, other: Team, owner: Member, pilot: Member) -> list[Caller]:
+    colleague = next(r for r in team.ml_referents if r.id != owner.id)
+    return [
+        Caller("anonymous", None, None),
+        Caller("referent owning the case", owner, Role.REFERENT, True, True, True),
+        Caller("referent of the same structure", colleague, Role.REFERENT, True, False, True),
+        Caller(
+            "referent of another structure", team.mlds_referent, Role.REFERENT, on_platform=True
+        ),
+        Caller(
+            "coordinator of the platform", team.coordinator, Role.COORDINATEUR, True, True, True
+        ),
+        Caller("coordinator of another platform", other.coordinator, Role.COORDINATEUR),
+        Caller("pilot", pilot, Role.PILOTE),
+        Caller("partner of the platform", team.partner, Role.PARTENAIRE, on_platform=True),
+        Caller("admin", api.admin, Role.ADMIN),
+    ]
+
+
+def _expected(name: str, sample: Sample, caller: Caller) -> set[int] | None:
+    """The statuses the rules allow; None means 'any success or business answer'."""
+    allowed = ENDPOINT_ROLES[name]
+    if allowed is PUBLIC:
+        return None
+    if caller.role is None:
+        return {401}
+    if caller.role not in allowed:
+        return {403}
+    if sample.case_scoped and not caller.sees_case:
+        return {404}
+    if sample.platform_scoped and not caller.on_platform:
+        return {404}
+    if sample.acts and not caller.acts_on_case:
+        return {403}
+    return None
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _body(sample: Sample, values: dict[str, str]) -> dict[str, Any] | None:
+    if sample.body is None:
+        return None
+    body: dict[str, Any] = json.loads(_fill(json.dumps(sample.body()), values))
+    return body
+
+
+async def _import_id(api: Api, team: Team) -> str:
+    response = await api.http.post(
+        "/imports",
+        files={"file": ("matrice.csv", SAMPLE_LIST, "text/csv")},
+        headers=team.coordinator.headers,
+    )
+    assert response.status_code in (200, 202), response.text
+    import_id: str = response.json()["id"]
+    return import_id
+
+
+async def test_access_matrix(api: Api) -> None:
+    team, other = await api.team(), await api.team()
+    case = await api.create_case(team)
+    owner = team.member(case["referent_id"])
+    pilot = await api.user("pilote", None)
+    values = {
+        "case": case["id"],
+        "user": owner.id,
+        "platform": team.platform_id,
+        "import": await _import_id(api, team),
+    }
+    failures = []
+    for name in endpoint_names(create_app().routes):
+        sample = SAMPLES[name]
+        for caller in _callers(api, team, other, owner, pilot):
+            headers = caller.member.headers if caller.member else {}
+            files = {"file": ("matrice.csv", SAMPLE_LIST, "text/csv")} if sample.upload else None
+            response = await api.http.request(
+                sample.method,
+                _fill(sample.path, values),
+                json=_body(sample, values),
+                files=files,
+                headers=headers,
+            )
+            expected = _expected(name, sample, caller)
+            status = response.status_code
+            business = (404,) if sample.unknown else (409, 422)
+            ok = status in expected if expected else status < 400 or status in business
+            if not ok:
+                failures.append(f"{name} as {caller.label}: {status} (expected {expected})")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,135 @@
+"""Retention: cases closed longer than the retention period are erased, counts survive."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from temporalio.client import ScheduleActionStartWorkflow
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.retention import RetentionActivities
+from filrouge.clock import utcnow
+from filrouge.db.engine import transaction
+from filrouge.db.models import Case, CaseIdentity
+from filrouge.retention import (
+    PURGE_SCHEDULE_ID,
+    ErasePersonalDataInput,
+    FindExpiredCasesInput,
+    PurgeInput,
+)
+from filrouge.schedules import ensure_purge_schedule
+from tests.api.conftest import Api, Member, Team
+from workflows.retention import PurgeWorkflow
+
+MOTIVE = "Léa Martin a déménagé chez sa tante"
+
+
+async def closed_case(api: Api, team: Team, months_ago: int) -> dict[str, Any]:
+    """A case closed with a free-text motive and a note, `months_ago` months back."""
+    case = await api.create_case(team)
+    body = {"outcome": "autre", "reason": MOTIVE}
+    await api.step(case["id"], "close", body, team.coordinator)
+    await api.http.post(
+        f"/cases/{case['id']}/notes", json={"text": "Note Martin"}, headers=team.coordinator.headers
+    )
+    async with transaction(api.sessions) as session:
+        closed_at = utcnow() - timedelta(days=31 * months_ago)
+        await session.execute(update(Case).where(Case.id == case["id"]).values(closed_at=closed_at))
+    return case
+
+
+async def figures(api: Api, pilot: Member, platform_id: str) -> dict[str, Any]:
+    response = await api.http.get(f"/indicators?platform_id={platform_id}", headers=pilot.headers)
+    assert response.status_code == 200
+    return response.json()["platforms"][0]  # type: ignore[no-any-return]
+
+
+async def history_gone(env: WorkflowEnvironment, case_id: str) -> bool:
+    for _ in range(100):
+        try:
+            await env.client.get_workflow_handle(f"case-{case_id}").describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return True
+            raise
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_a_case_past_retention_is_erased_once_and_counts_survive(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    team = await api.team()
+    old, recent = await closed_case(api, team, 25), await closed_case(api, team, 1)
+    pilot = await api.user("pilote", None)
+    before = await figures(api, pilot, team.platform_id)
+    activities = RetentionActivities(api.sessions, dev_env.client)
+
+    expired = await activities.find_expired_cases(FindExpiredCasesInput(now=utcnow()))
+    first = await activities.erase_personal_data(ErasePersonalDataInput(old["id"]))
+    again = await activities.erase_personal_data(ErasePersonalDataInput(old["id"]))
+
+    assert old["id"] in expired.case_ids and recent["id"] not in expired.case_ids
+    assert first.erased and not again.erased
+    assert await history_gone(dev_env, old["id"])
+    read = await api.case(old["id"], team.coordinator)
+    assert read["person"] is None
+    notes = await api.http.get(f"/cases/{old['id']}/notes", headers=team.coordinator.headers)
+    assert notes.json() == []
+    history = await api.http.get(f"/cases/{old['id']}/history", headers=team.coordinator.headers)
+    kinds = [e["kind"] for e in history.json()]
+    assert kinds.count("personal_data_erased") == 1
+    assert "Martin" not in history.text and "tante" not in history.text
+    verified = await api.http.get(
+        f"/cases/{old['id']}/history/verify", headers=team.coordinator.headers
+    )
+    assert verified.json()["ok"] is True
+    assert await figures(api, pilot, team.platform_id) == before
+    assert (await api.case(recent["id"], team.coordinator))["person"]["last_name"] == "Martin"
+    async with transaction(api.sessions) as session:
+        left = await session.scalar(select(CaseIdentity).where(CaseIdentity.case_id == old["id"]))
+    assert left is None
+
+
+async def test_the_purge_workflow_erases_the_expired_cases(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    team = await api.team()
+    old, recent = await closed_case(api, team, 30), await closed_case(api, team, 2)
+    task_queue = f"purge-{uuid.uuid4().hex[:8]}"
+    activities = RetentionActivities(api.sessions, dev_env.client)
+
+    async with Worker(
+        dev_env.client,
+        task_queue=task_queue,
+        workflows=[PurgeWorkflow],
+        activities=[activities.find_expired_cases, activities.erase_personal_data],
+    ):
+        result = await dev_env.client.execute_workflow(
+            PurgeWorkflow.run, PurgeInput(), id=f"purge-{uuid.uuid4().hex}", task_queue=task_queue
+        )
+
+    assert old["id"] in result.erased and recent["id"] not in result.erased
+    assert (await api.case(old["id"], team.coordinator))["person"] is None
+    assert (await api.case(recent["id"], team.coordinator))["person"] is not None
+
+
+async def test_the_daily_schedule_is_created_idempotently(dev_env: WorkflowEnvironment) -> None:
+    await ensure_purge_schedule(dev_env.client, "queue-a")
+    await ensure_purge_schedule(dev_env.client, "queue-b")
+    handle = dev_env.client.get_schedule_handle(PURGE_SCHEDULE_ID)
+    try:
+        described = await handle.describe()
+        action = described.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.workflow == "PurgeWorkflow"
+        assert action.task_queue == "queue-b"
+        assert described.schedule.spec.calendars[0].hour[0].start == 2
+    finally:
+        await handle.delete()

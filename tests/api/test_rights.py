@@ -1,0 +1,133 @@
+"""Data-subject rights over HTTP: export (JSON, printable HTML), rectification, erasure."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+
+from tests.api.conftest import Api, Team
+
+TODAY = date.today()
+INJECTION = "<script>alert('x')</script> =HYPERLINK(\"http://x\")"
+
+
+def born(years: int) -> date:
+    return date(TODAY.year - years, TODAY.month, min(TODAY.day, 28)) - timedelta(days=90)
+
+
+async def new_case(api: Api, team: Team, **person: Any) -> dict[str, Any]:
+    body = {"last_name": "Martin", "first_name": "Léa", "birth_date": born(19).isoformat()}
+    payload = {"platform_id": team.platform_id, "source": "siei", "person": body | person}
+    response = await api.http.post("/cases", json=payload, headers=team.coordinator.headers)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def test_export_json_and_printable_page_with_escaped_text(api: Api) -> None:
+    team, other = await api.team(), await api.team()
+    case = await new_case(api, team, school_name=INJECTION)
+    headers = team.coordinator.headers
+    await api.http.post(f"/cases/{case['id']}/notes", json={"text": INJECTION}, headers=headers)
+
+    exported = await api.http.get(f"/cases/{case['id']}/export", headers=headers)
+    page = await api.http.get(f"/cases/{case['id']}/export.html", headers=headers)
+    foreign = await api.http.get(f"/cases/{case['id']}/export", headers=other.coordinator.headers)
+    by_referent = await api.http.get(
+        f"/cases/{case['id']}/export", headers=team.member(case["referent_id"]).headers
+    )
+
+    body = exported.json()
+    assert body["person"]["last_name"] == "Martin"
+    assert body["case"]["id"] == case["id"]
+    assert body["history"][0]["kind"] == "case_identified"
+    assert [n["text"] for n in body["notes"]] == [INJECTION]
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Martin" in page.text and "droit d'accès" in page.text
+    assert "<script>" not in page.text and "&lt;script&gt;" in page.text
+    assert foreign.status_code == 404
+    assert by_referent.status_code == 403
+    log = await api.http.get(f"/cases/{case['id']}/access-log", headers=headers)
+    assert {"export", "export_html"} <= {e["view"] for e in log.json()["items"]}
+
+
+async def test_rectification_is_validated_and_audited_by_field_name(api: Api) -> None:
+    team = await api.team()
+    case = await new_case(api, team, phone="0611223344")
+    referent = team.member(case["referent_id"])
+    colleague = next(r for r in team.ml_referents if r.id != referent.id)
+    path = f"/cases/{case['id']}/person"
+
+    changed = await api.http.patch(
+        path, json={"phone": "06 99 88 77 66", "commune_name": "Albi"}, headers=referent.headers
+    )
+    invalid = await api.http.patch(path, json={"phone": "12"}, headers=referent.headers)
+    missing = await api.http.patch(path, json={"last_name": None}, headers=referent.headers)
+    forbidden = await api.http.patch(path, json={"sante": "x"}, headers=referent.headers)
+    read_only = await api.http.patch(path, json={"level": "3e"}, headers=colleague.headers)
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["changed_fields"] == ["commune_name", "phone"]
+    assert (await api.case(case["id"], referent))["person"]["phone"] == "0699887766"
+    assert invalid.status_code == 422 and missing.status_code == 422
+    assert forbidden.json()["code"] == "categorie_interdite"
+    assert read_only.status_code == 403
+    history = await api.http.get(f"/cases/{case['id']}/history", headers=referent.headers)
+    event = next(e for e in history.json() if e["kind"] == "person_rectified")
+    assert event["data"] == {"fields": ["commune_name", "phone"]}
+    assert event["actor_id"] == referent.id
+    assert "0699887766" not in history.text
+
+
+async def test_erasure_closes_erases_and_keeps_the_chain(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    team = await api.team()
+    case = await new_case(api, team, email="lea@example.org")
+    headers = team.coordinator.headers
+    await api.http.post(f"/cases/{case['id']}/notes", json={"text": "Léa"}, headers=headers)
+
+    erased = await api.http.post(f"/cases/{case['id']}/erase", headers=headers)
+    again = await api.http.post(f"/cases/{case['id']}/erase", headers=headers)
+
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["closed"] is True and erased.json()["erased"] is True
+    assert again.status_code == 200 and again.json()["erased"] is False
+    read = await api.case(case["id"], team.coordinator)
+    assert read["person"] is None
+    assert read["stage"] == "cloture" and read["outcome"] == "autre"
+    export = (await api.http.get(f"/cases/{case['id']}/export", headers=headers)).json()
+    assert export["person"] is None and export["notes"] == []
+    kinds = [e["kind"] for e in export["history"]]
+    assert kinds.count("personal_data_erased") == 1
+    assert "effacement à la demande" not in str(export["history"])
+    verify = await api.http.get(f"/cases/{case['id']}/history/verify", headers=headers)
+    assert verify.json()["ok"] is True
+    for _ in range(100):
+        try:
+            await dev_env.client.get_workflow_handle(f"case-{case['id']}").describe()
+        except RPCError as exc:
+            assert exc.status == RPCStatusCode.NOT_FOUND
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the case's Temporal history is still there")
+
+
+async def test_erasure_is_refused_while_the_obligation_de_formation_runs(api: Api) -> None:
+    team = await api.team()
+    case = await new_case(api, team, birth_date=born(16).isoformat())
+    referent = team.member(case["referent_id"])
+    await api.step(case["id"], "summons", {"on": TODAY.isoformat()}, referent)
+
+    refused = await api.http.post(f"/cases/{case['id']}/erase", headers=team.coordinator.headers)
+    by_referent = await api.http.post(f"/cases/{case['id']}/erase", headers=referent.headers)
+
+    assert refused.status_code == 409
+    assert "obligation de formation" in refused.json()["message"]
+    assert by_referent.status_code == 403
+    assert (await api.case(case["id"], team.coordinator))["person"]["last_name"] == "Martin"

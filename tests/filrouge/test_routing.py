@@ -1,0 +1,51 @@
+"""Territorial routing: commune, then postal code, then département (Corsica, overseas)."""
+
+from filrouge.routing import (
+    Territory,
+    TerritoryIndex,
+    departement_of_insee,
+    departement_of_postal_code,
+)
+
+
+def index() -> TerritoryIndex:
+    return TerritoryIndex(
+        [
+            ("rennes", Territory.from_json({"communes": ["35238"], "postal_codes": ["35700"]})),
+            ("ille-et-vilaine", Territory.from_json({"departements": ["35"]})),
+            ("corse-du-sud", Territory.from_json({"departements": ["2a"]})),
+            ("haute-corse", Territory.from_json({"departements": ["2B"]})),
+            ("reunion", Territory.from_json({"departements": ["974"]})),
+        ]
+    )
+
+
+def test_commune_wins_over_departement() -> None:
+    assert index().route("35238", "35000") == "rennes"
+    assert index().route("35047", "35170") == "ille-et-vilaine"
+
+
+def test_postal_code_when_the_commune_is_not_listed() -> None:
+    assert index().route(None, "35700") == "rennes"
+    assert index().route("", "35131") == "ille-et-vilaine"
+
+
+def test_corsica_and_overseas() -> None:
+    assert index().route("2A004", None) == "corse-du-sud"
+    assert index().route("2b033", None) == "haute-corse"
+    assert index().route(None, "20000") == "corse-du-sud"
+    assert index().route(None, "20200") == "haute-corse"
+    assert index().route("97411", None) == "reunion"
+    assert index().route(None, "97400") == "reunion"
+
+
+def test_no_territory_means_no_platform() -> None:
+    assert index().route("75056", "75001") is None
+    assert index().route(None, None) is None
+    assert index().route(None, "ABCDE") is None
+
+
+def test_departement_helpers() -> None:
+    assert departement_of_insee("97209") == "972"
+    assert departement_of_insee("2A004") == "2A"
+    assert departement_of_postal_code("2000") is None

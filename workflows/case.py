@@ -1,0 +1,394 @@
+"""One durable workflow per young person: the pathway, its human steps and its timers."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from filrouge import contracts
+    from filrouge.contracts import (
+        CaseSnapshot,
+        ChooseReferentInput,
+        RecordCaseEventsInput,
+        SendNotificationInput,
+        snapshot_of,
+    )
+    from filrouge.domain import Stage, StartCaseInput, StepResult
+    from filrouge.durations import age_on
+    from filrouge.pathway import (
+        BIRTHDAY_DEADLINES,
+        AuditEvent,
+        CaseState,
+        Deadline,
+        DeadlineKind,
+        StepRejected,
+        check_step,
+        deadlines,
+        mark_fired,
+        next_deadline,
+    )
+    from filrouge.steps import (
+        AssignReferentInput,
+        CloseCaseInput,
+        ConfirmEntryInput,
+        DecideInput,
+        ProposeSolutionsInput,
+        RecordContactAttemptInput,
+        RecordContactOutcomeInput,
+        RecordFollowUpInput,
+        RecordInterviewInput,
+        RecordSummonsInput,
+        ReidentifyInput,
+        ReopenCaseInput,
+        ScheduleInterviewInput,
+        Step,
+    )
+    from filrouge.transitions import apply_step, identify
+
+STAGE_KEY = SearchAttributeKey.for_keyword("FilrougeStage")
+PLATFORM_KEY = SearchAttributeKey.for_keyword("FilrougePlatform")
+REFERENT_KEY = SearchAttributeKey.for_keyword("FilrougeReferent")
+DEADLINE_KEY = SearchAttributeKey.for_datetime("FilrougeDeadline")
+SEARCH_ATTRIBUTES = (STAGE_KEY, PLATFORM_KEY, REFERENT_KEY, DEADLINE_KEY)
+
+RECENT_UPDATES_KEPT = 200
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
+)
+MAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["PermanentSmtpError"],
+)
+
+
+@dataclass
+class CaseWorkflowInput:
+    """A new case (`start`) or a continued one (`state`)."""
+
+    start: StartCaseInput | None = None
+    state: CaseState | None = None
+    continue_as_new_after_events: int = 500
+    search_attributes: bool = True
+
+
+@workflow.defn
+class CaseWorkflow:
+    """The pathway of one young person, from identification to closure."""
+
+    def __init__(self) -> None:
+        self._state: CaseState | None = None
+        self._lock = asyncio.Lock()
+        self._changed = False
+        self._ready = False
+        self._input = CaseWorkflowInput()
+
+    @workflow.run
+    async def run(self, input: CaseWorkflowInput) -> CaseSnapshot:
+        self._input = input
+        if input.state is not None:
+            self._state = input.state
+        else:
+            assert input.start is not None
+            self._state = CaseState.new(input.start)
+            await self._identify(input.start)
+        self._ready = True
+        self._publish()
+        stage_at_start = self._state.stage
+        while True:
+            if await self._wait_for_change_or_deadline():
+                break
+            if self._should_continue_as_new(stage_at_start):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    CaseWorkflowInput(
+                        state=self._state,
+                        continue_as_new_after_events=input.continue_as_new_after_events,
+                        search_attributes=input.search_attributes,
+                    )
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._snapshot()
+
+    # ------------------------------------------------------------ identification
+
+    async def _identify(self, start: StartCaseInput) -> None:
+        """Record the identification and assign a référent (or leave the case to route)."""
+        state = self.state
+        if start.initial_events_recorded:
+            # Bulk intake already chose the référent and recorded these events.
+            identify(state, start, start.identified_at, start.referent_id, start.structure_id)
+            return
+        left_recently = bool(
+            start.leaving_date and (start.identified_at.date() - start.leaving_date).days < 365
+        )
+        choice = await workflow.execute_activity(
+            contracts.choose_referent,
+            ChooseReferentInput(
+                case_id=state.case_id,
+                platform_id=state.platform_id,
+                age=age_on(start.birth_date, start.identified_at.date()),
+                left_within_a_year=left_recently,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        events = identify(state, start, workflow.now(), choice.referent_id, choice.structure_id)
+        await self._record(events)
+
+    # ------------------------------------------------------------ timers
+
+    async def _wait_for_change_or_deadline(self) -> bool:
+        """Sleep until a step changes the case or the next deadline is due; True when done."""
+        self._changed = False
+        due = next_deadline(self.state)
+        if due is not None:
+            delay = (due.at - workflow.now()).total_seconds()
+            if delay > 0:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._changed,
+                        timeout=timedelta(seconds=delay),
+                        timeout_summary=due.kind.value,
+                    )
+                    return False
+                except TimeoutError:
+                    pass
+            return await self._fire(due)
+        await workflow.wait_condition(lambda: self._changed)
+        return False
+
+    async def _fire(self, due: Deadline) -> bool:
+        """Record a deadline firing and send its reminders/escalations; True when the case ends."""
+        state = self.state
+        async with self._lock:
+            if due.key not in {d.key for d in deadlines(state)} or due.key in state.fired:
+                return False
+            mark_fired(state, due)
+            if due.kind == DeadlineKind.OBLIGATION_ENDS:
+                state.summons_on = None
+            state.version += 1
+            event = AuditEvent(
+                key=f"timer:{due.key}",
+                kind="timer_fired",
+                data={
+                    "deadline": due.kind.value,
+                    "due_at": due.at.isoformat(),
+                    "recipients": [r.value for r in due.recipients],
+                },
+                at=workflow.now(),
+            )
+            await self._record([event])
+            self._publish()
+        for recipient in due.recipients:
+            await workflow.execute_activity(
+                contracts.send_notification,
+                SendNotificationInput(state.case_id, due.kind.value, recipient, due.key, due.at),
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(days=2),
+                retry_policy=MAIL_RETRY,
+            )
+        return due.kind == DeadlineKind.RETENTION_DUE
+
+    def _should_continue_as_new(self, stage_at_start: Stage) -> bool:
+        info = workflow.info()
+        if info.is_continue_as_new_suggested():
+            return True
+        long_enough = info.get_current_history_length() >= self._input.continue_as_new_after_events
+        return long_enough and self.state.stage != stage_at_start
+
+    # ------------------------------------------------------------ steps
+
+    async def _step(self, step: Step) -> StepResult:
+        """Apply a validated human step, record it durably, then return the new state."""
+        update_id = workflow.current_update_info().id  # type: ignore[union-attr]
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            state = self.state
+            if update_id in state.recent_updates:
+                return StepResult(**state.recent_updates[update_id])
+            try:
+                events = apply_step(state, step, workflow.now(), f"step:{update_id}")
+            except StepRejected as exc:
+                raise ApplicationError(str(exc), type="StepRejected", non_retryable=True) from exc
+            result = self._result()
+            state.recent_updates[update_id] = asdict(result)
+            while len(state.recent_updates) > RECENT_UPDATES_KEPT:
+                state.recent_updates.pop(next(iter(state.recent_updates)))
+            await self._record(events)
+            self._publish()
+            self._changed = True
+            return result
+
+    def _validate(self, step: Step) -> None:
+        """Reject a step not allowed now, unless it replays an already accepted request."""
+        info = workflow.current_update_info()
+        if self._state is None:
+            raise ApplicationError("Le dossier est en cours de création.", type="StepRejected")
+        if info is not None and info.id in self._state.recent_updates:
+            return
+        try:
+            check_step(self._state, step)
+        except StepRejected as exc:
+            raise ApplicationError(str(exc), type="StepRejected", non_retryable=True) from exc
+
+    @workflow.update
+    async def ready(self) -> StepResult:
+        """Return once the case is identified and assigned (used right after creation)."""
+        await workflow.wait_condition(lambda: self._ready)
+        return self._result()
+
+    @workflow.update
+    async def assign_referent(self, step: AssignReferentInput) -> StepResult:
+        return await self._step(step)
+
+    @assign_referent.validator
+    def _v_assign(self, step: AssignReferentInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def record_contact_attempt(self, step: RecordContactAttemptInput) -> StepResult:
+        return await self._step(step)
+
+    @record_contact_attempt.validator
+    def _v_attempt(self, step: RecordContactAttemptInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def record_contact_outcome(self, step: RecordContactOutcomeInput) -> StepResult:
+        return await self._step(step)
+
+    @record_contact_outcome.validator
+    def _v_outcome(self, step: RecordContactOutcomeInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def schedule_interview(self, step: ScheduleInterviewInput) -> StepResult:
+        return await self._step(step)
+
+    @schedule_interview.validator
+    def _v_schedule(self, step: ScheduleInterviewInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def record_interview(self, step: RecordInterviewInput) -> StepResult:
+        return await self._step(step)
+
+    @record_interview.validator
+    def _v_interview(self, step: RecordInterviewInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def propose_solutions(self, step: ProposeSolutionsInput) -> StepResult:
+        return await self._step(step)
+
+    @propose_solutions.validator
+    def _v_propose(self, step: ProposeSolutionsInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def decide(self, step: DecideInput) -> StepResult:
+        return await self._step(step)
+
+    @decide.validator
+    def _v_decide(self, step: DecideInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def confirm_entry(self, step: ConfirmEntryInput) -> StepResult:
+        return await self._step(step)
+
+    @confirm_entry.validator
+    def _v_entry(self, step: ConfirmEntryInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def record_follow_up(self, step: RecordFollowUpInput) -> StepResult:
+        return await self._step(step)
+
+    @record_follow_up.validator
+    def _v_follow_up(self, step: RecordFollowUpInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def close_case(self, step: CloseCaseInput) -> StepResult:
+        return await self._step(step)
+
+    @close_case.validator
+    def _v_close(self, step: CloseCaseInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def reopen_case(self, step: ReopenCaseInput) -> StepResult:
+        return await self._step(step)
+
+    @reopen_case.validator
+    def _v_reopen(self, step: ReopenCaseInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def record_summons(self, step: RecordSummonsInput) -> StepResult:
+        return await self._step(step)
+
+    @record_summons.validator
+    def _v_summons(self, step: RecordSummonsInput) -> None:
+        self._validate(step)
+
+    @workflow.update
+    async def reidentify(self, step: ReidentifyInput) -> StepResult:
+        return await self._step(step)
+
+    @reidentify.validator
+    def _v_reidentify(self, step: ReidentifyInput) -> None:
+        self._validate(step)
+
+    @workflow.query
+    def snapshot(self) -> CaseSnapshot:
+        """The case's current state as the read model shows it."""
+        return self._snapshot()
+
+    # ------------------------------------------------------------ helpers
+
+    @property
+    def state(self) -> CaseState:
+        assert self._state is not None
+        return self._state
+
+    def _snapshot(self) -> CaseSnapshot:
+        return snapshot_of(self.state)
+
+    def _result(self) -> StepResult:
+        snap = self._snapshot()
+        return StepResult(
+            snap.case_id, snap.stage, snap.version, snap.next_deadline_kind, snap.next_deadline_at
+        )
+
+    async def _record(self, events: list[AuditEvent]) -> None:
+        await workflow.execute_activity(
+            contracts.record_case_events,
+            RecordCaseEventsInput(self.state.case_id, events, self._snapshot()),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+
+    def _publish(self) -> None:
+        """Keep the opaque search attributes (stage, platform, référent, deadline) current."""
+        if not self._input.search_attributes:
+            return
+        s = self.state
+        # Birthdays are personal data: a deadline derived from one never reaches Temporal.
+        due = next_deadline(s, exclude=BIRTHDAY_DEADLINES)
+        workflow.upsert_search_attributes(
+            [
+                STAGE_KEY.value_set(s.stage.value),
+                PLATFORM_KEY.value_set(s.platform_id),
+                REFERENT_KEY.value_set(s.referent_id or ""),
+                DEADLINE_KEY.value_set(due.at) if due else DEADLINE_KEY.value_unset(),
+            ]
+        )

@@ -1,0 +1,44 @@
+"""The daily purge: personal data of cases closed longer than the retention period is erased."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from filrouge import retention
+    from filrouge.retention import (
+        ErasePersonalDataInput,
+        FindExpiredCasesInput,
+        PurgeInput,
+        PurgeResult,
+    )
+
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+@workflow.defn
+class PurgeWorkflow:
+    """Started every day by the `retention-purge` schedule."""
+
+    @workflow.run
+    async def run(self, input: PurgeInput) -> PurgeResult:
+        expired = await workflow.execute_activity(
+            retention.find_expired_cases,
+            FindExpiredCasesInput(now=workflow.now()),
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=DB_RETRY,
+        )
+        result = PurgeResult()
+        for case_id in expired.case_ids:
+            erased = await workflow.execute_activity(
+                retention.erase_personal_data,
+                ErasePersonalDataInput(case_id=case_id, motive="retention"),
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=DB_RETRY,
+            )
+            if erased.erased:
+                result.erased.append(case_id)
+        return result
