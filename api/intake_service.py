@@ -23,6 +23,7 @@ from filrouge.db.models import DuplicateReview, Import
 from filrouge.db.repositories import CaseRepository, ReferenceRepository
 from filrouge.domain import Actor, Role, Source, TimerPolicy
 from filrouge.intake import IntakeFileError, IntakeLimits, read_list, validate_list
+from filrouge.intake.forbidden import without_forbidden_values
 from filrouge.intake.report import rejected_rows_csv
 from filrouge.intake.validate import RejectedRow, ValidRow, validate_row
 from filrouge.launch import Reidentification, reidentify_cases, start_cases
@@ -89,15 +90,16 @@ class IntakeService:
         """Check the file as a whole, store it once per platform and content, start its import."""
         platform_id = _own(user, None)
         try:
-            await asyncio.to_thread(read_list, content, self.limits)
+            parsed = await asyncio.to_thread(read_list, content, self.limits)
         except IntakeFileError as error:
             raise BadFile(error.message) from error
-        sha = hashlib.sha256(content).hexdigest()
+        sha = hashlib.sha256(content).hexdigest()  # of the file as sent: the same file, one import
         import_id = opaque_id("i", platform_id, sha)
         async with transaction(self.sessions) as session:
             repo = ImportRepository(session)
             existing = await repo.get(import_id)
             if existing is None:
+                kept = await asyncio.to_thread(without_forbidden_values, content, parsed)
                 now = utcnow()
                 row = Import(
                     id=import_id,
@@ -111,7 +113,7 @@ class IntakeService:
                     dropped_columns=[],
                     created_at=now,
                 )
-                await repo.add(row, content)
+                await repo.add(row, kept)
         await self._start_import(import_id)
         return existing or row, existing is None
 

@@ -130,6 +130,11 @@ def _read_csv(data: bytes, limits: IntakeLimits) -> ParsedList:
     return ParsedList("csv", header, rows, encoding, delimiter, unnamed)
 
 
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and its encoding, as the reader decodes it."""
+    return _decode(data)
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(_UTF16_BOMS):
         raise IntakeFileError(

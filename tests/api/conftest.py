@@ -87,11 +87,14 @@ class Api:
         created = await self.admin_post("/admin/users", body)
         return Member(created["user"]["id"], created["token"]["token"], structure_id)
 
-    async def team(self, policy: dict[str, Any] | None = None) -> Team:
+    async def team(
+        self, policy: dict[str, Any] | None = None, territory: dict[str, Any] | None = None
+    ) -> Team:
         """A fresh platform (so référent workloads start at zero) with its staff."""
         platform_id = f"psad-{uuid.uuid4().hex[:8]}"
         body = {"id": platform_id, "name": "PSAD test", "region": "Occitanie"}
-        await self.admin_post("/admin/platforms", body | {"policy": policy or {}})
+        body |= {"policy": policy or {}, "territory": territory or {}}
+        await self.admin_post("/admin/platforms", body)
         ml, mlds = f"ml-{platform_id}", f"mlds-{platform_id}"
         for sid, kind in ((ml, "mission_locale"), (mlds, "mlds")):
             structure = {"id": sid, "platform_id": platform_id, "name": sid, "kind": kind}
