@@ -15,6 +15,7 @@ from api.codec import install_codec
 from api.errors import install_error_handlers
 from api.intake import router as intake_router
 from api.intake_service import IntakeService
+from api.limits import BodySizeLimit
 from filrouge.codec import payload_key_ring
 from filrouge.db.engine import make_engine, make_sessionmaker
 from filrouge.settings import DatabaseSettings, SecuritySettings, TemporalSettings
@@ -66,6 +67,7 @@ def create_app(
         dependencies=[Depends(enforce_endpoint_roles)],
     )
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
     app.include_router(intake_router)
     app.include_router(cases.router)
     app.include_router(admin.router)

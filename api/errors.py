@@ -89,6 +89,11 @@ _FIELD_MESSAGES = {
     "date_from_datetime_parsing": "date invalide (AAAA-MM-JJ)",
     "date_parsing": "date invalide (AAAA-MM-JJ)",
     "datetime_parsing": "date et heure invalides (ISO 8601)",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_inexact": "date attendue (AAAA-MM-JJ)",
+    "datetime_type": "date et heure attendues (ISO 8601)",
+    "datetime_from_date_parsing": "date et heure invalides (ISO 8601)",
+    "datetime_object_invalid": "date et heure invalides (ISO 8601)",
     "json_invalid": "JSON invalide",
     "string_too_long": "texte trop long",
     "string_too_short": "texte trop court",
@@ -98,6 +103,11 @@ _FIELD_MESSAGES = {
     "bool_type": "booléen attendu (true ou false)",
     "int_parsing": "nombre entier attendu",
     "int_type": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "float_parsing": "nombre attendu",
+    "float_type": "nombre attendu",
+    "string_unicode": "texte invalide",
+    "literal_error": "valeur non autorisée",
     "list_type": "liste attendue",
     "dict_type": "objet JSON attendu",
     "model_type": "objet JSON attendu",
@@ -118,7 +128,7 @@ def _message(error: dict[str, object]) -> str:
         if "email address" in msg:
             return "adresse électronique invalide"
         return msg.removeprefix("Value error, ")  # our validators raise French messages
-    return msg or "valeur invalide"
+    return "valeur invalide"  # never pydantic's English wording
 
 
 def _describe(error: dict[str, object]) -> dict[str, object]:

@@ -61,6 +61,15 @@ class Body(BaseModel):
                 )
         return data
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul_character(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold U+0000: refused here, on every backend, with a 422."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("caractère nul (U+0000) interdit")
+        return value
+
 
 # ---------------------------------------------------------------- cases
 
