@@ -206,8 +206,11 @@ async def create_referral(
     person = body.person.model_dump(exclude={"convocation_consent"})
     consent = body.person.convocation_consent
     placed = await service.refer(user, person, body.source, identified_on, consent, key)
+    # Only the platform's own staff learn the case id: a case routed to (or already followed
+    # by) another platform is not theirs to open.
     staff = user.role in (Role.REFERENT, Role.COORDINATEUR)
-    case_id = placed.case_id if staff and placed.status != "duplicate_review" else None
+    own = staff and placed.platform_id == user.platform_id
+    case_id = placed.case_id if own and placed.status != "duplicate_review" else None
     return ReferralOut(
         status=placed.status, message=ACKNOWLEDGEMENTS[placed.status], case_id=case_id
     )

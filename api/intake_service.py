@@ -95,11 +95,11 @@ class IntakeService:
             raise BadFile(error.message) from error
         sha = hashlib.sha256(content).hexdigest()  # of the file as sent: the same file, one import
         import_id = opaque_id("i", platform_id, sha)
+        kept = await asyncio.to_thread(without_forbidden_values, content, parsed)
         async with transaction(self.sessions) as session:
             repo = ImportRepository(session)
             existing = await repo.get(import_id)
             if existing is None:
-                kept = await asyncio.to_thread(without_forbidden_values, content, parsed)
                 now = utcnow()
                 row = Import(
                     id=import_id,

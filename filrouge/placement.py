@@ -1,9 +1,10 @@
 """Where a newly identified young person goes: one set of rules for list imports and referrals.
 
 Dedup first (an INE already known: a re-identification of that case; no INE but the same
-normalised name and birth date: a possible duplicate for a coordinator), then routing (the
-platform of the address's territory, else the uploader's platform, to route by hand), then
-the structure rule and the least-loaded référent. New cases get their row, their identity,
+normalised name and birth date in the same platform: a possible duplicate for its
+coordinator, who can open every case offered), then routing (the platform of the address's
+territory, else the uploader's platform, to route by hand), then the structure rule and the
+least-loaded référent. New cases get their row, their identity,
 their first audit events and their read model in the caller's transaction; their workflow
 is started afterwards (filrouge.launch), outside any transaction.
 """
@@ -113,7 +114,7 @@ class Placer:
     policies: dict[str, TimerPolicy] = field(default_factory=dict)
     pool: ReferentPool = field(default_factory=lambda: ReferentPool([]))
     by_ine: dict[str, ExistingCase] = field(default_factory=dict)
-    by_name: dict[str, list[str]] = field(default_factory=dict)
+    by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     new_cases: list[Case] = field(default_factory=list)
     new_events: list[AuditEvent] = field(default_factory=list)
 
@@ -151,8 +152,9 @@ class Placer:
             return Placed(REIDENTIFIED, known.platform_id, case_id=known.case_id)
         routed = self.route(candidate)
         platform_id = routed or candidate.fallback_platform_id
-        if not ine and candidate.name_key in self.by_name and not force_new:
-            return self._review(candidate, platform_id, self.by_name[candidate.name_key])
+        same_name = self.by_name.get((platform_id, candidate.name_key))
+        if not ine and same_name and not force_new:
+            return self._review(candidate, platform_id, same_name)
         return self._create(candidate, platform_id, routed is not None)
 
     def _review(self, candidate: Candidate, platform_id: str, matches: list[str]) -> Placed:
@@ -193,7 +195,7 @@ class Placer:
         apply_snapshot(case, snapshot_of(state))
         self.new_events += AuditRepository(self.session).start_chain(case, events)
         self.new_cases.append(case)
-        self.by_name.setdefault(candidate.name_key, []).append(case_id)
+        self.by_name.setdefault((platform_id, candidate.name_key), []).append(case_id)
         if _ine(candidate):
             self.by_ine[i["ine"]] = ExistingCase(case_id, platform_id, case.stage)
         return Placed(CREATED if choice else TO_ROUTE, platform_id, case_id=case_id)

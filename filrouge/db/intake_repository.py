@@ -152,19 +152,21 @@ class MatchRepository:
                 found[ine] = ExistingCase(case_id, platform_id, stage)
         return found
 
-    async def by_name_key(self, keys: Iterable[str]) -> dict[str, list[str]]:
+    async def by_name_key(self, keys: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+        """Case ids per (platform, name key): a coordinator only judges their own cases."""
         wanted = sorted(set(keys))
         if not wanted:
             return {}
         query = (
-            select(CaseIdentity.name_key, CaseIdentity.case_id)
+            select(Case.platform_id, CaseIdentity.name_key, CaseIdentity.case_id)
+            .join(Case, Case.id == CaseIdentity.case_id)
             .where(CaseIdentity.name_key.in_(wanted))
             .order_by(CaseIdentity.case_id)
         )
-        found: dict[str, list[str]] = {}
-        for key, case_id in (await self.session.execute(query)).all():
+        found: dict[tuple[str, str], list[str]] = {}
+        for platform_id, key, case_id in (await self.session.execute(query)).all():
             if key:
-                found.setdefault(key, []).append(case_id)
+                found.setdefault((platform_id, key), []).append(case_id)
         return found
 
     async def referent_loads(self) -> list[ReferentLoad]:

@@ -636,3 +636,26 @@ async def test_imports_and_reviews_stay_inside_their_platform(api: Api) -> None:
     )
     assert pilot_referral.status_code == 403
     assert (await api.http.get("/duplicates", headers=team.coordinator.headers)).json()
+
+
+async def test_another_platforms_young_people_are_never_shown_or_offered(api: Api) -> None:
+    team, codes = await territorial_team(api)
+    other, other_codes = await territorial_team(api)
+    name, ine = unique_name("Marchand"), new_ine()
+    theirs = await refer(api, other.coordinator, person(name, other_codes["commune"]))
+    followed = await refer(
+        api, other.coordinator, person(unique_name("Suivi"), other_codes["commune"], ine=ine)
+    )
+
+    same_name = await refer(api, team.coordinator, person(name, codes["commune"]))
+    same_ine = await refer(api, team.coordinator, person("Autre", codes["commune"], ine=ine))
+    moved = await refer(api, team.coordinator, person(unique_name("Parti"), other_codes["commune"]))
+
+    # Without an INE a match is only looked for in the platform: its coordinator must be able
+    # to open every case a review offers. The INE is national: the known case is told.
+    assert same_name["status"] == "created" and same_name["case_id"] != theirs["case_id"]
+    assert (await api.http.get("/duplicates", headers=team.coordinator.headers)).json() == []
+    assert same_ine["status"] == "reidentified" and same_ine["case_id"] is None
+    assert "reidentified" in await history_kinds(api, followed["case_id"], other.coordinator)
+    assert moved["status"] == "created" and moved["case_id"] is None  # routed to `other`
+    assert await case_count(api.sessions, other.platform_id) == 3
