@@ -1,4 +1,4 @@
-"""The `filrouge` command: dev stack, worker, API, migrations, first admin."""
+"""The `filrouge` command: dev stack, worker, API, migrations, first admin, list import."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from filrouge.settings import (
     ApiSettings,
@@ -92,6 +93,12 @@ async def create_admin(name: str, email: str) -> None:
     print(f"Administrator {user.id} created. Token (shown once): {token.token}")
 
 
+def _import(args: argparse.Namespace) -> None:
+    from filrouge.import_client import import_file
+
+    sys.exit(import_file(args.file, args.api_url, args.token, sys.stdout))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="filrouge", description="Fil rouge")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +110,13 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--name", required=True)
     admin.add_argument("--email", required=True)
     admin.set_defaults(func=_create_admin)
+    upload = sub.add_parser(
+        "import", help="import a list (CSV or XLSX) through the API, with a progress bar"
+    )
+    upload.add_argument("file", type=Path, help="the list: CSV (UTF-8 or Windows) or XLSX")
+    upload.add_argument("--token", help="personal API token (default: $FILROUGE_TOKEN)")
+    upload.add_argument("--api-url", help="API address (default: $FILROUGE_API_URL or local)")
+    upload.set_defaults(func=_import)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("alembic", "mail.log", "httpx"):
