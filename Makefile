@@ -42,6 +42,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## Intake benchmark: a 20,000-row synthetic list on the embedded stack -> bench/results/intake.json.
+bench-intake: $(STAMP)
+	$(BIN)/python -m bench.intake
+
 compose-check:
 	SECURITY_SECRET_KEY=ci-dummy docker-compose -f docker-compose.yml config -q
 

@@ -1,0 +1,1 @@
+"""Benchmarks run on the embedded stack (`make bench-intake`)."""
