@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -96,26 +97,35 @@ class IntakeService:
         sha = hashlib.sha256(content).hexdigest()  # of the file as sent: the same file, one import
         import_id = opaque_id("i", platform_id, sha)
         kept = await asyncio.to_thread(without_forbidden_values, content, parsed)
-        async with transaction(self.sessions) as session:
-            repo = ImportRepository(session)
-            existing = await repo.get(import_id)
-            if existing is None:
-                now = utcnow()
-                row = Import(
-                    id=import_id,
-                    platform_id=platform_id,
-                    uploaded_by=user.id,
-                    filename=filename[:255],
-                    content_sha256=sha,
-                    status="pending",
-                    identified_on=now.date(),
-                    ignored_columns=[],
-                    dropped_columns=[],
-                    created_at=now,
-                )
-                await repo.add(row, kept)
+        now = utcnow()
+        row = Import(
+            id=import_id,
+            platform_id=platform_id,
+            uploaded_by=user.id,
+            filename=filename[:255],
+            content_sha256=sha,
+            status="pending",
+            identified_on=now.date(),
+            ignored_columns=[],
+            dropped_columns=[],
+            created_at=now,
+        )
+        existing = await self._store_once(row, kept)
         await self._start_import(import_id)
         return existing or row, existing is None
+
+    async def _store_once(self, row: Import, content: bytes) -> Import | None:
+        """Store a new import; the one already stored when this file was sent before."""
+        try:
+            async with transaction(self.sessions) as session:
+                repo = ImportRepository(session)
+                existing = await repo.get(row.id)
+                if existing is None:
+                    await repo.add(row, content)
+                return existing
+        except IntegrityError:  # the same file sent twice at once: the other request stored it
+            async with transaction(self.sessions) as session:
+                return await ImportRepository(session).get(row.id)
 
     async def _start_import(self, import_id: str) -> None:
         try:

@@ -320,6 +320,22 @@ async def test_the_same_file_twice_is_the_same_import_and_changes_nothing(api: A
     assert (await upload(api, other_team.coordinator, content))["id"] != first["id"]
 
 
+async def test_the_same_file_sent_twice_at_once_is_one_import(api: Api) -> None:
+    team, codes = await territorial_team(api)
+    rows = [["", unique_name("Double"), "Luc", fr(born(19)), "", codes["commune"]]]
+    content = csv_bytes(rows)
+    files = {"file": ("liste.csv", content, "text/csv")}
+
+    answers = await asyncio.gather(
+        *(api.http.post("/imports", files=files, headers=team.coordinator.headers) for _ in "abc")
+    )
+
+    assert sorted(r.status_code for r in answers) == [200, 200, 202], [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    done = await finished(api, team.coordinator, answers[0].json()["id"])
+    assert done["created"] == 1 and await case_count(api.sessions, team.platform_id) == 1
+
+
 def too_big() -> bytes:
     line = ";".join(["", "Durand", "Hugo", "01/01/2005", "35000", ""]) + "\n"
     return (";".join(HEADER) + "\n" + line * (20 * 2**20 // len(line) + 1)).encode()
@@ -659,3 +675,66 @@ async def test_another_platforms_young_people_are_never_shown_or_offered(api: Ap
     assert "reidentified" in await history_kinds(api, followed["case_id"], other.coordinator)
     assert moved["status"] == "created" and moved["case_id"] is None  # routed to `other`
     assert await case_count(api.sessions, other.platform_id) == 3
+
+
+# ---------------------------------------------------------------- routing of a list
+
+
+async def test_a_list_is_routed_by_commune_postal_code_and_departement_to_the_least_loaded(
+    api: Api,
+) -> None:
+    """Whole départements, Corsica (2B) and overseas (973) included; MLDS for recent minors."""
+    team = await api.team(CALM_POLICY, {"departements": ["2B", "973"], "postal_codes": ["56999"]})
+    recent, old = fr(TODAY - timedelta(days=100)), fr(TODAY - timedelta(days=400))
+    names = [unique_name(base) for base in ("Santoni", "Cayenne", "Morbihan", "Majeur", "Ancien")]
+    header = [*HEADER, "Date de sortie"]
+    rows = [
+        ["", names[0], "Ange", fr(born(17)), "", "2B033", recent],  # Bastia: minor, recent
+        ["", names[1], "Noa", fr(born(19)), "97300", "97302", recent],  # Cayenne: adult
+        ["", names[2], "Yann", fr(born(17)), "56999", "", ""],  # postal code, no leaving date
+        ["", names[3], "Lina", fr(born(20)), "20600", "", recent],  # postal code of Haute-Corse
+        ["", names[4], "Enzo", fr(born(17)), "", "97302", old],  # minor who left long ago
+    ]
+
+    done = await imported(api, team.coordinator, csv_bytes(rows, header))
+
+    assert (done["created"], done["to_route"], done["rejected"]) == (5, 0, 0), done
+    cases = await platform_cases(api, team)
+    assert cases[names[0]]["referent_id"] == team.mlds_referent.id
+    mission_locale = [cases[name] for name in names[1:]]
+    assert all(c["structure_id"] == f"ml-{team.platform_id}" for c in mission_locale)
+    loads = [sum(c["referent_id"] == r.id for c in mission_locale) for r in team.ml_referents]
+    assert loads == [2, 2]  # the référent with the fewest open cases each time
+
+
+async def test_the_to_route_queue_escalates_what_nobody_assigned(
+    api: Api, smtp_sink: MailSink
+) -> None:
+    team, _ = await territorial_team(api, CALM_POLICY | {"routing_escalation": "PT3S"})
+    rows = [["", unique_name("Attente"), "Léo", fr(born(19)), "29200", "29019"] for _ in range(2)]
+    done = await imported(api, team.coordinator, csv_bytes(rows))
+    waiting = [c["id"] for c in (await platform_cases(api, team)).values()]
+    assert done["to_route"] == 2 and len(waiting) == 2
+    assign = {"case_ids": [waiting[0]], "referent_id": team.ml_referents[0].id}
+    response = await api.http.post("/cases/assign", json=assign, headers=team.coordinator.headers)
+    assert response.json()[0]["ok"], response.text
+
+    coordinator = await email_of(api, team.coordinator)
+    for _ in range(100):
+        escalations = [
+            m.message
+            for m in smtp_sink.messages
+            if coordinator in m.envelope_to and "attente d'attribution" in m.message["Subject"]
+        ]
+        if escalations:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1)  # the assigned case would have escalated by now too
+    escalations = [
+        m.message
+        for m in smtp_sink.messages
+        if coordinator in m.envelope_to and "attente d'attribution" in m.message["Subject"]
+    ]
+    assert [str(m["Subject"]).strip() for m in escalations] == [
+        f"[Fil rouge] Dossier {waiting[1]} en attente d'attribution"
+    ]
