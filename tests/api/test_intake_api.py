@@ -376,6 +376,16 @@ async def test_a_malformed_file_gets_one_french_error_and_creates_nothing(
     assert await case_count(api.sessions, team.platform_id) == 0
 
 
+async def test_an_upload_without_a_file_is_refused_in_french(api: Api) -> None:
+    team, _ = await territorial_team(api)
+    for extra in ({}, {"data": {"file": "Nom;Prénom"}}, {"files": {"liste": ("l.csv", b"x")}}):
+        response = await api.http.post("/imports", headers=team.coordinator.headers, **extra)
+        assert response.status_code == 422, response.text
+        assert not any(english in response.text for english in ENGLISH), response.text
+    unknown = await api.http.get("/imports/i-unknown", headers=team.coordinator.headers)
+    assert unknown.status_code == 404 and unknown.json()["message"] == "Import introuvable."
+
+
 async def test_rejected_rows_download_safely_and_import_again_once_corrected(api: Api) -> None:
     team, codes = await territorial_team(api)
     header = [*HEADER, "Établissement", "Téléphone"]
