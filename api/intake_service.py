@@ -261,7 +261,13 @@ class IntakeService:
             return review
         if review.status != "open":
             raise Conflict("Ce doublon possible a déjà été traité.")
-        if case_id not in review.candidate_case_ids:
+        async with transaction(self.sessions) as session:
+            case = await CaseRepository(session).get(case_id)
+        if (
+            case_id not in review.candidate_case_ids
+            or not case
+            or case.platform_id != user.platform_id
+        ):
             raise Conflict("Ce dossier ne fait pas partie des dossiers proposés pour ce doublon.")
         source, at = Source(review.source), review.identified_at
         item = Reidentification(case_id, ReidentifyInput(user.actor, source, at), review.id)
