@@ -145,7 +145,11 @@ async def import_report(import_id: str, user: CurrentUser, service: Service) -> 
     return ImportReportOut(**out.model_dump(), rows=rows)
 
 
-@router.get("/imports/{import_id}/rejected.csv")
+@router.get(
+    "/imports/{import_id}/rejected.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 async def import_rejected_csv(import_id: str, user: CurrentUser, service: Service) -> Response:
     """The rejected rows to correct and import again (CSV `;`, UTF-8, formulas neutralised)."""
     content = await service.rejected_csv(user, import_id)

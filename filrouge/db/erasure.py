@@ -1,4 +1,5 @@
-"""Erasing a young person's personal data: identity, note texts, e-mail addresses, free texts.
+"""Erasing a young person's personal data: identity, note texts, e-mail addresses, free texts,
+and the identity kept by the possible duplicates resolved into the case.
 
 What stays (the read model, the coded audit events, the access log) names nobody, so the
 indicators are the same after an erasure. The erasure itself is an audit event.
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.audit import redacted
 from filrouge.clock import utcnow
 from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.models import AuditEvent, Case, CaseIdentity, OutboxMessage
+from filrouge.db.models import AuditEvent, Case, CaseIdentity, DuplicateReview, OutboxMessage
 from filrouge.db.notes import NoteRepository
 from filrouge.pathway import AuditEvent as NewEvent
 
@@ -31,6 +32,7 @@ class Erasure:
     notes: int = 0
     emails: int = 0
     audit_texts: int = 0
+    reviews: int = 0
     already_erased: bool = False
 
 
@@ -72,6 +74,7 @@ class ErasureRepository:
         done.notes = await NoteRepository(self.session).erase(case_id)
         done.emails = await self._erase_outbox(case_id)
         done.audit_texts = await self._erase_audit_texts(case_id)
+        done.reviews = await self._erase_reviews(case_id)
         self.session.expire(case, ["identity"])
         data = {
             "motive": motive,
@@ -79,6 +82,7 @@ class ErasureRepository:
             "notes": done.notes,
             "emails": done.emails,
             "audit_texts": done.audit_texts,
+            "reviews": done.reviews,
         }
         event = NewEvent(key="erasure", kind=ERASED_KIND, data=data, at=utcnow())
         if actor is not None:
@@ -91,6 +95,16 @@ class ErasureRepository:
             update(OutboxMessage)
             .where(OutboxMessage.case_id == case_id, OutboxMessage.to_address != "")
             .values(to_address="", subject="", last_error=None)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def _erase_reviews(self, case_id: str) -> int:
+        """Possible duplicates merged into the case (or kept apart as this case) name the
+        young person: their identity goes with the case's."""
+        result = await self.session.execute(
+            update(DuplicateReview)
+            .where(DuplicateReview.resolved_case_id == case_id)
+            .values(identity={})
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

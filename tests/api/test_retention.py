@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from activities.retention import RetentionActivities
 from filrouge.clock import utcnow
 from filrouge.db.engine import transaction
-from filrouge.db.models import Case, CaseIdentity
+from filrouge.db.models import Case, CaseIdentity, DuplicateReview
 from filrouge.retention import (
     PURGE_SCHEDULE_ID,
     ErasePersonalDataInput,
@@ -133,3 +133,91 @@ async def test_the_daily_schedule_is_created_idempotently(dev_env: WorkflowEnvir
         assert described.schedule.spec.calendars[0].hour[0].start == 2
     finally:
         await handle.delete()
+
+
+async def walked_case(api: Api, team: Team) -> str:
+    """A case taken through the whole pathway with free texts at every step, merged with a
+    possible duplicate, then closed long ago."""
+    case = await api.create_case(team)
+    case_id, referent, coordinator = case["id"], team.member(case["referent_id"]), team.coordinator
+    person = {"last_name": "Martin", "first_name": "Léa", "birth_date": "2004-05-12"}
+    referral = {"source": "cio", "person": person | {"postal_code": "31000"}}
+    await api.http.post("/referrals", json=referral, headers=coordinator.headers)
+    reviews = (await api.http.get("/duplicates", headers=coordinator.headers)).json()
+    review_id = next(r["id"] for r in reviews if case_id in r["candidate_case_ids"])
+    merged = await api.http.post(
+        f"/duplicates/{review_id}/merge", json={"case_id": case_id}, headers=coordinator.headers
+    )
+    assert merged.status_code == 200, merged.text
+    start = utcnow().date().isoformat()
+    at = (utcnow() + timedelta(days=2)).replace(microsecond=0).isoformat()
+    solution = {"type": "e2c", "structure": "E2C Toulouse", "start_date": start}
+    steps: list[tuple[str, dict[str, Any], Member]] = [
+        ("contact-attempts", {"channel": "telephone", "result": "pas_de_reponse"}, referent),
+        ("contact-attempts", {"channel": "sms", "result": "joint"}, referent),
+        ("contact-outcome", {"outcome": "accepte_entretien"}, referent),
+        ("interview", {"at": at, "place": "Chez Léa Martin, 3 rue des Lilas"}, referent),
+        ("interview/result", {"held": True}, referent),
+        ("proposals", {"solutions": [solution]}, referent),
+        ("decision", {"decision": "valider", "comment": "Léa Martin motivée"}, coordinator),
+        ("entry", {"entered": True, "on": start}, referent),
+        ("follow-ups", {"status": "maintenu"}, referent),
+        ("close", {"outcome": "autre", "reason": MOTIVE}, coordinator),
+    ]
+    for path, body, who in steps:
+        await api.step(case_id, path, body, who)
+    async with transaction(api.sessions) as session:
+        closed_at = utcnow() - timedelta(days=31 * 26)
+        await session.execute(update(Case).where(Case.id == case_id).values(closed_at=closed_at))
+    return review_id
+
+
+async def all_indicators(api: Api, pilot: Member) -> dict[str, Any]:
+    response = await api.http.get("/indicators", headers=pilot.headers)
+    assert response.status_code == 200
+    return {k: v for k, v in response.json().items() if k != "generated_at"}
+
+
+async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    team = await api.team()
+    review_id = await walked_case(api, team)
+    unreachable = await closed_case(api, team, 27)
+    moved = await api.create_case(team)
+    step = {"outcome": "demenage", "new_commune": "Albi, chez sa tante"}
+    await api.step(moved["id"], "contact-outcome", step, team.member(moved["referent_id"]))
+    pilot = await api.user("pilote", None)
+    before = await all_indicators(api, pilot)
+    task_queue = f"purge-{uuid.uuid4().hex[:8]}"
+    activities = RetentionActivities(api.sessions, dev_env.client)
+
+    async with Worker(
+        dev_env.client,
+        task_queue=task_queue,
+        workflows=[PurgeWorkflow],
+        activities=[activities.find_expired_cases, activities.erase_personal_data],
+    ):
+        result = await dev_env.client.execute_workflow(
+            PurgeWorkflow.run, PurgeInput(), id=f"purge-{uuid.uuid4().hex}", task_queue=task_queue
+        )
+
+    assert unreachable["id"] in result.erased and moved["id"] not in result.erased
+    assert await all_indicators(api, pilot) == before
+    async with transaction(api.sessions) as session:
+        review = await session.get(DuplicateReview, review_id)
+        assert review is not None and review.identity == {}
+        walked = review.resolved_case_id
+    assert walked in result.erased
+    assert await history_gone(dev_env, walked)
+    headers = team.coordinator.headers
+    history = await api.http.get(f"/cases/{walked}/history", headers=headers)
+    for text in ("Martin", "Lilas", "tante", "motivée"):
+        assert text not in history.text, text
+    erasure = history.json()[-1]
+    assert erasure["kind"] == "personal_data_erased"
+    assert erasure["data"]["motive"] == "retention" and erasure["data"]["reviews"] == 1
+    verified = await api.http.get(f"/cases/{walked}/history/verify", headers=headers)
+    assert verified.json()["ok"] is True
+    kept = await api.case(moved["id"], team.coordinator)
+    assert kept["person"]["last_name"] == "Martin"

@@ -1,18 +1,22 @@
-"""Schemathesis against the app's OpenAPI schema, authenticated as each role (a bounded run).
+"""Schemathesis against the app's OpenAPI schema, anonymous and as each role (a bounded run).
 
 Schemathesis generates the requests from `app.openapi()`; they go through the suite's httpx
 client on the real app, whose lifespan holds the Temporal client and the database
 (schemathesis' own ASGI transport would run the app in another event loop). Every answer
 must not be a 5xx, must have a status the schema documents, and must match the content type
-and the body schema documented for that status.
+and the body schema documented for that status; an anonymous caller gets nothing but the
+public operations. Every operation of the schema is exercised, so a new endpoint is covered
+as soon as it is added.
 
 Bounded: per operation, role and variant (generated path ids, then real ones: a case of the
-platform, the platform, a user), 3 valid and 2 invalid requests, the same on every run
-(derandomized, no shrinking, no example database). About 1,250 requests per backend.
+platform, the platform, a user, an import, a possible duplicate), 3 valid and 2 invalid
+requests, or 1 and 1 for a caller the endpoint refuses by role (or anonymous), the same on
+every run (derandomized, no shrinking, no example database).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -31,7 +35,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.access import ENDPOINT_ROLES, PUBLIC
 from api.app import create_app
+from filrouge.domain import Role
 from tests.api.conftest import Api, Member
 
 CHECKS = [
@@ -41,7 +47,12 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
-BUDGET_SECONDS = 120
+# A caller whose role the endpoint refuses (or an anonymous one) stops at the door: one
+# request of each mode says as much.
+AT_THE_DOOR_EXAMPLES = 1
+BUDGET_SECONDS = 150
+NON_WORD = re.compile(r"\W")
+LIST = "Nom;Prénom;Date de naissance;Code postal\r\nMartin;Léa;12/05/2004;31000\r\n"
 
 
 def _draw(strategy: st.SearchStrategy[Case], count: int) -> list[Case]:
@@ -87,52 +98,97 @@ async def _send(http: httpx.AsyncClient, case: Case) -> httpx.Response:
     )
 
 
-async def _roles(api: Api) -> tuple[dict[str, Member], dict[str, str]]:
-    """A member of each role, and real ids their requests may name."""
+async def _review(api: Api, coordinator: Member) -> str:
+    """A possible duplicate: the same young person referred twice."""
+    person = {"last_name": "Durand", "first_name": "Inès", "birth_date": "2004-05-12"}
+    body = {"source": "cio", "person": person | {"postal_code": "31000"}}
+    for _ in range(2):
+        await api.http.post("/referrals", json=body, headers=coordinator.headers)
+    reviews = await api.http.get("/duplicates", headers=coordinator.headers)
+    return str(reviews.json()[0]["id"])
+
+
+async def _roles(api: Api) -> tuple[dict[str, Member | None], dict[str, str]]:
+    """A member of each role (None: anonymous), and real ids their requests may name."""
     team = await api.team()
     case = await api.create_case(team)
     owner = team.member(case["referent_id"])
-    members = {
+    files = {"file": ("liste.csv", LIST.encode(), "text/csv")}
+    imported = await api.http.post("/imports", files=files, headers=team.coordinator.headers)
+    members: dict[str, Member | None] = {
+        "anonymous": None,
         "referent": owner,
         "coordinateur": team.coordinator,
         "pilote": await api.user("pilote", None),
         "partenaire": team.partner,
         "admin": api.admin,
     }
-    real = {"case_id": case["id"], "platform_id": team.platform_id, "user_id": owner.id}
+    real = {
+        "case_id": case["id"],
+        "platform_id": team.platform_id,
+        # A user of their own: the admin's requests may deactivate them or revoke their tokens.
+        "user_id": (await api.user("pilote", None)).id,
+        "import_id": imported.json()["id"],
+        "review_id": await _review(api, team.coordinator),
+    }
     return members, real
+
+
+def _operation_roles(paths: dict[str, Any]) -> dict[tuple[str, str], frozenset[Role] | None]:
+    """(method, path) -> the roles ENDPOINT_ROLES allows (None: unlisted, refused to all)."""
+    by_id = {
+        NON_WORD.sub("_", name + path) + f"_{method}": roles
+        for name, roles in ENDPOINT_ROLES.items()
+        for path, operations in paths.items()
+        for method in operations
+    }
+    return {
+        (method, path): by_id.get(operation["operationId"])
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
 
 
 async def test_schemathesis_as_each_role(api: Api) -> None:
     members, real = await _roles(api)
-    schema = schemathesis.openapi.from_dict(create_app().openapi())
+    openapi = create_app().openapi()
+    schema = schemathesis.openapi.from_dict(openapi)
+    allowed = _operation_roles(openapi["paths"])
     failures: list[str] = []
     statuses: Counter[tuple[str, int]] = Counter()
+    refused_at_door: Counter[str] = Counter()  # 401 from an operation that needs a caller
     started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
-        for role, member in members.items():
-            auth = f"Bearer {member.token}"
-            for mode, count in EXAMPLES.items():
-                for path_parameters in _variants(operation, real):
-                    strategy = operation.as_strategy(
-                        generation_mode=mode,
-                        headers={"authorization": auth},
-                        path_parameters=path_parameters,
-                    )
-                    for case in _draw(strategy, count):
-                        case.headers["authorization"] = auth  # never a generated one
+        roles = allowed[operation.method.lower(), operation.path]
+        opened = roles is PUBLIC
+        for mode, count in EXAMPLES.items():
+            for path_parameters in _variants(operation, real):
+                # Drawn once, sent as every role: generating is the slow part.
+                strategy = operation.as_strategy(
+                    generation_mode=mode, path_parameters=path_parameters
+                )
+                drawn = _draw(strategy, count)
+                for role, member in members.items():
+                    inside = opened if member is None else role in (roles or ())
+                    auth = {"authorization": f"Bearer {member.token}"} if member else {}
+                    for case in drawn if inside else drawn[:AT_THE_DOOR_EXAMPLES]:
+                        case.headers.pop("authorization", None)
+                        case.headers.update(auth)  # never a generated one
                         try:
                             response = await _send(api.http, case)
                             statuses[role, response.status_code] += 1
+                            refused_at_door[role] += response.status_code == 401 and not opened
                             case.validate_response(response, checks=CHECKS)
+                            if member is None and not opened:
+                                assert response.status_code >= 400, "anonymous got an answer"
                         except (Exception, FailureGroup) as exc:
                             failures.append(f"{operation.label} as {role} ({mode.value}): {exc}")
     elapsed = time.monotonic() - started
     print(f"schemathesis: {sum(statuses.values())} requests in {elapsed:.1f} s: {statuses}")
 
     assert not failures, f"{len(failures)} failures:\n" + "\n\n".join(failures[:20])
-    for role in members:  # the tokens did authenticate: each role got answers past the door
-        assert statuses[role, 401] == 0, role
+    for role, member in members.items():  # the tokens did authenticate: answers past the door
+        assert (refused_at_door[role] == 0) is (member is not None), role
         assert any(status < 300 for (r, status) in statuses if r == role), role
     assert elapsed < BUDGET_SECONDS
