@@ -16,6 +16,8 @@ from filrouge.retention import (
     ErasePersonalDataResult,
     FindExpiredCasesInput,
     FindExpiredCasesResult,
+    PurgeImportFilesInput,
+    PurgeImportFilesResult,
     retention_limit,
 )
 
@@ -37,6 +39,18 @@ class RetentionActivities:
                 limit = retention_limit(policy, input.now)
                 found += await erasures.closed_before(platform.id, limit)
         return FindExpiredCasesResult(found)
+
+    @activity.defn(name="purge_import_files")
+    async def purge_import_files(self, input: PurgeImportFilesInput) -> PurgeImportFilesResult:
+        """Each platform's uploaded lists older than its retention period: file deleted."""
+        purged: list[str] = []
+        async with transaction(self.sessions) as session:
+            erasures = ErasureRepository(session)
+            for platform in await ReferenceRepository(session).platforms():
+                policy = TimerPolicy.from_dict(platform.policy or {})
+                limit = retention_limit(policy, input.now)
+                purged += await erasures.purge_import_files(platform.id, limit)
+        return PurgeImportFilesResult(purged)
 
     @activity.defn(name="erase_personal_data")
     async def erase_personal_data(self, input: ErasePersonalDataInput) -> ErasePersonalDataResult:

@@ -157,9 +157,13 @@ class IntakeService:
         imp = await self.get(user, import_id)
         async with transaction(self.sessions) as session:
             content = await ImportRepository(session).content(import_id)
+        if content is None:
+            raise Conflict(
+                "La liste importée a été effacée : sa durée de conservation est dépassée."
+            )
 
         def build() -> bytes:
-            parsed = read_list(content or b"", self.limits)
+            parsed = read_list(content, self.limits)
             _, report = validate_list(parsed, imp.identified_on)
             return rejected_rows_csv(report, parsed.rows)
 

@@ -48,6 +48,7 @@ class PurgeInput:
 @dataclass
 class PurgeResult:
     erased: list[str] = field(default_factory=list)
+    import_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +76,16 @@ class ErasePersonalDataResult:
     history_deleted: bool
 
 
+@dataclass
+class PurgeImportFilesInput:
+    now: datetime
+
+
+@dataclass
+class PurgeImportFilesResult:
+    import_ids: list[str] = field(default_factory=list)
+
+
 @activity.defn(name="find_expired_cases")
 async def find_expired_cases(input: FindExpiredCasesInput) -> FindExpiredCasesResult:
     """Closed cases past their platform's retention period, not erased yet."""
@@ -84,4 +95,10 @@ async def find_expired_cases(input: FindExpiredCasesInput) -> FindExpiredCasesRe
 @activity.defn(name="erase_personal_data")
 async def erase_personal_data(input: ErasePersonalDataInput) -> ErasePersonalDataResult:
     """Erase one case's personal data and delete its Temporal history (idempotent)."""
+    raise NotImplementedError("registered by the worker")
+
+
+@activity.defn(name="purge_import_files")
+async def purge_import_files(input: PurgeImportFilesInput) -> PurgeImportFilesResult:
+    """Delete the uploaded lists older than their platform's retention period (idempotent)."""
     raise NotImplementedError("registered by the worker")

@@ -43,6 +43,7 @@ def build_worker(
             intake.send_import_summary,
             retention.find_expired_cases,
             retention.erase_personal_data,
+            retention.purge_import_files,
         ],
         **options,  # type: ignore[arg-type]
     )

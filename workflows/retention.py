@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from filrouge.retention import (
         ErasePersonalDataInput,
         FindExpiredCasesInput,
+        PurgeImportFilesInput,
         PurgeInput,
         PurgeResult,
     )
@@ -41,4 +42,13 @@ class PurgeWorkflow:
             )
             if erased.erased:
                 result.erased.append(case_id)
+        if workflow.patched("purge-import-files"):
+            # An uploaded list names every young person of it: it goes with the same period.
+            files = await workflow.execute_activity(
+                retention.purge_import_files,
+                PurgeImportFilesInput(now=workflow.now()),
+                start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=DB_RETRY,
+            )
+            result.import_files = files.import_ids
         return result

@@ -16,7 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.audit import redacted
 from filrouge.clock import utcnow
 from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.models import AuditEvent, Case, CaseIdentity, DuplicateReview, OutboxMessage
+from filrouge.db.models import (
+    AuditEvent,
+    Case,
+    CaseIdentity,
+    DuplicateReview,
+    Import,
+    ImportFile,
+    ImportRow,
+    OutboxMessage,
+)
 from filrouge.db.notes import NoteRepository
 from filrouge.pathway import AuditEvent as NewEvent
 
@@ -51,6 +60,22 @@ class ErasureRepository:
             Case.id.not_in(erased),
         )
         return list((await self.session.execute(query.order_by(Case.id))).scalars())
+
+    async def purge_import_files(self, platform_id: str, limit: datetime) -> list[str]:
+        """Delete the platform's uploaded lists (and the identities of rows still staged)
+        of imports started before `limit`; the counts and the report's reasons stay."""
+        query = (
+            select(Import.id)
+            .join(ImportFile, ImportFile.import_id == Import.id)
+            .where(Import.platform_id == platform_id, Import.created_at < limit)
+        )
+        ids = list((await self.session.execute(query.order_by(Import.id))).scalars())
+        if ids:
+            await self.session.execute(delete(ImportFile).where(ImportFile.import_id.in_(ids)))
+            await self.session.execute(
+                update(ImportRow).where(ImportRow.import_id.in_(ids)).values(data=None)
+            )
+        return ids
 
     async def is_erased(self, case_id: str) -> bool:
         query = select(AuditEvent.id).where(

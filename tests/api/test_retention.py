@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from activities.retention import RetentionActivities
 from filrouge.clock import utcnow
 from filrouge.db.engine import transaction
-from filrouge.db.models import Case, CaseIdentity, DuplicateReview
+from filrouge.db.models import Case, CaseIdentity, DuplicateReview, Import
 from filrouge.retention import (
     PURGE_SCHEDULE_ID,
     ErasePersonalDataInput,
@@ -109,7 +109,11 @@ async def test_the_purge_workflow_erases_the_expired_cases(
         dev_env.client,
         task_queue=task_queue,
         workflows=[PurgeWorkflow],
-        activities=[activities.find_expired_cases, activities.erase_personal_data],
+        activities=[
+            activities.find_expired_cases,
+            activities.erase_personal_data,
+            activities.purge_import_files,
+        ],
     ):
         result = await dev_env.client.execute_workflow(
             PurgeWorkflow.run, PurgeInput(), id=f"purge-{uuid.uuid4().hex}", task_queue=task_queue
@@ -172,6 +176,28 @@ async def walked_case(api: Api, team: Team) -> str:
     return review_id
 
 
+async def uploaded(api: Api, team: Team, months_ago: int) -> str:
+    """An uploaded list (one rejected row naming a young person), started `months_ago`."""
+    csv = (
+        f"Nom;Prénom;Date de naissance;Code postal\r\nMartin;Léa {months_ago};31/02/2004;31000\r\n"
+    )
+    files = {"file": ("liste.csv", csv.encode(), "text/csv")}
+    response = await api.http.post("/imports", files=files, headers=team.coordinator.headers)
+    assert response.status_code == 202, response.text
+    import_id = str(response.json()["id"])
+    for _ in range(100):  # wait for the import to finish before moving it back in time
+        done = await api.http.get(f"/imports/{import_id}", headers=team.coordinator.headers)
+        if done.json()["status"] == "done":
+            break
+        await asyncio.sleep(0.1)
+    async with transaction(api.sessions) as session:
+        started = utcnow() - timedelta(days=31 * months_ago)
+        await session.execute(
+            update(Import).where(Import.id == import_id).values(created_at=started)
+        )
+    return import_id
+
+
 async def all_indicators(api: Api, pilot: Member) -> dict[str, Any]:
     response = await api.http.get("/indicators", headers=pilot.headers)
     assert response.status_code == 200
@@ -187,6 +213,7 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
     moved = await api.create_case(team)
     step = {"outcome": "demenage", "new_commune": "Albi, chez sa tante"}
     await api.step(moved["id"], "contact-outcome", step, team.member(moved["referent_id"]))
+    old_list, recent_list = await uploaded(api, team, 25), await uploaded(api, team, 1)
     pilot = await api.user("pilote", None)
     before = await all_indicators(api, pilot)
     task_queue = f"purge-{uuid.uuid4().hex[:8]}"
@@ -196,7 +223,11 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
         dev_env.client,
         task_queue=task_queue,
         workflows=[PurgeWorkflow],
-        activities=[activities.find_expired_cases, activities.erase_personal_data],
+        activities=[
+            activities.find_expired_cases,
+            activities.erase_personal_data,
+            activities.purge_import_files,
+        ],
     ):
         result = await dev_env.client.execute_workflow(
             PurgeWorkflow.run, PurgeInput(), id=f"purge-{uuid.uuid4().hex}", task_queue=task_queue
@@ -221,3 +252,11 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
     assert verified.json()["ok"] is True
     kept = await api.case(moved["id"], team.coordinator)
     assert kept["person"]["last_name"] == "Martin"
+    assert old_list in result.import_files and recent_list not in result.import_files
+    gone = await api.http.get(f"/imports/{old_list}/rejected.csv", headers=headers)
+    assert gone.status_code == 409
+    assert gone.json()["message"].startswith("La liste importée a été effacée")
+    still = await api.http.get(f"/imports/{recent_list}/rejected.csv", headers=headers)
+    assert still.status_code == 200 and "Martin" in still.text
+    counts = await api.http.get(f"/imports/{old_list}", headers=headers)
+    assert counts.json()["rows_read"] == 1
