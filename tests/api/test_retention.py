@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from temporalio.client import ScheduleActionStartWorkflow
+from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleActionStartWorkflow
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -22,8 +22,11 @@ from filrouge.retention import (
     ErasePersonalDataInput,
     FindExpiredCasesInput,
     PurgeInput,
+    PurgeResult,
 )
 from filrouge.schedules import ensure_purge_schedule
+from filrouge.settings import SmtpSettings
+from filrouge.worker import build_worker
 from tests.api.conftest import Api, Member, Team
 from workflows.retention import PurgeWorkflow
 
@@ -260,3 +263,38 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
     assert still.status_code == 200 and "Martin" in still.text
     counts = await api.http.get(f"/imports/{old_list}", headers=headers)
     assert counts.json()["rows_read"] == 1
+
+
+async def test_the_scheduled_purge_runs_on_the_application_worker(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    """The schedule `make run` and `filrouge worker` create starts a purge that the worker
+    they build completes: every purge activity is registered."""
+    team = await api.team()
+    old = await closed_case(api, team, 25)
+    task_queue = f"app-{uuid.uuid4().hex[:8]}"
+    smtp = SmtpSettings(host="127.0.0.1", port=1)
+    await ensure_purge_schedule(dev_env.client, task_queue)
+    handle = dev_env.client.get_schedule_handle(PURGE_SCHEDULE_ID)
+    try:
+        async with build_worker(dev_env.client, task_queue, api.sessions, smtp, "http://test"):
+            await handle.trigger()
+            started = None
+            for _ in range(100):
+                recent = (await handle.describe()).info.recent_actions
+                if recent:
+                    started = recent[-1].action
+                    break
+                await asyncio.sleep(0.1)
+            assert isinstance(started, ScheduleActionExecutionStartWorkflow)
+            run = dev_env.client.get_workflow_handle(
+                started.workflow_id,
+                run_id=started.first_execution_run_id,
+                result_type=PurgeResult,
+            )
+            result = await asyncio.wait_for(run.result(), timeout=60)
+    finally:
+        await handle.delete()
+
+    assert old["id"] in result.erased
+    assert (await api.case(old["id"], team.coordinator))["person"] is None
