@@ -19,11 +19,20 @@ from filrouge.steps import roles_for
 STAFF = frozenset({Role.REFERENT, Role.COORDINATEUR})
 ADMIN = frozenset({Role.ADMIN})
 PUBLIC: frozenset[Role] = frozenset()
+EVERYONE = frozenset(Role)
 
 # Every endpoint of the API, by its function name. A route missing here is refused to
 # everyone, and the access-matrix test fails until it is listed.
 ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "health": PUBLIC,
+    "login": PUBLIC,
+    "oidc_login": PUBLIC,
+    "oidc_callback": PUBLIC,
+    "logout": EVERYONE,
+    "me": EVERYONE,
+    "change_password": EVERYONE,
+    "list_my_tokens": EVERYONE,
+    "revoke_my_token": EVERYONE,
     "upload_import": frozenset({Role.COORDINATEUR}),
     "get_import": frozenset({Role.COORDINATEUR}),
     "import_report": frozenset({Role.COORDINATEUR}),
@@ -67,6 +76,11 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "create_user": ADMIN,
     "list_users": ADMIN,
     "issue_token": ADMIN,
+    "set_user_password": ADMIN,
+    "deactivate_user": ADMIN,
+    "reactivate_user": ADMIN,
+    "list_user_tokens": ADMIN,
+    "revoke_user_token": ADMIN,
     "encode": ADMIN,
     "decode": ADMIN,
 }

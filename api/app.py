@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import access_log, admin, cases, indicators, notes, rights
+from api import access_log, admin, admin_accounts, auth, cases, indicators, notes, oidc, rights
 from api.access import enforce_endpoint_roles
 from api.case_service import CaseService
 from api.codec import install_codec
@@ -16,9 +16,16 @@ from api.errors import install_error_handlers
 from api.intake import router as intake_router
 from api.intake_service import IntakeService
 from api.limits import BodySizeLimit
+from api.security_headers import SecurityHeaders
 from filrouge.codec import payload_key_ring
 from filrouge.db.engine import make_engine, make_sessionmaker
-from filrouge.settings import DatabaseSettings, SecuritySettings, TemporalSettings
+from filrouge.settings import (
+    AuthSettings,
+    DatabaseSettings,
+    OidcSettings,
+    SecuritySettings,
+    TemporalSettings,
+)
 from filrouge.temporal_server import connect_when_ready, data_converter
 
 DESCRIPTION = """
@@ -32,10 +39,13 @@ def create_app(
     database: DatabaseSettings | None = None,
     temporal: TemporalSettings | None = None,
     temporal_client: Client | None = None,
+    auth_settings: AuthSettings | None = None,
+    oidc_settings: OidcSettings | None = None,
 ) -> FastAPI:
     """Build the app; tests pass their own settings and an already connected client."""
     database = database or DatabaseSettings()
     temporal = temporal or TemporalSettings()
+    auth_settings = auth_settings or AuthSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +76,8 @@ def create_app(
         lifespan=lifespan,
         dependencies=[Depends(enforce_endpoint_roles)],
     )
+    app.state.auth_settings = auth_settings
+    app.state.oidc_settings = oidc_settings or OidcSettings()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.include_router(intake_router)
@@ -75,7 +87,13 @@ def create_app(
     app.include_router(notes.router)
     app.include_router(indicators.router)
     app.include_router(rights.router)
+    app.include_router(auth.router)
+    app.include_router(oidc.router)
+    app.include_router(admin_accounts.router)
     install_codec(app, temporal.ui_url)
+    # Outermost: every answer gets the headers, the middlewares' own ones included.
+    hsts = auth_settings.hsts_max_age if auth_settings.https else None
+    app.add_middleware(SecurityHeaders, hsts_max_age=hsts)
 
     @app.get("/health", tags=["santé"])
     async def health() -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
+from api.sessions import auth_settings, check_csrf, session_from_cookie
 from filrouge.db.engine import transaction
 from filrouge.db.repositories import ReferenceRepository
 from filrouge.domain import Actor, Role
@@ -23,6 +24,8 @@ class CurrentUserInfo:
     role: Role
     platform_id: str | None
     structure_id: str | None
+    # The browser session the request came with; None for a personal API token.
+    session_id: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -48,22 +51,45 @@ def hash_token(token: str) -> str:
 
 
 async def authenticate(request: Request, authorization: str | None) -> CurrentUserInfo:
-    """Authenticate a personal API token (`Authorization: Bearer <token>`), once per request."""
+    """Authenticate a personal API token (`Authorization: Bearer <token>`) or, without one,
+    the browser session cookie (CSRF-checked for writes), once per request."""
     cached = getattr(request.state, "user", None)
     if isinstance(cached, CurrentUserInfo):
         return cached
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthorized("Authentification requise : en-tête « Authorization: Bearer <jeton> ».")
-    # Its own short transaction, not the request's: a step waits on the workflow, whose
-    # activities write, and an open request transaction would hold SQLite's write lock.
-    async with transaction(request.app.state.sessions) as session:
-        token = await ReferenceRepository(session).token(hash_token(authorization[7:].strip()))
-    if token is None or token.revoked_at is not None or not token.user.active:
-        raise Unauthorized("Jeton invalide ou révoqué.")
-    user = token.user
-    info = CurrentUserInfo(user.id, Role(user.role), user.platform_id, user.structure_id)
+    if authorization and authorization.lower().startswith("bearer "):
+        info = await _token_user(request, authorization[7:].strip())
+    else:
+        info = await _session_user(request)
     request.state.user = info
     return info
+
+
+async def _token_user(request: Request, token: str) -> CurrentUserInfo:
+    # Its own short transaction, not the request's: a step waits on the workflow, whose
+    # activities write, and an open request transaction would hold SQLite's write lock.
+    # Read on every request, never cached: a revoked token is refused at once.
+    async with transaction(request.app.state.sessions) as session:
+        row = await ReferenceRepository(session).token(hash_token(token))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        raise Unauthorized("Jeton invalide ou révoqué.")
+    user = row.user
+    return CurrentUserInfo(user.id, Role(user.role), user.platform_id, user.structure_id)
+
+
+async def _session_user(request: Request) -> CurrentUserInfo:
+    settings = auth_settings(request)
+    cookie = request.cookies.get(settings.session_cookie)
+    if not cookie:
+        raise Unauthorized(
+            "Authentification requise : en-tête « Authorization: Bearer <jeton> » "
+            "ou session ouverte par POST /auth/login."
+        )
+    row = await session_from_cookie(request.app.state.sessions, settings, cookie)
+    check_csrf(request, row, settings)
+    user = row.user
+    return CurrentUserInfo(
+        user.id, Role(user.role), user.platform_id, user.structure_id, session_id=row.id
+    )
 
 
 async def get_current_user(

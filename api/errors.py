@@ -16,6 +16,7 @@ class AppError(Exception):
 
     status_code = 400
     code = "erreur"
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -46,6 +47,14 @@ class Unavailable(AppError):
     status_code, code = 503, "indisponible"
 
 
+class TooManyRequests(AppError):
+    status_code, code = 429, "trop_de_tentatives"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(max(1, retry_after_seconds))}
+
+
 class FieldErrorOut(BaseModel):
     champ: str
     message: str
@@ -68,8 +77,11 @@ def _documented(description: str) -> dict[str, Any]:
 # Documented on every endpoint: the authentication and the role check are app-wide, and a
 # case, platform or user outside the caller's scope answers 404.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _documented("Jeton absent, invalide ou révoqué."),
-    403: _documented("Action non autorisée pour ce rôle, ou dossier en lecture seule."),
+    401: _documented("Jeton ou session absents, invalides, expirés ou révoqués."),
+    403: _documented(
+        "Action non autorisée pour ce rôle, dossier en lecture seule, "
+        "ou écriture par session sans jeton CSRF valide."
+    ),
     404: _documented("Introuvable, ou hors du périmètre de l'appelant."),
     409: _documented("Étape impossible à ce stade du dossier, ou doublon."),
     422: _documented("Données invalides (le détail nomme chaque champ)."),
@@ -147,7 +159,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(
-            status_code=exc.status_code, content={"code": exc.code, "message": exc.message}
+            status_code=exc.status_code,
+            content={"code": exc.code, "message": exc.message},
+            headers=exc.headers,
         )
 
     @app.exception_handler(HTTPException)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,6 +68,61 @@ class SecuritySettings(BaseSettings):
         if self.environment != "development" and not self.payload_keys.strip():
             raise ValueError("SECURITY_PAYLOAD_KEYS must be set outside development")
         return self
+
+
+class AuthSettings(BaseSettings):
+    """Browser sessions, login throttling, passwords and security headers (docs/security.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    # Served over https: cookies get `Secure` and responses carry Strict-Transport-Security.
+    https: bool = False
+    hsts_max_age: int = 31_536_000
+    session_cookie: str = "filrouge_session"
+    csrf_cookie: str = "filrouge_csrf"
+    session_idle_timeout: timedelta = timedelta(minutes=30)
+    session_lifetime: timedelta = timedelta(hours=10)
+    login_failure_window: timedelta = timedelta(minutes=15)
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 20
+    password_min_length: int = 12
+    # Origins allowed to send cookie-authenticated writes besides the API's own, comma-separated.
+    allowed_origins: str = ""
+
+    def origins(self) -> set[str]:
+        return {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
+
+
+class OidcSettings(BaseSettings):
+    """Optional OpenID Connect login with a Région's identity provider; off without an issuer."""
+
+    model_config = SettingsConfigDict(env_prefix="OIDC_", extra="ignore")
+
+    issuer: str = ""
+    # Discovery document; `<issuer>/.well-known/openid-configuration` when empty.
+    metadata_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    # The callback registered at the provider; `<request base>/auth/oidc/callback` when empty.
+    redirect_url: str = ""
+    scopes: str = "openid email profile"
+    # The claim naming an existing user's e-mail, and the domains it may have (empty: any).
+    email_claim: str = "email"
+    allowed_domains: str = ""
+    require_verified_email: bool = True
+    # Where the browser lands once logged in.
+    post_login_url: str = "/auth/me"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+    @property
+    def discovery_url(self) -> str:
+        return self.metadata_url or f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+
+    def domains(self) -> set[str]:
+        return {d.strip().lower() for d in self.allowed_domains.split(",") if d.strip()}
 
 
 @lru_cache

@@ -82,6 +82,9 @@ class User(Base):
     structure_id: Mapped[str | None] = mapped_column(ForeignKey("structures.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # Argon2id hash (PHC string); None: no password login, only a token or OpenID Connect.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    password_changed_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):
@@ -97,6 +100,48 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class UserSession(Base):
+    """A browser session: only the SHA-256 of its cookie and of its CSRF token are stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account and per client IP (both hashed) within a window."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+
+class OidcLoginFlow(Base):
+    """An OpenID Connect login in progress, keyed by the SHA-256 of its state; used once."""
+
+    __tablename__ = "oidc_login_flows"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(200))
+    redirect_url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Case(Base):

@@ -56,6 +56,18 @@ SAMPLE_LIST = (
 
 SAMPLES: dict[str, Sample] = {
     "health": Sample("GET", "/health"),
+    "login": Sample("POST", "/auth/login", lambda: {}),  # public; test_auth.py logs in
+    "oidc_login": Sample("GET", "/auth/oidc/login", unknown=True),  # OIDC is off: 404
+    "oidc_callback": Sample("GET", "/auth/oidc/callback?code=c&state=s", unknown=True),
+    "logout": Sample("POST", "/auth/logout"),
+    "me": Sample("GET", "/auth/me"),
+    "change_password": Sample(
+        "PUT",
+        "/auth/password",
+        lambda: {"current_password": "pas le bon", "new_password": "un tout autre secret"},
+    ),
+    "list_my_tokens": Sample("GET", "/auth/tokens"),
+    "revoke_my_token": Sample("DELETE", "/auth/tokens/t-unknown", unknown=True),
     "upload_import": Sample("POST", "/imports", upload=True),
     "get_import": Sample("GET", "/imports/{import}", platform_scoped=True),
     "import_report": Sample("GET", "/imports/{import}/report", platform_scoped=True),
@@ -140,6 +152,13 @@ SAMPLES: dict[str, Sample] = {
     "create_user": Sample("POST", "/admin/users", _user),
     "list_users": Sample("GET", "/admin/users"),
     "issue_token": Sample("POST", "/admin/users/{user}/tokens"),
+    "set_user_password": Sample(
+        "PUT", "/admin/users/{user}/password", lambda: {"password": "matrice de droits 2026"}
+    ),
+    "deactivate_user": Sample("POST", "/admin/users/u-unknown/deactivate", unknown=True),
+    "reactivate_user": Sample("POST", "/admin/users/{user}/reactivate"),
+    "list_user_tokens": Sample("GET", "/admin/users/{user}/tokens"),
+    "revoke_user_token": Sample("DELETE", "/admin/users/{user}/tokens/t-unknown", unknown=True),
     "encode": Sample("POST", "/codec/encode", lambda: {"payloads": []}),
     "decode": Sample("POST", "/codec/decode", lambda: {"payloads": []}),
 }

@@ -1,0 +1,104 @@
+"""Authentication endpoints: password login to a session cookie, logout, the caller, their
+password and their personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from api.auth_schemas import LoginIn, MeOut, PasswordChangeIn, SessionOut, TokenInfoOut
+from api.auth_service import AccountService, AuthService
+from api.deps import CurrentUser, SessionDep
+from api.errors import ErrorOut
+from api.schemas import UserOut
+from api.sessions import auth_settings, check_origin, clear_session_cookies, set_session_cookies
+from filrouge.db.auth_repository import AuthRepository
+from filrouge.db.repositories import ReferenceRepository
+from filrouge.settings import AuthSettings
+
+router = APIRouter(prefix="/auth", tags=["authentification"])
+Settings = Annotated[AuthSettings, Depends(auth_settings)]
+
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorOut,
+        "description": "Trop de tentatives infructueuses : réessayez après `Retry-After` secondes.",
+    }
+}
+
+
+def client_ip(request: Request) -> str:
+    """The client's address (behind a proxy, as uvicorn's --forwarded-allow-ips sets it)."""
+    return request.client.host if request.client else "inconnue"
+
+
+def auth_service(request: Request, settings: Settings) -> AuthService:
+    return AuthService(request.app.state.sessions, settings)
+
+
+Service = Annotated[AuthService, Depends(auth_service)]
+
+
+@router.post("/login", response_model=SessionOut, responses=THROTTLED)
+async def login(
+    body: LoginIn, request: Request, response: Response, service: Service, settings: Settings
+) -> SessionOut:
+    """Open a browser session: sets the session cookie (HttpOnly) and the CSRF cookie."""
+    check_origin(request, settings)
+    user, opened = await service.login(body.email, body.password, client_ip(request))
+    set_session_cookies(response, opened, settings)
+    return SessionOut(
+        user=UserOut.model_validate(user),
+        csrf_token=opened.csrf_token,
+        expires_at=opened.expires_at,
+    )
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    user: CurrentUser, session: SessionDep, response: Response, settings: Settings
+) -> None:
+    """Close the current session (a call with a personal token changes nothing)."""
+    if user.session_id:
+        await AccountService(session, settings).end_session(user.session_id)
+    clear_session_cookies(response, settings)
+
+
+@router.get("/me", response_model=MeOut)
+async def me(user: CurrentUser, session: SessionDep) -> MeOut:
+    """Who is calling, and how they are authenticated."""
+    row = await ReferenceRepository(session).user(user.id)
+    expires = None
+    if user.session_id:
+        opened = await AuthRepository(session).session_by_id(user.session_id)
+        expires = opened.expires_at if opened else None
+    return MeOut(
+        user=UserOut.model_validate(row),
+        authenticated_by="session" if user.session_id else "jeton",
+        session_expires_at=expires,
+    )
+
+
+@router.put("/password", status_code=204, responses=THROTTLED)
+async def change_password(
+    body: PasswordChangeIn, user: CurrentUser, request: Request, service: Service
+) -> None:
+    """Change one's own password (the current one is required); other sessions are closed."""
+    await service.change_password(
+        user.id, user.session_id, body.current_password, body.new_password, client_ip(request)
+    )
+
+
+@router.get("/tokens", response_model=list[TokenInfoOut])
+async def list_my_tokens(user: CurrentUser, session: SessionDep, settings: Settings) -> Any:
+    """One's own personal API tokens (never the token values)."""
+    return await AccountService(session, settings).tokens(user.id)
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+async def revoke_my_token(
+    token_id: str, user: CurrentUser, session: SessionDep, settings: Settings
+) -> None:
+    """Revoke one of one's own tokens; it is refused from the next request on."""
+    await AccountService(session, settings).revoke_token(user.id, token_id)

@@ -1,0 +1,187 @@
+"""Authentication use cases: password login with throttling, passwords, revocations."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from api.sessions import OpenedSession, digest, open_session
+from filrouge.clock import utcnow
+from filrouge.db.auth_repository import AuthRepository
+from filrouge.db.engine import transaction
+from filrouge.db.models import ApiToken, LoginFailure, User
+from filrouge.passwords import hash_password, needs_rehash, password_problem, verify_password
+from filrouge.settings import AuthSettings
+
+BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
+
+
+class LoginThrottle:
+    """Recent failed logins per account and per client IP, counted in the database so that
+    every API process sees them. Both keys are hashed: no e-mail or IP is stored."""
+
+    def __init__(self, settings: AuthSettings) -> None:
+        self.settings = settings
+
+    def _keys(self, email: str, ip: str) -> list[tuple[str, int]]:
+        return [
+            (
+                digest(f"compte:{email.strip().lower()}"),
+                self.settings.login_max_failures_per_account,
+            ),
+            (digest(f"ip:{ip}"), self.settings.login_max_failures_per_ip),
+        ]
+
+    async def check(self, repo: AuthRepository, email: str, ip: str, now: datetime) -> None:
+        """429 with Retry-After while the account or the IP has too many recent failures."""
+        window = self.settings.login_failure_window
+        for key, limit in self._keys(email, ip):
+            failures = await repo.failures_since(key, now - window)
+            if len(failures) >= limit:
+                wait = failures[len(failures) - limit] + window - now
+                minutes = max(1, math.ceil(wait.total_seconds() / 60))
+                raise TooManyRequests(
+                    "Trop de tentatives de connexion infructueuses. "
+                    f"Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}.",
+                    math.ceil(wait.total_seconds()),
+                )
+
+    async def failed(self, repo: AuthRepository, email: str, ip: str, now: datetime) -> None:
+        await repo.purge_failures(now - self.settings.login_failure_window)
+        await repo.add(*(LoginFailure(key=key, at=now) for key, _ in self._keys(email, ip)))
+
+    async def succeeded(self, repo: AuthRepository, email: str) -> None:
+        await repo.forget_failures(self._keys(email, "")[0][0])
+
+
+class AuthService:
+    """Logins and password changes run in their own short transactions: a failure must be
+    recorded even though the request fails, and Argon2 runs with no transaction open."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: AuthSettings) -> None:
+        self.sessions, self.settings = sessions, settings
+        self.throttle = LoginThrottle(settings)
+
+    async def login(self, email: str, password: str, ip: str) -> tuple[User, OpenedSession]:
+        """Open a session for the active user with this e-mail and password."""
+        now = utcnow()
+        async with transaction(self.sessions) as session:
+            repo = AuthRepository(session)
+            await self.throttle.check(repo, email, ip, now)
+            users = [u for u in await repo.active_users_by_email(email) if u.password_hash]
+        user_id = await _verified(users, password)
+        async with transaction(self.sessions) as session:
+            repo = AuthRepository(session)
+            user = await session.get(User, user_id) if user_id else None
+            if user is None or not user.active:
+                await self.throttle.failed(repo, email, ip, now)
+            else:
+                await self.throttle.succeeded(repo, email)
+                if user.password_hash and needs_rehash(user.password_hash):
+                    user.password_hash = await hash_password(password)
+                return user, await open_session(session, self.settings, user, "password")
+        raise Unauthorized(BAD_CREDENTIALS)
+
+    async def change_password(
+        self, user_id: str, session_id: str | None, current: str, new: str, ip: str
+    ) -> None:
+        """The user changes their own password; their other sessions are closed."""
+        now = utcnow()
+        async with transaction(self.sessions) as session:
+            user = await session.get(User, user_id)
+            if user is None or user.password_hash is None:
+                raise Invalid(
+                    "Aucun mot de passe n'est défini pour ce compte : "
+                    "un administrateur peut en fixer un premier."
+                )
+            self._check_policy(new, user.email)
+            await self.throttle.check(AuthRepository(session), user.email, ip, now)
+            email, old_hash = user.email, user.password_hash
+        if not await verify_password(old_hash, current):
+            async with transaction(self.sessions) as session:
+                await self.throttle.failed(AuthRepository(session), email, ip, now)
+            raise Invalid("Mot de passe actuel incorrect.")
+        new_hash = await hash_password(new)
+        async with transaction(self.sessions) as session:
+            await _store_password(session, user_id, new_hash, keep_session_id=session_id)
+
+    def _check_policy(self, password: str, email: str) -> None:
+        problem = password_problem(password, self.settings.password_min_length, email)
+        if problem:
+            raise Invalid(problem)
+
+
+async def _verified(users: list[User], password: str) -> str | None:
+    """The id of the user whose password this is; a dummy hash is checked when none exists,
+    so that an unknown e-mail takes as long as a wrong password."""
+    if not users:
+        await verify_password(None, password)
+    for user in users:
+        if await verify_password(user.password_hash, password):
+            return user.id
+    return None
+
+
+async def _store_password(
+    session: AsyncSession, user_id: str, password_hash: str, keep_session_id: str | None = None
+) -> None:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("Utilisateur introuvable.")
+    now = utcnow()
+    user.password_hash, user.password_changed_at = password_hash, now
+    await AuthRepository(session).revoke_sessions(user_id, now, keep_session_id)
+
+
+class AccountService:
+    """Administration of credentials, inside the request's transaction."""
+
+    def __init__(self, session: AsyncSession, settings: AuthSettings) -> None:
+        self.session, self.settings = session, settings
+        self.repo = AuthRepository(session)
+
+    async def _user(self, user_id: str) -> User:
+        user = await self.session.get(User, user_id)
+        if user is None:
+            raise NotFound("Utilisateur introuvable.")
+        return user
+
+    async def set_password(self, user_id: str, password: str) -> None:
+        """An administrator sets a user's (first or forgotten) password; sessions end."""
+        user = await self._user(user_id)
+        problem = password_problem(password, self.settings.password_min_length, user.email)
+        if problem:
+            raise Invalid(problem)
+        await _store_password(self.session, user_id, await hash_password(password))
+
+    async def set_active(self, user_id: str, active: bool, by: str) -> User:
+        """(De)activate a user; deactivation revokes every token and session at once."""
+        user = await self._user(user_id)
+        if not active and user_id == by:
+            raise Conflict("Vous ne pouvez pas désactiver votre propre compte.")
+        user.active = active
+        if not active:
+            now = utcnow()
+            await self.repo.revoke_tokens(user_id, now)
+            await self.repo.revoke_sessions(user_id, now)
+        return user
+
+    async def tokens(self, user_id: str) -> list[ApiToken]:
+        await self._user(user_id)
+        return await self.repo.tokens(user_id)
+
+    async def revoke_token(self, user_id: str, token_id: str) -> None:
+        """Revoke one of `user_id`'s tokens (idempotent); another user's answers 404."""
+        token = await self.repo.token(token_id)
+        if token is None or token.user_id != user_id:
+            raise NotFound("Jeton introuvable.")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+
+    async def end_session(self, session_id: str) -> None:
+        row = await self.repo.session_by_id(session_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
