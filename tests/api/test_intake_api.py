@@ -26,7 +26,8 @@ from tests.api.conftest import Api, Member, Team
 
 TODAY = date.today()
 HEADER = ["INE", "Nom", "Prénom", "Date de naissance", "Code postal", "Code commune INSEE"]
-# Platforms of one database must not claim the same codes: each team takes its own.
+# Platforms of one database must not claim the same codes: each team takes its own, in
+# départements that the other test modules sharing the database do not use (49, 79).
 _CODES = iter(random.Random(uuid.uuid4().int).sample(range(100, 1000), 900))
 # Long enough that the first deadline of a new routed case is the reminder, not an escalation.
 CALM_POLICY = {"reminder_no_contact": "P20D", "escalation_no_contact": "P25D"}
@@ -61,9 +62,9 @@ def csv_bytes(
 async def territorial_team(api: Api, policy: dict[str, Any] | None = None) -> tuple[Team, dict]:
     """A platform covering two communes and a postal code of its own."""
     codes = {
-        "commune": f"35{next(_CODES)}",
-        "other_commune": f"35{next(_CODES)}",
-        "postal_code": f"56{next(_CODES)}",
+        "commune": f"49{next(_CODES)}",
+        "other_commune": f"49{next(_CODES)}",
+        "postal_code": f"79{next(_CODES)}",
     }
     territory = {
         "communes": [codes["commune"], codes["other_commune"]],
@@ -694,14 +695,14 @@ async def test_a_list_is_routed_by_commune_postal_code_and_departement_to_the_le
     api: Api,
 ) -> None:
     """Whole départements, Corsica (2B) and overseas (973) included; MLDS for recent minors."""
-    team = await api.team(CALM_POLICY, {"departements": ["2B", "973"], "postal_codes": ["56999"]})
+    team = await api.team(CALM_POLICY, {"departements": ["2B", "973"], "postal_codes": ["79099"]})
     recent, old = fr(TODAY - timedelta(days=100)), fr(TODAY - timedelta(days=400))
     names = [unique_name(base) for base in ("Santoni", "Cayenne", "Morbihan", "Majeur", "Ancien")]
     header = [*HEADER, "Date de sortie"]
     rows = [
         ["", names[0], "Ange", fr(born(17)), "", "2B033", recent],  # Bastia: minor, recent
         ["", names[1], "Noa", fr(born(19)), "97300", "97302", recent],  # Cayenne: adult
-        ["", names[2], "Yann", fr(born(17)), "56999", "", ""],  # postal code, no leaving date
+        ["", names[2], "Yann", fr(born(17)), "79099", "", ""],  # postal code, no leaving date
         ["", names[3], "Lina", fr(born(20)), "20600", "", recent],  # postal code of Haute-Corse
         ["", names[4], "Enzo", fr(born(17)), "", "97302", old],  # minor who left long ago
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import random
 import socket
 import sys
 import uuid
@@ -28,6 +29,8 @@ from tests.api.conftest import Api, Team, create_admin
 
 TODAY = date.today()
 FILROUGE = str(Path(sys.executable).parent / "filrouge")
+# A territory of its own per test (a département no other module of the database uses).
+COMMUNES = iter(f"53{n}" for n in random.Random(uuid.uuid4().int).sample(range(100, 1000), 900))
 
 
 @dataclass
@@ -73,7 +76,7 @@ async def live(
             httpx.AsyncClient(base_url=url) as http,
         ):
             api = Api(http, sessions, await create_admin(sessions), new_worker=None)
-            commune = f"35{uuid.uuid4().int % 900 + 100}"
+            commune = next(COMMUNES)
             team = await api.team({}, {"communes": [commune]})
             yield Live(url, api, team, commune)
     finally:
