@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -98,10 +99,21 @@ async def upload(api: Api, who: Member, content: bytes, filename: str = "liste.c
     return response.json()
 
 
-async def review_of(api: Api, team: Team) -> str:
+# Referrals are routed by territory: each team referring someone claims a postal code of
+# its own (a postal code beats the département another test's platform may claim).
+POSTAL_CODES = itertools.count(48100)
+
+
+async def local_team(api: Api) -> tuple[Team, str]:
+    """A team whose territory is a postal code no other platform claims."""
+    postal_code = str(next(POSTAL_CODES))
+    return await api.team(territory={"postal_codes": [postal_code]}), postal_code
+
+
+async def review_of(api: Api, team: Team, postal_code: str) -> str:
     """A possible duplicate on `team`'s platform: the same young person referred twice."""
     person = {"last_name": "Doublon", "first_name": "Inès", "birth_date": ADULT.isoformat()}
-    body = {"source": "cio", "person": person | {"postal_code": "31000"}}
+    body = {"source": "cio", "person": person | {"postal_code": postal_code}}
     for _ in range(2):
         response = await api.http.post("/referrals", json=body, headers=team.coordinator.headers)
         assert response.status_code == 201, response.text
@@ -160,7 +172,7 @@ def paths_with_ids() -> set[tuple[str, str]]:
 
 
 async def test_walking_other_platforms_ids_answers_like_an_unknown_id(api: Api) -> None:
-    home, away = await api.team(), await api.team()
+    (home, postal_code), away = await local_team(api), await api.team()
     case = await api.create_case(home, birth_date=ADULT)
     await api.http.post(
         f"/cases/{case['id']}/notes", json={"text": "Note privée"}, headers=home.coordinator.headers
@@ -168,7 +180,7 @@ async def test_walking_other_platforms_ids_answers_like_an_unknown_id(api: Api) 
     imported = await upload(
         api, home.coordinator, csv_bytes([HEADER, ["X", "Y", "31/02/2007", "31000"]])
     )
-    review_id = await review_of(api, home)
+    review_id = await review_of(api, home, postal_code)
     world = {
         "case_id": case["id"],
         "import_id": imported["id"],
@@ -206,9 +218,9 @@ def elsewhere(platform_id: str) -> dict[str, Any]:
 
 
 async def test_a_coordinators_lists_and_references_stay_inside_their_platform(api: Api) -> None:
-    home, away = await api.team(), await api.team()
+    (home, postal_code), away = await local_team(api), await api.team()
     case = await api.create_case(home, birth_date=ADULT)
-    await review_of(api, home)
+    await review_of(api, home, postal_code)
     await api.case(case["id"], home.coordinator)  # a logged read on the home platform
     outsider, own_case = away.coordinator, await api.create_case(away, birth_date=ADULT)
     home_referent = case["referent_id"]

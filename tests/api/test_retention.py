@@ -31,6 +31,7 @@ from tests.api.conftest import Api, Member, Team
 from workflows.retention import PurgeWorkflow
 
 MOTIVE = "Léa Martin a déménagé chez sa tante"
+POSTAL_CODE = "48500"
 
 
 async def closed_case(api: Api, team: Team, months_ago: int) -> dict[str, Any]:
@@ -148,7 +149,7 @@ async def walked_case(api: Api, team: Team) -> str:
     case = await api.create_case(team)
     case_id, referent, coordinator = case["id"], team.member(case["referent_id"]), team.coordinator
     person = {"last_name": "Martin", "first_name": "Léa", "birth_date": "2004-05-12"}
-    referral = {"source": "cio", "person": person | {"postal_code": "31000"}}
+    referral = {"source": "cio", "person": person | {"postal_code": POSTAL_CODE}}
     await api.http.post("/referrals", json=referral, headers=coordinator.headers)
     reviews = (await api.http.get("/duplicates", headers=coordinator.headers)).json()
     review_id = next(r["id"] for r in reviews if case_id in r["candidate_case_ids"])
@@ -210,7 +211,8 @@ async def all_indicators(api: Api, pilot: Member) -> dict[str, Any]:
 async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
     api: Api, dev_env: WorkflowEnvironment
 ) -> None:
-    team = await api.team()
+    # Referrals are routed by territory: a postal code no other test's platform claims.
+    team = await api.team(territory={"postal_codes": [POSTAL_CODE]})
     review_id = await walked_case(api, team)
     unreachable = await closed_case(api, team, 27)
     moved = await api.create_case(team)

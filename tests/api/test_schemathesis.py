@@ -52,7 +52,8 @@ EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
 AT_THE_DOOR_EXAMPLES = 1
 BUDGET_SECONDS = 150
 NON_WORD = re.compile(r"\W")
-LIST = "Nom;Prénom;Date de naissance;Code postal\r\nMartin;Léa;12/05/2004;31000\r\n"
+POSTAL_CODE = "48900"
+LIST = f"Nom;Prénom;Date de naissance;Code postal\r\nMartin;Léa;12/05/2004;{POSTAL_CODE}\r\n"
 
 
 def _draw(strategy: st.SearchStrategy[Case], count: int) -> list[Case]:
@@ -101,7 +102,7 @@ async def _send(http: httpx.AsyncClient, case: Case) -> httpx.Response:
 async def _review(api: Api, coordinator: Member) -> str:
     """A possible duplicate: the same young person referred twice."""
     person = {"last_name": "Durand", "first_name": "Inès", "birth_date": "2004-05-12"}
-    body = {"source": "cio", "person": person | {"postal_code": "31000"}}
+    body = {"source": "cio", "person": person | {"postal_code": POSTAL_CODE}}
     for _ in range(2):
         await api.http.post("/referrals", json=body, headers=coordinator.headers)
     reviews = await api.http.get("/duplicates", headers=coordinator.headers)
@@ -110,7 +111,8 @@ async def _review(api: Api, coordinator: Member) -> str:
 
 async def _roles(api: Api) -> tuple[dict[str, Member | None], dict[str, str]]:
     """A member of each role (None: anonymous), and real ids their requests may name."""
-    team = await api.team()
+    # Referrals are routed by territory: a postal code no other test's platform claims.
+    team = await api.team(territory={"postal_codes": [POSTAL_CODE]})
     case = await api.create_case(team)
     owner = team.member(case["referent_id"])
     files = {"file": ("liste.csv", LIST.encode(), "text/csv")}
