@@ -23,7 +23,7 @@ from filrouge.db.audit_repository import AuditRepository
 from filrouge.db.engine import transaction
 from filrouge.db.models import Case, OutboxMessage, User
 from filrouge.db.repositories import CaseRepository, ReferenceRepository
-from filrouge.domain import Recipient, Role, Stage
+from filrouge.domain import Recipient, Role, Source, Stage
 from filrouge.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
 from filrouge.pathway import AuditEvent, DeadlineKind
 from filrouge.settings import SmtpSettings
@@ -40,6 +40,19 @@ STAGE_LABELS = {
     Stage.ENTREE: "entrée en solution",
     Stage.SUIVI: "suivi",
     Stage.CLOTURE: "clôturé",
+}
+
+SOURCE_LABELS = {
+    Source.SIEI: "liste SIEI",
+    Source.ETABLISSEMENT: "établissement scolaire",
+    Source.CFA: "CFA",
+    Source.CIO: "CIO",
+    Source.MLDS: "MLDS",
+    Source.MISSION_LOCALE: "Mission locale",
+    Source.FRANCE_TRAVAIL: "France Travail",
+    Source.JDC: "Journée défense et citoyenneté",
+    Source.ASSOCIATION: "association",
+    Source.DROIT_AU_RETOUR: "demande de droit au retour en formation",
 }
 
 
@@ -174,6 +187,7 @@ class MailActivities:
             "stage_label": STAGE_LABELS.get(Stage(case.stage), case.stage),
             "stage_entered_at": case.stage_entered_at,
             "identified_at": case.identified_at,
+            "source_label": SOURCE_LABELS.get(Source(input.source)) if input.source else None,
         }, None
 
     async def _finish_sent(

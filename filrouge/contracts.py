@@ -11,7 +11,7 @@ from datetime import datetime
 
 from temporalio import activity
 
-from filrouge.domain import Outcome, Recipient, Stage
+from filrouge.domain import Outcome, Recipient, Stage, StartCaseInput
 from filrouge.pathway import AuditEvent, CaseState, next_deadline, overdue_since
 
 
@@ -33,6 +33,19 @@ class CaseSnapshot:
     failed_attempts: int = 0
     outcome: Outcome | None = None
     closed_at: datetime | None = None
+
+
+# Defined here, outside the workflow module, on purpose: the workflow sandbox imports that
+# module again for every workflow run, so a type defined there is a new class each time and
+# the pydantic converter would build its validator again for every case started.
+@dataclass
+class CaseWorkflowInput:
+    """A new case (`start`) or a continued one (`state`)."""
+
+    start: StartCaseInput | None = None
+    state: CaseState | None = None
+    continue_as_new_after_events: int = 500
+    search_attributes: bool = True
 
 
 def snapshot_of(state: CaseState) -> CaseSnapshot:
@@ -84,6 +97,7 @@ class SendNotificationInput:
     recipient: Recipient
     deadline_key: str
     due_at: datetime
+    source: str = ""  # who identified the young person again (re-identification notices)
 
 
 @dataclass

@@ -89,6 +89,23 @@ class AuditEvent:
 
 
 @dataclass
+class Notice:
+    """A one-off message a step asks the workflow to send (not a timer): e.g. the référent
+    told that the young person they follow was identified again."""
+
+    kind: str
+    at: datetime
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}@{self.at.isoformat()}"
+
+
+REIDENTIFIED_NOTICE = "reidentified"
+
+
+@dataclass
 class CaseState:
     """The small state a case workflow carries (also across continue-as-new)."""
 
@@ -120,6 +137,7 @@ class CaseState:
     version: int = 0
     fired: list[str] = field(default_factory=list)
     recent_updates: dict[str, Any] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
 
     @classmethod
     def new(cls, start: StartCaseInput) -> CaseState:

@@ -19,7 +19,7 @@ from filrouge.domain import (
     StartCaseInput,
 )
 from filrouge.durations import parse_duration
-from filrouge.pathway import AuditEvent, CaseState, check_step
+from filrouge.pathway import REIDENTIFIED_NOTICE, AuditEvent, CaseState, Notice, check_step
 from filrouge.steps import (
     AssignReferentInput,
     CloseCaseInput,
@@ -243,6 +243,8 @@ def _reidentify(t: Transition, step: ReidentifyInput) -> None:
         s.droit_retour_at = step.identified_at
     if s.stage in (Stage.INJOIGNABLE, Stage.CLOTURE):
         _reopen_at_contact(t, "reidentified")
+    if s.referent_id:
+        s.notices.append(Notice(REIDENTIFIED_NOTICE, step.identified_at, step.source.value))
 
 
 _APPLY: dict[type, Any] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import timedelta
 
 from temporalio import workflow
@@ -14,12 +14,13 @@ with workflow.unsafe.imports_passed_through():
     from filrouge import contracts
     from filrouge.contracts import (
         CaseSnapshot,
+        CaseWorkflowInput,
         ChooseReferentInput,
         RecordCaseEventsInput,
         SendNotificationInput,
         snapshot_of,
     )
-    from filrouge.domain import Stage, StartCaseInput, StepResult
+    from filrouge.domain import Recipient, Stage, StartCaseInput, StepResult
     from filrouge.durations import age_on
     from filrouge.pathway import (
         BIRTHDAY_DEADLINES,
@@ -61,21 +62,14 @@ RECENT_UPDATES_KEPT = 200
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
 )
+# Runs started before one-off notices existed must replay without them.
+NOTICES_PATCH = "notices-v1"
+
 MAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     maximum_interval=timedelta(minutes=10),
     non_retryable_error_types=["PermanentSmtpError"],
 )
-
-
-@dataclass
-class CaseWorkflowInput:
-    """A new case (`start`) or a continued one (`state`)."""
-
-    start: StartCaseInput | None = None
-    state: CaseState | None = None
-    continue_as_new_after_events: int = 500
-    search_attributes: bool = True
 
 
 @workflow.defn
@@ -104,6 +98,7 @@ class CaseWorkflow:
         while True:
             if await self._wait_for_change_or_deadline():
                 break
+            await self._send_notices()
             if self._should_continue_as_new(stage_at_start):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -195,6 +190,32 @@ class CaseWorkflow:
                 retry_policy=MAIL_RETRY,
             )
         return due.kind == DeadlineKind.RETENTION_DUE
+
+    async def _send_notices(self) -> None:
+        """Send the one-off messages the last steps asked for, each once (outbox key)."""
+        state = self.state
+        if not state.notices:
+            return
+        if not workflow.patched(NOTICES_PATCH):
+            state.notices.clear()  # a run started before notices existed replays as it ran
+            return
+        while state.notices:
+            notice = state.notices[0]
+            await workflow.execute_activity(
+                contracts.send_notification,
+                SendNotificationInput(
+                    state.case_id,
+                    notice.kind,
+                    Recipient.REFERENT,
+                    notice.key,
+                    notice.at,
+                    source=notice.source,
+                ),
+                start_to_close_timeout=timedelta(seconds=60),
+                schedule_to_close_timeout=timedelta(days=2),
+                retry_policy=MAIL_RETRY,
+            )
+            state.notices.pop(0)
 
     def _should_continue_as_new(self, stage_at_start: Stage) -> bool:
         info = workflow.info()

@@ -508,7 +508,9 @@ async def test_a_refused_referral_says_why_in_french(api: Api, kind: str) -> Non
 # ---------------------------------------------------------------- known young people
 
 
-async def test_a_known_ine_is_a_reidentification_and_a_closed_case_reopens(api: Api) -> None:
+async def test_a_known_ine_is_a_reidentification_and_a_closed_case_reopens(
+    api: Api, smtp_sink: MailSink
+) -> None:
     team, codes = await territorial_team(api)
     ine, ine_closed = new_ine(), new_ine()
     open_name, closed_name = unique_name("Ouvert"), unique_name("Clos")
@@ -533,6 +535,29 @@ async def test_a_known_ine_is_a_reidentification_and_a_closed_case_reopens(api: 
     assert reopened["stage"] == "contact" and reopened["outcome"] is None
     kinds = await history_kinds(api, closed["case_id"], team.coordinator)
     assert kinds.index("case_closed") < kinds.index("reidentified")  # history kept
+
+    # The référent is told, once per re-identification, without the young person's name.
+    told = await notices(smtp_sink, first["case_id"], 2)
+    followed = await api.case(first["case_id"], team.coordinator)
+    address = await email_of(api, team.member(followed["referent_id"]))
+    assert all(address in m["To"] for m in told)
+    texts = [m.get_body(("plain",)).get_content() for m in told]  # type: ignore[union-attr]
+    assert any("Journée défense et citoyenneté" in t for t in texts)
+    assert any("liste SIEI" in t for t in texts)
+    assert not any(open_name in t or ine in t for t in texts)
+    assert len(await notices(smtp_sink, closed["case_id"], 1)) == 1
+
+
+async def notices(smtp_sink: MailSink, case_id: str, count: int) -> list[Any]:
+    """The re-identification notices received for a case, once `count` have arrived."""
+    subject = f"Nouveau repérage, dossier {case_id}"
+    for _ in range(150):
+        told = [m.message for m in smtp_sink.messages if subject in m.message["Subject"]]
+        if len(told) >= count:
+            break
+        await asyncio.sleep(0.1)
+    assert len(told) == count, [m.message["Subject"] for m in smtp_sink.messages]
+    return told
 
 
 async def test_same_name_and_birth_date_waits_for_a_coordinator(api: Api) -> None:
