@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from pydantic import TypeAdapter
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, pydantic_data_converter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 
 from filrouge.codec import EncryptionCodec, KeyRing
 
@@ -30,11 +40,41 @@ SEARCH_ATTRIBUTES = {
 }
 
 
+# One validator per payload type for the whole process. The worker builds a new payload
+# converter for every workflow run, so the converter's own cache would start empty each
+# time and every case started would pay for building its input's validator again.
+_type_adapter = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
+class _SharedCacheJSONConverter(PydanticJSONPlainPayloadConverter):
+    """Pydantic JSON, with validators cached across converter instances."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        try:
+            adapter = _type_adapter(Any if type_hint is None else type_hint)
+        except TypeError:  # an unhashable hint (or a bad one: the parent raises it again)
+            return super().from_payload(payload, type_hint)
+        return adapter.validate_json(payload.data)
+
+
+class SharedCachePydanticPayloadConverter(CompositePayloadConverter):
+    """`PydanticPayloadConverter`, its JSON part sharing validators process-wide."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            *(
+                _SharedCacheJSONConverter() if isinstance(c, JSONPlainPayloadConverter) else c
+                for c in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
 def data_converter(keys: KeyRing) -> DataConverter:
     """Pydantic payloads, encrypted by `keys`, with failure messages encrypted too."""
     # Dataclasses with dates, enums and nested lists round-trip through pydantic on both sides.
     return dataclasses.replace(
         pydantic_data_converter,
+        payload_converter_class=SharedCachePydanticPayloadConverter,
         payload_codec=EncryptionCodec(keys),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

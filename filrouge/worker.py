@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorAutoscaling, Worker
 
 from activities.cases import CaseActivities
 from activities.intake import IntakeActivities
@@ -14,6 +14,11 @@ from filrouge.settings import SmtpSettings
 from workflows.case import CaseWorkflow
 from workflows.intake import ImportWorkflow
 from workflows.retention import PurgeWorkflow
+
+# The first task of every new workflow is on the shared (non-sticky) queue, which the default
+# fixed pollers serve with a single poll: a list import then starts cases faster than that one
+# poller runs them. Pollers scaled on the server's feedback keep up.
+WORKFLOW_TASK_POLLERS = PollerBehaviorAutoscaling()
 
 
 def build_worker(
@@ -45,5 +50,6 @@ def build_worker(
             retention.erase_personal_data,
             retention.purge_import_files,
         ],
+        workflow_task_poller_behavior=WORKFLOW_TASK_POLLERS,
         **options,  # type: ignore[arg-type]
     )
