@@ -94,6 +94,7 @@ SUBJECTS = {
     "follow_up_due": "Point de suivi à réaliser",
     "obligation_report": "Délai légal : signalement au conseil départemental",
     "age_limit": "Limite d'âge atteinte",
+    "reidentified": "Nouveau repérage",
 }
 PERSON = {
     "last_name": "Kerbrat",
@@ -810,7 +811,11 @@ async def test_unreachable_case_waits_then_reopens_on_a_new_identification(
     assert reopened.stage == Stage.CONTACT
     assert reopened.next_deadline_kind == "no_contact_reminder"
     assert reopened.next_deadline_at == await case.stage_entered_at() + 5 * DAY
-    assert mails(case.sink) == []  # attempts were made: no reminder; unreachable: no escalation
+    # Attempts were made: no reminder; unreachable: no escalation. The new identification
+    # is told to the référent, once.
+    notice = only(await wait_for_mail(case.sink, 1), "reidentified")
+    assert notice.to == [case.staff.referent]
+    await no_new_mail(case.sink, 1)
 
     changes = [
         (e.data["to"], e.data["reason"]) for e in await case.audit() if e.kind == "stage_changed"
