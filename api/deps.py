@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
 from api.sessions import auth_settings, check_csrf, session_from_cookie
-from filrouge.db.engine import transaction
+from filrouge.db.engine import transaction, unit_of_work
 from filrouge.db.repositories import ReferenceRepository
 from filrouge.domain import Actor, Role
 
@@ -34,7 +34,7 @@ class CurrentUserInfo:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the handler succeeds, rolled back otherwise."""
-    async with request.app.state.sessions() as session, session.begin():
+    async with unit_of_work(request.app.state.sessions()) as session:
         yield session
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -50,5 +51,25 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on error."""
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions()) as session:
         yield session
+
+
+@asynccontextmanager
+async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Begin, then commit or roll back; a cancelled task drops its connection.
+
+    A task cancelled while a statement runs (an activity cancelled at worker shutdown or on
+    a heartbeat timeout, a client that hung up) would otherwise leave its transaction open
+    on a pooled connection: with SQLite that is the database's write lock, held until the
+    connection is collected, and every other writer fails with "database is locked".
+    Invalidating closes the connection, which rolls the transaction back.
+    """
+    try:
+        async with session.begin():
+            yield session
+    except asyncio.CancelledError:
+        await asyncio.shield(session.invalidate())
+        raise
+    finally:
+        await asyncio.shield(session.close())
