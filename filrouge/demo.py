@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.case_service import CaseService
 from api.deps import CurrentUserInfo
 from api.reference_service import ReferenceService
-from api.schemas import CreateCaseIn, PersonIn, PlatformIn, PolicyIn, StructureIn, UserIn
+from api.schemas import (
+    CreateCaseIn,
+    PersonIn,
+    PlatformIn,
+    PolicyIn,
+    StructureIn,
+    TerritoryIn,
+    UserIn,
+)
 from filrouge.clock import utcnow
 from filrouge.db.engine import transaction
 from filrouge.db.repositories import ReferenceRepository
@@ -97,7 +105,14 @@ async def load_demo(
 async def _reference_data(session: AsyncSession) -> dict[str, tuple[CurrentUserInfo, str]]:
     service = ReferenceService(session)
     await service.create_platform(
-        PlatformIn(id="psad-demo", name="PSAD Bassin rennais (démo)", region="Bretagne")
+        PlatformIn(
+            id="psad-demo",
+            name="PSAD Bassin rennais (démo)",
+            region="Bretagne",
+            # All of Ille-et-Vilaine: the rows of docs/samples/ in 35 are routed here, the
+            # others (Corsica, La Réunion) wait in the "to route" queue.
+            territory=TerritoryIn(departements=["35"]),
+        )
     )
     await service.create_platform(
         PlatformIn(

@@ -43,6 +43,19 @@ async def run_dev_stack() -> None:
         SmtpSettings(),
         ApiSettings(),
     )
+    busy = [
+        f"{name} ({host}:{port}, {setting})"
+        for name, host, port, setting in (
+            ("the SMTP sink", smtp.host, smtp.port, "SMTP_PORT"),
+            ("the API", api.host, api.port, "API_PORT"),
+        )
+        if _listening(host, port)
+    ]
+    if busy:
+        raise SystemExit(
+            "Cannot start: the port of " + " and ".join(busy) + " is already in use. "
+            "Is `make run` already running? Stop it (Ctrl-C), or choose other ports."
+        )
     DATA_DIR.mkdir(exist_ok=True)
     sink = MailSink(directory=DATA_DIR / "mail", host=smtp.host, port=smtp.port)
     sink.start()
