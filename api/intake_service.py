@@ -19,6 +19,7 @@ from api.deps import CurrentUserInfo
 from api.errors import AppError, Conflict, Invalid, NotFound, Unavailable
 from filrouge.clock import utcnow
 from filrouge.db.engine import transaction
+from filrouge.db.erasure import ErasureRepository
 from filrouge.db.intake_repository import DuplicateReviewRepository, ImportRepository
 from filrouge.db.models import DuplicateReview, Import
 from filrouge.db.repositories import CaseRepository, ReferenceRepository
@@ -263,16 +264,23 @@ class IntakeService:
         review = await self._review(user, review_id)
         if review.status == "merged" and review.resolved_case_id == case_id:
             return review
-        if review.status != "open":
-            raise Conflict("Ce doublon possible a déjà été traité.")
+        _still_open(review)
         async with transaction(self.sessions) as session:
             case = await CaseRepository(session).get(case_id)
+            erased = case is not None and await ErasureRepository(session).is_erased(case_id)
         if (
             case_id not in review.candidate_case_ids
             or not case
             or case.platform_id != user.platform_id
         ):
             raise Conflict("Ce dossier ne fait pas partie des dossiers proposés pour ce doublon.")
+        if erased:
+            # Its workflow history is deleted: a re-identification would reopen an empty case.
+            raise Conflict(
+                "Le dossier proposé a été effacé (effacement des données personnelles) : la "
+                "fusion est impossible. Gardez ce doublon possible séparé pour ouvrir un "
+                "nouveau dossier."
+            )
         source, at = Source(review.source), review.identified_at
         item = Reidentification(case_id, ReidentifyInput(user.actor, source, at), review.id)
         try:
@@ -284,8 +292,13 @@ class IntakeService:
     async def keep_apart(self, user: CurrentUserInfo, review_id: str) -> DuplicateReview:
         """Two different young people: the new one gets their own case, routed as usual."""
         review = await self._review(user, review_id)
+        if review.status == "kept_apart":
+            # Resolved after its case was started: a replay answers the same decision (even
+            # when that case, and with it the review's identity, has been erased since).
+            return review
         if review.status == "merged":
             raise Conflict("Ce doublon possible a déjà été fusionné.")
+        _still_open(review)
         candidate = Candidate(
             key=f"review|{review.id}",
             identity=identity_from_json(review.identity),
@@ -314,6 +327,18 @@ class IntakeService:
                 review.status, review.resolved_case_id = status, case_id
                 review.resolved_by, review.resolved_at = user.id, utcnow()
             return review
+
+
+def _still_open(review: DuplicateReview) -> None:
+    """A review is decided once; an expired one no longer holds an identity to decide on."""
+    if review.status == "expired":
+        raise Conflict(
+            "Ce doublon possible a expiré sans décision : ses données personnelles ont été "
+            "effacées à la fin de la durée de conservation. Saisissez à nouveau le jeune si "
+            "nécessaire."
+        )
+    if review.status != "open":
+        raise Conflict("Ce doublon possible a déjà été traité.")
 
 
 def _validated(person: dict[str, Any], identified_on: date) -> ValidRow:

@@ -774,3 +774,37 @@ async def test_the_to_route_queue_escalates_what_nobody_assigned(
     assert [str(m["Subject"]).strip() for m in escalations] == [
         f"[Fil rouge] Dossier {waiting[1]} en attente d'attribution"
     ]
+
+
+async def test_a_review_whose_candidate_case_was_erased_can_still_be_decided(api: Api) -> None:
+    """Erasure on request of the proposed case: merging into it is refused in French, keeping
+    apart gives the young person of the review their own case; replaying it after that case
+    was erased too answers the resolved review, not an error."""
+    team, codes = await territorial_team(api)
+    name = unique_name("Garnier")
+    known = await refer(api, team.coordinator, person(name, codes["commune"]))
+    await refer(api, team.partner, person(name, codes["other_commune"]), "association")
+    headers = team.coordinator.headers
+    listed = (await api.http.get("/duplicates", headers=headers)).json()
+    review_id = next(r["id"] for r in listed if known["case_id"] in r["candidate_case_ids"])
+    erased = await api.http.post(f"/cases/{known['case_id']}/erase", headers=headers)
+    assert erased.status_code == 200, erased.text
+
+    merge = await api.http.post(
+        f"/duplicates/{review_id}/merge",
+        json={"case_id": known["case_id"]},
+        headers=headers,
+    )
+    apart = await api.http.post(f"/duplicates/{review_id}/keep-apart", headers=headers)
+
+    assert merge.status_code == 409, merge.text
+    assert "effacé" in merge.json()["message"] and name not in merge.text
+    assert apart.status_code == 200, apart.text
+    new_id = apart.json()["resolved_case_id"]
+    assert new_id != known["case_id"]
+    assert (await api.case(new_id, team.coordinator))["person"]["last_name"] == name
+    again = await api.http.post(f"/cases/{new_id}/erase", headers=headers)
+    assert again.status_code == 200, again.text
+    replay = await api.http.post(f"/duplicates/{review_id}/keep-apart", headers=headers)
+    assert replay.status_code == 200, replay.text
+    assert replay.json()["resolved_case_id"] == new_id and replay.json()["person"] == {}
