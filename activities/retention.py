@@ -14,6 +14,8 @@ from filrouge.erasure import erase_case
 from filrouge.retention import (
     ErasePersonalDataInput,
     ErasePersonalDataResult,
+    ExpireReviewsInput,
+    ExpireReviewsResult,
     FindExpiredCasesInput,
     FindExpiredCasesResult,
     PurgeImportFilesInput,
@@ -51,6 +53,26 @@ class RetentionActivities:
                 limit = retention_limit(policy, input.now)
                 purged += await erasures.purge_import_files(platform.id, limit)
         return PurgeImportFilesResult(purged)
+
+    @activity.defn(name="expire_duplicate_reviews")
+    async def expire_duplicate_reviews(self, input: ExpireReviewsInput) -> ExpireReviewsResult:
+        """Each platform's possible duplicates undecided past its retention period: expired,
+        identity erased. Logged as counts and opaque ids only."""
+        expired: list[str] = []
+        async with transaction(self.sessions) as session:
+            erasures = ErasureRepository(session)
+            for platform in await ReferenceRepository(session).platforms():
+                policy = TimerPolicy.from_dict(platform.policy or {})
+                limit = retention_limit(policy, input.now)
+                ids = await erasures.expire_reviews(platform.id, limit)
+                if ids:
+                    activity.logger.info(
+                        "Retention: %d possible duplicate(s) of platform %s expired undecided",
+                        len(ids),
+                        platform.id,
+                    )
+                expired += ids
+        return ExpireReviewsResult(expired)
 
     @activity.defn(name="erase_personal_data")
     async def erase_personal_data(self, input: ErasePersonalDataInput) -> ErasePersonalDataResult:

@@ -49,6 +49,7 @@ class PurgeInput:
 class PurgeResult:
     erased: list[str] = field(default_factory=list)
     import_files: list[str] = field(default_factory=list)
+    expired_reviews: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -86,6 +87,16 @@ class PurgeImportFilesResult:
     import_ids: list[str] = field(default_factory=list)
 
 
+@dataclass
+class ExpireReviewsInput:
+    now: datetime
+
+
+@dataclass
+class ExpireReviewsResult:
+    review_ids: list[str] = field(default_factory=list)
+
+
 @activity.defn(name="find_expired_cases")
 async def find_expired_cases(input: FindExpiredCasesInput) -> FindExpiredCasesResult:
     """Closed cases past their platform's retention period, not erased yet."""
@@ -101,4 +112,11 @@ async def erase_personal_data(input: ErasePersonalDataInput) -> ErasePersonalDat
 @activity.defn(name="purge_import_files")
 async def purge_import_files(input: PurgeImportFilesInput) -> PurgeImportFilesResult:
     """Delete the uploaded lists older than their platform's retention period (idempotent)."""
+    raise NotImplementedError("registered by the worker")
+
+
+@activity.defn(name="expire_duplicate_reviews")
+async def expire_duplicate_reviews(input: ExpireReviewsInput) -> ExpireReviewsResult:
+    """Possible duplicates left undecided past their platform's retention period: marked
+    expired and their identity erased (idempotent)."""
     raise NotImplementedError("registered by the worker")

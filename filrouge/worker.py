@@ -49,6 +49,7 @@ def build_worker(
             retention.find_expired_cases,
             retention.erase_personal_data,
             retention.purge_import_files,
+            retention.expire_duplicate_reviews,
         ],
         workflow_task_poller_behavior=WORKFLOW_TASK_POLLERS,
         **options,  # type: ignore[arg-type]

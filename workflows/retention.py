@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from filrouge import retention
     from filrouge.retention import (
         ErasePersonalDataInput,
+        ExpireReviewsInput,
         FindExpiredCasesInput,
         PurgeImportFilesInput,
         PurgeInput,
@@ -51,4 +52,13 @@ class PurgeWorkflow:
                 retry_policy=DB_RETRY,
             )
             result.import_files = files.import_ids
+        if workflow.patched("purge-expired-reviews"):
+            # A possible duplicate nobody decided on still names a young person.
+            reviews = await workflow.execute_activity(
+                retention.expire_duplicate_reviews,
+                ExpireReviewsInput(now=workflow.now()),
+                start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=DB_RETRY,
+            )
+            result.expired_reviews = reviews.review_ids
         return result

@@ -77,6 +77,24 @@ class ErasureRepository:
             )
         return ids
 
+    async def expire_reviews(self, platform_id: str, limit: datetime) -> list[str]:
+        """The platform's possible duplicates still open and created before `limit`: nobody
+        decided, so the identity they hold goes. The row stays as the trace (status
+        `expired`, when, its source and candidate case ids; no personal data)."""
+        query = select(DuplicateReview.id).where(
+            DuplicateReview.platform_id == platform_id,
+            DuplicateReview.status == "open",
+            DuplicateReview.created_at < limit,
+        )
+        ids = list((await self.session.execute(query.order_by(DuplicateReview.id))).scalars())
+        if ids:
+            await self.session.execute(
+                update(DuplicateReview)
+                .where(DuplicateReview.id.in_(ids), DuplicateReview.status == "open")
+                .values(status="expired", identity={}, resolved_at=utcnow())
+            )
+        return ids
+
     async def is_erased(self, case_id: str) -> bool:
         query = select(AuditEvent.id).where(
             AuditEvent.case_id == case_id, AuditEvent.kind == ERASED_KIND

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleActionStartWorkflow
 from temporalio.service import RPCError, RPCStatusCode
@@ -117,6 +119,7 @@ async def test_the_purge_workflow_erases_the_expired_cases(
             activities.find_expired_cases,
             activities.erase_personal_data,
             activities.purge_import_files,
+            activities.expire_duplicate_reviews,
         ],
     ):
         result = await dev_env.client.execute_workflow(
@@ -232,6 +235,7 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
             activities.find_expired_cases,
             activities.erase_personal_data,
             activities.purge_import_files,
+            activities.expire_duplicate_reviews,
         ],
     ):
         result = await dev_env.client.execute_workflow(
@@ -265,6 +269,92 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
     assert still.status_code == 200 and "Martin" in still.text
     counts = await api.http.get(f"/imports/{old_list}", headers=headers)
     assert counts.json()["rows_read"] == 1
+
+
+async def purge(api: Api, dev_env: WorkflowEnvironment) -> PurgeResult:
+    """One run of the purge workflow on a worker of its own."""
+    task_queue = f"purge-{uuid.uuid4().hex[:8]}"
+    activities = RetentionActivities(api.sessions, dev_env.client)
+    async with Worker(
+        dev_env.client,
+        task_queue=task_queue,
+        workflows=[PurgeWorkflow],
+        activities=[
+            activities.find_expired_cases,
+            activities.erase_personal_data,
+            activities.purge_import_files,
+            activities.expire_duplicate_reviews,
+        ],
+    ):
+        return await dev_env.client.execute_workflow(
+            PurgeWorkflow.run, PurgeInput(), id=f"purge-{uuid.uuid4().hex}", task_queue=task_queue
+        )
+
+
+async def open_review(api: Api, team: Team, postal_code: str, months_ago: int) -> str:
+    """A possible duplicate of a known young person that nobody decides on, `months_ago`."""
+    young = {"last_name": "Martin", "first_name": "Léa", "birth_date": "2004-05-12"}
+    young |= {"postal_code": postal_code, "phone": "0611223344"}
+    referral = {"source": "association", "person": young}
+    response = await api.http.post("/referrals", json=referral, headers=team.partner.headers)
+    assert response.status_code == 201 and response.json()["status"] == "duplicate_review"
+    async with transaction(api.sessions) as session:
+        review = await session.scalar(
+            select(DuplicateReview)
+            .where(DuplicateReview.platform_id == team.platform_id)
+            .order_by(DuplicateReview.created_at.desc())
+        )
+        assert review is not None and review.status == "open"
+        review.created_at = utcnow() - timedelta(days=31 * months_ago)
+        return review.id
+
+
+async def test_a_possible_duplicate_nobody_decides_on_expires_with_the_retention_period(
+    api: Api, dev_env: WorkflowEnvironment, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each platform claims its own postal code, so the referrals stay with it.
+    team = await api.team(territory={"postal_codes": ["48600"]})
+    patient = await api.team({"retention": "P36M"}, {"postal_codes": ["48700"]})
+    known = await api.create_case(team)
+    await api.create_case(patient)
+    old = await open_review(api, team, "48600", 25)
+    recent = await open_review(api, team, "48600", 1)
+    kept_longer = await open_review(api, patient, "48700", 25)
+    pilot = await api.user("pilote", None)
+    before = await all_indicators(api, pilot)
+
+    with caplog.at_level(logging.INFO):
+        result = await purge(api, dev_env)
+    again = await purge(api, dev_env)
+
+    assert old in result.expired_reviews
+    assert recent not in result.expired_reviews and kept_longer not in result.expired_reviews
+    assert old not in again.expired_reviews  # erased once
+    async with transaction(api.sessions) as session:
+        expired = await session.get(DuplicateReview, old)
+        assert expired is not None
+        assert (expired.status, expired.identity) == ("expired", {})
+        assert expired.resolved_at is not None and expired.resolved_by is None
+        assert expired.candidate_case_ids == [known["id"]]  # the trace names nobody
+    headers = team.coordinator.headers
+    listed = (await api.http.get("/duplicates", headers=headers)).json()
+    assert [r["id"] for r in listed] == [recent]
+    assert listed[0]["person"]["last_name"] == "Martin"
+    patient_list = await api.http.get("/duplicates", headers=patient.coordinator.headers)
+    assert [r["id"] for r in patient_list.json()] == [kept_longer]
+    apart = await api.http.post(f"/duplicates/{old}/keep-apart", headers=headers)
+    merge = await api.http.post(
+        f"/duplicates/{old}/merge", json={"case_id": known["id"]}, headers=headers
+    )
+    for response in (apart, merge):
+        assert response.status_code == 409, response.text
+        assert "a expiré" in response.json()["message"]
+        assert "Martin" not in response.text and "0611" not in response.text
+    assert (await api.case(known["id"], team.coordinator))["person"]["last_name"] == "Martin"
+    assert await all_indicators(api, pilot) == before
+    logged = [r.getMessage() for r in caplog.records if "possible duplicate" in r.getMessage()]
+    assert any(team.platform_id in line for line in logged), logged
+    assert not any("Martin" in line or "0611" in line for line in logged)
 
 
 async def test_the_scheduled_purge_runs_on_the_application_worker(
