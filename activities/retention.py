@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
@@ -30,49 +33,55 @@ class RetentionActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
         self.sessions, self.client = sessions, client
 
-    @activity.defn(name="find_expired_cases")
-    async def find_expired_cases(self, input: FindExpiredCasesInput) -> FindExpiredCasesResult:
-        """Each platform's closed cases older than its retention period, not erased yet."""
+    async def _per_platform(
+        self,
+        now: datetime,
+        pick: Callable[[ErasureRepository, str, datetime], Awaitable[list[str]]],
+        what: str,
+    ) -> list[str]:
+        """`pick` for each platform with its own retention limit, in one transaction."""
         found: list[str] = []
         async with transaction(self.sessions) as session:
             erasures = ErasureRepository(session)
             for platform in await ReferenceRepository(session).platforms():
-                policy = TimerPolicy.from_dict(platform.policy or {})
-                limit = retention_limit(policy, input.now)
-                found += await erasures.closed_before(platform.id, limit)
-        return FindExpiredCasesResult(found)
+                limit = retention_limit(TimerPolicy.from_dict(platform.policy or {}), now)
+                ids = await pick(erasures, platform.id, limit)
+                if ids:
+                    activity.logger.info(
+                        "Retention: %d %s of platform %s", len(ids), what, platform.id
+                    )
+                found += ids
+        return found
+
+    @activity.defn(name="find_expired_cases")
+    async def find_expired_cases(self, input: FindExpiredCasesInput) -> FindExpiredCasesResult:
+        """Each platform's closed cases older than its retention period, not erased yet."""
+        return FindExpiredCasesResult(
+            await self._per_platform(
+                input.now, ErasureRepository.closed_before, "closed case(s) past the period"
+            )
+        )
 
     @activity.defn(name="purge_import_files")
     async def purge_import_files(self, input: PurgeImportFilesInput) -> PurgeImportFilesResult:
         """Each platform's uploaded lists older than its retention period: file deleted."""
-        purged: list[str] = []
-        async with transaction(self.sessions) as session:
-            erasures = ErasureRepository(session)
-            for platform in await ReferenceRepository(session).platforms():
-                policy = TimerPolicy.from_dict(platform.policy or {})
-                limit = retention_limit(policy, input.now)
-                purged += await erasures.purge_import_files(platform.id, limit)
-        return PurgeImportFilesResult(purged)
+        return PurgeImportFilesResult(
+            await self._per_platform(
+                input.now, ErasureRepository.purge_import_files, "uploaded list(s) deleted"
+            )
+        )
 
     @activity.defn(name="expire_duplicate_reviews")
     async def expire_duplicate_reviews(self, input: ExpireReviewsInput) -> ExpireReviewsResult:
         """Each platform's possible duplicates undecided past its retention period: expired,
         identity erased. Logged as counts and opaque ids only."""
-        expired: list[str] = []
-        async with transaction(self.sessions) as session:
-            erasures = ErasureRepository(session)
-            for platform in await ReferenceRepository(session).platforms():
-                policy = TimerPolicy.from_dict(platform.policy or {})
-                limit = retention_limit(policy, input.now)
-                ids = await erasures.expire_reviews(platform.id, limit)
-                if ids:
-                    activity.logger.info(
-                        "Retention: %d possible duplicate(s) of platform %s expired undecided",
-                        len(ids),
-                        platform.id,
-                    )
-                expired += ids
-        return ExpireReviewsResult(expired)
+        return ExpireReviewsResult(
+            await self._per_platform(
+                input.now,
+                ErasureRepository.expire_reviews,
+                "possible duplicate(s) expired undecided",
+            )
+        )
 
     @activity.defn(name="erase_personal_data")
     async def erase_personal_data(self, input: ErasePersonalDataInput) -> ErasePersonalDataResult:
