@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -63,12 +64,16 @@ async def unit_of_work(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     a heartbeat timeout, a client that hung up) would otherwise leave its transaction open
     on a pooled connection: with SQLite that is the database's write lock, held until the
     connection is collected, and every other writer fails with "database is locked".
-    Invalidating closes the connection, which rolls the transaction back.
+    Invalidating closes the connection, which rolls the transaction back, once nothing
+    holds the interrupted statement any more.
     """
     try:
         async with session.begin():
             yield session
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as cancelled:
+        # The interrupted statement's cursor lives on in the traceback's frames; while it
+        # does, SQLite keeps the closed connection (and its lock) as a zombie.
+        traceback.clear_frames(cancelled.__traceback__)
         await asyncio.shield(session.invalidate())
         raise
     finally:
