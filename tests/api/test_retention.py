@@ -108,23 +108,7 @@ async def test_the_purge_workflow_erases_the_expired_cases(
 ) -> None:
     team = await api.team()
     old, recent = await closed_case(api, team, 30), await closed_case(api, team, 2)
-    task_queue = f"purge-{uuid.uuid4().hex[:8]}"
-    activities = RetentionActivities(api.sessions, dev_env.client)
-
-    async with Worker(
-        dev_env.client,
-        task_queue=task_queue,
-        workflows=[PurgeWorkflow],
-        activities=[
-            activities.find_expired_cases,
-            activities.erase_personal_data,
-            activities.purge_import_files,
-            activities.expire_duplicate_reviews,
-        ],
-    ):
-        result = await dev_env.client.execute_workflow(
-            PurgeWorkflow.run, PurgeInput(), id=f"purge-{uuid.uuid4().hex}", task_queue=task_queue
-        )
+    result = await purge(api, dev_env)
 
     assert old["id"] in result.erased and recent["id"] not in result.erased
     assert (await api.case(old["id"], team.coordinator))["person"] is None
@@ -224,23 +208,7 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
     old_list, recent_list = await uploaded(api, team, 25), await uploaded(api, team, 1)
     pilot = await api.user("pilote", None)
     before = await all_indicators(api, pilot)
-    task_queue = f"purge-{uuid.uuid4().hex[:8]}"
-    activities = RetentionActivities(api.sessions, dev_env.client)
-
-    async with Worker(
-        dev_env.client,
-        task_queue=task_queue,
-        workflows=[PurgeWorkflow],
-        activities=[
-            activities.find_expired_cases,
-            activities.erase_personal_data,
-            activities.purge_import_files,
-            activities.expire_duplicate_reviews,
-        ],
-    ):
-        result = await dev_env.client.execute_workflow(
-            PurgeWorkflow.run, PurgeInput(), id=f"purge-{uuid.uuid4().hex}", task_queue=task_queue
-        )
+    result = await purge(api, dev_env)
 
     assert unreachable["id"] in result.erased and moved["id"] not in result.erased
     assert await all_indicators(api, pilot) == before
