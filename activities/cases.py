@@ -6,22 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from filrouge.contracts import (
+from filrouge.core.cases.contracts import (
     ChooseReferentInput,
     ChooseReferentResult,
     RecordCaseEventsInput,
 )
-from filrouge.db.audit_repository import AuditRepository, apply_snapshot
-from filrouge.db.engine import transaction
-from filrouge.db.repositories import ReferenceRepository
-from filrouge.domain import StructureKind
-
-
-def preferred_structure_kinds(age: int, left_within_a_year: bool) -> list[str]:
-    """Default routing rule: MLDS for recent leavers under 18, Mission locale otherwise."""
-    if age < 18 and left_within_a_year:
-        return [StructureKind.MLDS.value]
-    return [StructureKind.MISSION_LOCALE.value]
+from filrouge.core.routing import preferred_structure_kinds
+from filrouge.store.audit_repository import AuditRepository, apply_snapshot
+from filrouge.store.engine import transaction
+from filrouge.store.repositories import ReferenceRepository
 
 
 class CaseActivities:

@@ -17,16 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from filrouge.clock import utcnow
-from filrouge.db.engine import transaction
-from filrouge.db.intake_repository import ImportRepository
-from filrouge.db.models import Import, ImportRow
-from filrouge.db.repositories import ReferenceRepository
-from filrouge.domain import Actor, Role, Source, TimerPolicy
-from filrouge.intake import IntakeFileError, read_list, validate_list
-from filrouge.intake.report import ImportReport
-from filrouge.intake.validate import ValidRow
-from filrouge.intake_contracts import (
+from filrouge.core.cases.steps import ReidentifyInput
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Actor, Role, Source, TimerPolicy
+from filrouge.core.intake_contracts import (
     FinishImportInput,
     ImportCounts,
     ProcessImportBatchInput,
@@ -34,9 +28,12 @@ from filrouge.intake_contracts import (
     StageImportInput,
     StageImportResult,
 )
-from filrouge.launch import Reidentification, reidentify_cases, start_cases
-from filrouge.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
-from filrouge.placement import (
+from filrouge.intake import IntakeFileError, read_list, validate_list
+from filrouge.intake.report import ImportReport
+from filrouge.intake.validate import ValidRow
+from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
+from filrouge.services.cases.launch import Reidentification, reidentify_cases, start_cases
+from filrouge.services.cases.placement import (
     DUPLICATE_REVIEW,
     Candidate,
     Placer,
@@ -45,7 +42,10 @@ from filrouge.placement import (
     start_input_from_case,
 )
 from filrouge.settings import SmtpSettings
-from filrouge.steps import ReidentifyInput
+from filrouge.store.engine import transaction
+from filrouge.store.intake_repository import ImportRepository
+from filrouge.store.models import Import, ImportRow
+from filrouge.store.repositories import ReferenceRepository
 
 CHUNK = 2000
 PENDING, REJECTED, IN_FILE_DUPLICATE = "pending", "rejected", "in_file_duplicate"

@@ -17,16 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from filrouge.clock import utcnow
-from filrouge.contracts import SendNotificationInput, SendNotificationResult
-from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.engine import transaction
-from filrouge.db.models import Case, OutboxMessage, User
-from filrouge.db.repositories import CaseRepository, ReferenceRepository
-from filrouge.domain import Recipient, Role, Source, Stage
-from filrouge.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
-from filrouge.pathway import AuditEvent, DeadlineKind
+from filrouge.core.cases.contracts import SendNotificationInput, SendNotificationResult
+from filrouge.core.cases.pathway import AuditEvent, DeadlineKind
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Recipient, Role, Source, Stage
+from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
 from filrouge.settings import SmtpSettings
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.engine import transaction
+from filrouge.store.models import Case, OutboxMessage, User
+from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 

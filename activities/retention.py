@@ -9,12 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 
-from filrouge.db.engine import transaction
-from filrouge.db.erasure import ErasureRepository
-from filrouge.db.repositories import ReferenceRepository
-from filrouge.domain import TimerPolicy
-from filrouge.erasure import erase_case
-from filrouge.retention import (
+from filrouge.core.domain import TimerPolicy
+from filrouge.core.retention import (
     ErasePersonalDataInput,
     ErasePersonalDataResult,
     ExpireReviewsInput,
@@ -25,6 +21,10 @@ from filrouge.retention import (
     PurgeImportFilesResult,
     retention_limit,
 )
+from filrouge.services.retention.erasure import erase_case
+from filrouge.store.engine import transaction
+from filrouge.store.erasure import ErasureRepository
+from filrouge.store.repositories import ReferenceRepository
 
 
 class RetentionActivities:

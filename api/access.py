@@ -12,9 +12,9 @@ from starlette.routing import BaseRoute
 
 from api.deps import CurrentUserInfo, authenticate
 from api.errors import Forbidden, NotFound
-from filrouge.db.models import Case
-from filrouge.domain import Role
-from filrouge.steps import roles_for
+from filrouge.core.cases.steps import roles_for
+from filrouge.core.domain import Role
+from filrouge.store.models import Case
 
 STAFF = frozenset({Role.REFERENT, Role.COORDINATEUR})
 ADMIN = frozenset({Role.ADMIN})

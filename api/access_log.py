@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from api.access import readable
 from api.deps import CurrentUser, SessionDep
 from api.schemas import AccessOut, AccessPage
-from filrouge.db.access_log import AccessLogRepository
-from filrouge.db.repositories import CaseRepository
+from filrouge.store.access_log import AccessLogRepository
+from filrouge.store.repositories import CaseRepository
 
 router = APIRouter(tags=["journal des accès"])
 Limit = Annotated[int, Query(ge=1, le=500)]

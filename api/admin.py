@@ -19,7 +19,7 @@ from api.schemas import (
     UserIn,
     UserOut,
 )
-from filrouge.db.repositories import ReferenceRepository
+from filrouge.store.repositories import ReferenceRepository
 
 router = APIRouter(prefix="/admin", tags=["administration"])
 

@@ -17,8 +17,6 @@ from api.intake import router as intake_router
 from api.intake_service import IntakeService
 from api.limits import BodySizeLimit
 from api.security_headers import SecurityHeaders
-from filrouge.codec import payload_key_ring
-from filrouge.db.engine import make_engine, make_sessionmaker
 from filrouge.settings import (
     AuthSettings,
     DatabaseSettings,
@@ -26,7 +24,9 @@ from filrouge.settings import (
     SecuritySettings,
     TemporalSettings,
 )
-from filrouge.temporal_server import connect_when_ready, data_converter
+from filrouge.store.engine import make_engine, make_sessionmaker
+from filrouge.temporal.codec import payload_key_ring
+from filrouge.temporal.server import connect_when_ready, data_converter
 
 DESCRIPTION = """
 Fil rouge suit chaque jeune sorti sans qualification, du repérage à la clôture.

@@ -13,9 +13,9 @@ from api.deps import CurrentUser, SessionDep
 from api.errors import ErrorOut
 from api.schemas import UserOut
 from api.sessions import auth_settings, check_origin, clear_session_cookies, set_session_cookies
-from filrouge.db.auth_repository import AuthRepository
-from filrouge.db.repositories import ReferenceRepository
 from filrouge.settings import AuthSettings
+from filrouge.store.auth_repository import AuthRepository
+from filrouge.store.repositories import ReferenceRepository
 
 router = APIRouter(prefix="/auth", tags=["authentification"])
 Settings = Annotated[AuthSettings, Depends(auth_settings)]

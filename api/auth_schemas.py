@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import UserOut
-from filrouge.passwords import MAX_LENGTH
+from filrouge.core.passwords import MAX_LENGTH
 
 # Not stripped, unlike other texts: spaces are part of a password.
 Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]

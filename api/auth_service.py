@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from api.sessions import OpenedSession, digest, open_session
-from filrouge.clock import utcnow
-from filrouge.db.auth_repository import AuthRepository
-from filrouge.db.engine import transaction
-from filrouge.db.models import ApiToken, LoginFailure, User
-from filrouge.passwords import hash_password, needs_rehash, password_problem, verify_password
+from filrouge.core.clock import utcnow
+from filrouge.core.passwords import hash_password, needs_rehash, password_problem, verify_password
 from filrouge.settings import AuthSettings
+from filrouge.store.auth_repository import AuthRepository
+from filrouge.store.engine import transaction
+from filrouge.store.models import ApiToken, LoginFailure, User
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 

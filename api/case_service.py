@@ -18,14 +18,14 @@ from api.access import actionable, readable
 from api.deps import CurrentUserInfo
 from api.errors import Conflict, Invalid, NotFound, Unavailable
 from api.schemas import CaseOut, CreateCaseIn, DeadlineOut, PersonOut, StepOut
-from filrouge.clock import utcnow
-from filrouge.db.engine import transaction
-from filrouge.db.models import Case, CaseIdentity
-from filrouge.db.repositories import CaseRepository, ReferenceRepository
-from filrouge.domain import Role, StartCaseInput, StepResult, TimerPolicy
-from filrouge.durations import age_on
+from filrouge.core.cases.steps import Step
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Role, StartCaseInput, StepResult, TimerPolicy
+from filrouge.core.durations import age_on
 from filrouge.intake.validate import normalized_name_key
-from filrouge.steps import Step
+from filrouge.store.engine import transaction
+from filrouge.store.models import Case, CaseIdentity
+from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.case import CaseWorkflow, CaseWorkflowInput
 
 MINIMUM_AGE = 16

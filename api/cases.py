@@ -29,12 +29,7 @@ from api.schemas import (
     SummonsIn,
     VerificationOut,
 )
-from filrouge.clock import utcnow
-from filrouge.db.access_log import AccessLogRepository
-from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.repositories import CaseFilters, CaseRepository
-from filrouge.domain import Role, Solution, Stage
-from filrouge.steps import (
+from filrouge.core.cases.steps import (
     AssignReferentInput,
     CloseCaseInput,
     ConfirmEntryInput,
@@ -48,6 +43,11 @@ from filrouge.steps import (
     ReopenCaseInput,
     ScheduleInterviewInput,
 )
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Role, Solution, Stage
+from filrouge.store.access_log import AccessLogRepository
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.repositories import CaseFilters, CaseRepository
 from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["dossiers"])

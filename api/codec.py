@@ -20,8 +20,8 @@ from temporalio.api.common.v1 import Payload
 
 from api.deps import CurrentUserInfo, require_role
 from api.errors import Invalid, NotFound
-from filrouge.codec import EncryptionCodec, PayloadDecryptionError
-from filrouge.domain import Role
+from filrouge.core.domain import Role
+from filrouge.temporal.codec import EncryptionCodec, PayloadDecryptionError
 
 PREFIX = "/codec"
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
 from api.sessions import auth_settings, check_csrf, session_from_cookie
-from filrouge.db.engine import transaction, unit_of_work
-from filrouge.db.repositories import ReferenceRepository
-from filrouge.domain import Actor, Role
+from filrouge.core.domain import Actor, Role
+from filrouge.store.engine import transaction, unit_of_work
+from filrouge.store.repositories import ReferenceRepository
 
 
 @dataclass(frozen=True)

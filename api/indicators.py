@@ -7,11 +7,11 @@ from fastapi import APIRouter
 from api.deps import CurrentUser, SessionDep
 from api.errors import NotFound
 from api.schemas import IndicatorsOut, PlatformIndicatorsOut
-from filrouge.clock import utcnow
-from filrouge.db.indicators import IndicatorRepository
-from filrouge.db.repositories import ReferenceRepository
-from filrouge.domain import Role
-from filrouge.indicators import compute
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Role
+from filrouge.core.indicators import compute
+from filrouge.store.indicators import IndicatorRepository
+from filrouge.store.repositories import ReferenceRepository
 
 router = APIRouter(tags=["indicateurs"])
 

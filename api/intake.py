@@ -13,11 +13,11 @@ from api.deps import CurrentUser, IdempotencyKey
 from api.errors import AppError, Invalid
 from api.intake_service import ACKNOWLEDGEMENTS, IntakeService, TooLarge
 from api.schemas import Body, StepOut
-from filrouge.clock import utcnow
-from filrouge.db.models import Import
-from filrouge.domain import Role, Source
-from filrouge.intake_contracts import ImportCounts
-from filrouge.steps import AssignReferentInput
+from filrouge.core.cases.steps import AssignReferentInput
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Role, Source
+from filrouge.core.intake_contracts import ImportCounts
+from filrouge.store.models import Import
 from workflows.case import CaseWorkflow
 
 router = APIRouter(tags=["repérage"])

@@ -17,19 +17,15 @@ from temporalio.service import RPCError
 
 from api.deps import CurrentUserInfo
 from api.errors import AppError, Conflict, Invalid, NotFound, Unavailable
-from filrouge.clock import utcnow
-from filrouge.db.engine import transaction
-from filrouge.db.erasure import ErasureRepository
-from filrouge.db.intake_repository import DuplicateReviewRepository, ImportRepository
-from filrouge.db.models import DuplicateReview, Import
-from filrouge.db.repositories import CaseRepository, ReferenceRepository
-from filrouge.domain import Actor, Role, Source, TimerPolicy
+from filrouge.core.cases.steps import ReidentifyInput
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Actor, Role, Source, TimerPolicy
 from filrouge.intake import IntakeFileError, IntakeLimits, read_list, validate_list
 from filrouge.intake.forbidden import without_forbidden_values
 from filrouge.intake.report import rejected_rows_csv
 from filrouge.intake.validate import RejectedRow, ValidRow, validate_row
-from filrouge.launch import Reidentification, reidentify_cases, start_cases
-from filrouge.placement import (
+from filrouge.services.cases.launch import Reidentification, reidentify_cases, start_cases
+from filrouge.services.cases.placement import (
     CREATED,
     DUPLICATE_REVIEW,
     REIDENTIFIED,
@@ -41,7 +37,11 @@ from filrouge.placement import (
     opaque_id,
     start_input_from_case,
 )
-from filrouge.steps import ReidentifyInput
+from filrouge.store.engine import transaction
+from filrouge.store.erasure import ErasureRepository
+from filrouge.store.intake_repository import DuplicateReviewRepository, ImportRepository
+from filrouge.store.models import DuplicateReview, Import
+from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.intake import ImportWorkflow, ImportWorkflowInput, import_workflow_id
 
 

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 from api.access import readable
 from api.deps import CurrentUser, SessionDep
 from api.schemas import NOTE_WARNING, NoteCreatedOut, NoteIn, NoteOut
-from filrouge.db.access_log import AccessLogRepository
-from filrouge.db.notes import NoteRepository
-from filrouge.db.repositories import CaseRepository
+from filrouge.store.access_log import AccessLogRepository
+from filrouge.store.notes import NoteRepository
+from filrouge.store.repositories import CaseRepository
 
 router = APIRouter(prefix="/cases", tags=["notes"])
 

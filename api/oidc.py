@@ -26,11 +26,11 @@ with warnings.catch_warnings():
 
 from api.errors import Forbidden, NotFound, Unauthorized, Unavailable
 from api.sessions import auth_settings, digest, open_session, set_session_cookies
-from filrouge.clock import utcnow
-from filrouge.db.auth_repository import AuthRepository
-from filrouge.db.engine import transaction
-from filrouge.db.models import OidcLoginFlow, User
+from filrouge.core.clock import utcnow
 from filrouge.settings import AuthSettings, OidcSettings
+from filrouge.store.auth_repository import AuthRepository
+from filrouge.store.engine import transaction
+from filrouge.store.models import OidcLoginFlow, User
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth/oidc", tags=["authentification"])

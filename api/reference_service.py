@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import hash_token
 from api.errors import Conflict, Invalid, NotFound
 from api.schemas import PlatformIn, PolicyIn, StructureIn, TokenOut, UserIn
-from filrouge.clock import utcnow
-from filrouge.db.models import ApiToken, Platform, Structure, User
-from filrouge.db.repositories import ReferenceRepository
-from filrouge.domain import Role, TimerPolicy
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Role, TimerPolicy
+from filrouge.store.models import ApiToken, Platform, Structure, User
+from filrouge.store.repositories import ReferenceRepository
 
 PLATFORM_ROLES = frozenset({Role.REFERENT, Role.COORDINATEUR, Role.PARTENAIRE})
 

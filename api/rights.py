@@ -27,19 +27,19 @@ from api.schemas import (
     PersonPatchIn,
     RectificationOut,
 )
-from filrouge.clock import utcnow
-from filrouge.db.access_log import AccessLogRepository
-from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.engine import transaction
-from filrouge.db.models import Case
-from filrouge.db.notes import NoteRepository
-from filrouge.db.repositories import CaseRepository
-from filrouge.domain import Outcome
-from filrouge.erasure import erase_case
-from filrouge.mailer import TEMPLATES_DIR, build_environment
-from filrouge.pathway import AuditEvent as NewEvent
-from filrouge.retention import ErasePersonalDataInput, obligation_running
-from filrouge.steps import CloseCaseInput
+from filrouge.core.cases.pathway import AuditEvent as NewEvent
+from filrouge.core.cases.steps import CloseCaseInput
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Outcome
+from filrouge.core.retention import ErasePersonalDataInput, obligation_running
+from filrouge.mail.mailer import TEMPLATES_DIR, build_environment
+from filrouge.services.retention.erasure import erase_case
+from filrouge.store.access_log import AccessLogRepository
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.engine import transaction
+from filrouge.store.models import Case
+from filrouge.store.notes import NoteRepository
+from filrouge.store.repositories import CaseRepository
 from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/cases", tags=["droits des personnes"])

@@ -17,7 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from filrouge.domain import (
+from filrouge.core.domain import (
     AttemptResult,
     Channel,
     ContactOutcome,
@@ -30,7 +30,7 @@ from filrouge.domain import (
     Stage,
     StructureKind,
 )
-from filrouge.minimisation import first_forbidden, forbidden_message
+from filrouge.intake.minimisation import first_forbidden, forbidden_message
 
 
 def _aware(value: datetime) -> datetime:

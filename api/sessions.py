@@ -18,11 +18,11 @@ from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import Forbidden, Unauthorized
-from filrouge.clock import utcnow
-from filrouge.db.auth_repository import AuthRepository
-from filrouge.db.engine import transaction
-from filrouge.db.models import User, UserSession
+from filrouge.core.clock import utcnow
 from filrouge.settings import AuthSettings
+from filrouge.store.auth_repository import AuthRepository
+from filrouge.store.engine import transaction
+from filrouge.store.models import User, UserSession
 
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -5,7 +5,8 @@ it (Temporal dev server on a SQLite file with WAL and synchronous=normal, a migr
 database, an SMTP sink on loopback, the worker and the API in one process):
 
 1. raw rate: start no-op workflows with bounded concurrency (the import's own helper,
-   `filrouge.launch.bounded`), clock stopped when the server has acknowledged every start;
+   `filrouge.services.cases.launch.bounded`), clock stopped when the server has acknowledged
+   every start;
 2. import: upload a synthetic list through `POST /imports`, clock stopped when
    `GET /imports/{id}` shows every row processed, i.e. every valid row has its case in the
    read model and its workflow started (acknowledged by the server, as in step 1).
@@ -46,17 +47,17 @@ from api.app import create_app
 from api.reference_service import ReferenceService
 from api.schemas import PlatformIn, StructureIn, TerritoryIn, UserIn
 from bench.noop import NoopWorkflow
-from filrouge.codec import KeyRing
-from filrouge.db.engine import make_engine, make_sessionmaker, transaction
-from filrouge.db.migrate import upgrade
-from filrouge.db.models import Case, ImportRow
-from filrouge.domain import Role
+from filrouge.core.domain import Role
 from filrouge.intake.synthetic import generate_list, planned_counts
-from filrouge.launch import bounded
+from filrouge.mail.sink import MailSink
+from filrouge.services.cases.launch import bounded
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
-from filrouge.smtp_sink import MailSink
-from filrouge.temporal_server import connect_when_ready, data_converter, start_dev_server
-from filrouge.worker import WORKFLOW_TASK_POLLERS, build_worker
+from filrouge.store.engine import make_engine, make_sessionmaker, transaction
+from filrouge.store.migrate import upgrade
+from filrouge.store.models import Case, ImportRow
+from filrouge.temporal.codec import KeyRing
+from filrouge.temporal.server import connect_when_ready, data_converter, start_dev_server
+from startup.worker import WORKFLOW_TASK_POLLERS, build_worker
 from workflows.intake import ImportWorkflowInput, import_workflow_id
 
 RESULTS = Path(__file__).parent / "results" / "intake.json"

@@ -7,12 +7,19 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from filrouge.db.engine import make_engine
-from filrouge.db.models import Base
 from filrouge.settings import DatabaseSettings
+from filrouge.store.engine import make_engine
+from filrouge.store.models import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations never import live code: our column types render as plain SQLAlchemy ones."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _url() -> str:
@@ -24,6 +31,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

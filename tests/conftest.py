@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from filrouge.codec import KeyRing
-from filrouge.db.engine import make_engine, make_sessionmaker
-from filrouge.db.migrate import upgrade
-from filrouge.smtp_sink import MailSink
-from filrouge.temporal_server import SEARCH_ATTRIBUTES, data_converter, temporal_binary
+from filrouge.mail.sink import MailSink
+from filrouge.store.engine import make_engine, make_sessionmaker
+from filrouge.store.migrate import upgrade
+from filrouge.temporal.codec import KeyRing
+from filrouge.temporal.server import SEARCH_ATTRIBUTES, data_converter, temporal_binary
 from workflows.case import SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_KEYS
 
 POSTGRES_ADMIN_URL = os.environ.get(

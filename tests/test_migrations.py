@@ -10,9 +10,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from filrouge.db.engine import make_engine
-from filrouge.db.migrate import alembic_config, upgrade
-from filrouge.db.models import Base
+from filrouge.store.engine import make_engine
+from filrouge.store.migrate import alembic_config, upgrade
+from filrouge.store.models import Base
 
 
 def test_migrations_have_a_single_head() -> None:

@@ -11,8 +11,8 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from filrouge import contracts
-    from filrouge.contracts import (
+    from filrouge.core.cases import contracts
+    from filrouge.core.cases.contracts import (
         CaseSnapshot,
         CaseWorkflowInput,
         ChooseReferentInput,
@@ -20,9 +20,7 @@ with workflow.unsafe.imports_passed_through():
         SendNotificationInput,
         snapshot_of,
     )
-    from filrouge.domain import Recipient, Stage, StartCaseInput, StepResult
-    from filrouge.durations import age_on
-    from filrouge.pathway import (
+    from filrouge.core.cases.pathway import (
         BIRTHDAY_DEADLINES,
         AuditEvent,
         CaseState,
@@ -34,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         mark_fired,
         next_deadline,
     )
-    from filrouge.steps import (
+    from filrouge.core.cases.steps import (
         AssignReferentInput,
         CloseCaseInput,
         ConfirmEntryInput,
@@ -50,7 +48,9 @@ with workflow.unsafe.imports_passed_through():
         ScheduleInterviewInput,
         Step,
     )
-    from filrouge.transitions import apply_step, identify
+    from filrouge.core.cases.transitions import apply_step, identify
+    from filrouge.core.domain import Recipient, Stage, StartCaseInput, StepResult
+    from filrouge.core.durations import age_on
 
 STAGE_KEY = SearchAttributeKey.for_keyword("FilrougeStage")
 PLATFORM_KEY = SearchAttributeKey.for_keyword("FilrougePlatform")

@@ -10,8 +10,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from filrouge import intake_contracts as contracts
-    from filrouge.intake_contracts import (
+    from filrouge.core import intake_contracts as contracts
+    from filrouge.core.intake_contracts import (
         FinishImportInput,
         ImportCounts,
         ProcessImportBatchInput,

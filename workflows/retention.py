@@ -8,8 +8,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from filrouge import retention
-    from filrouge.retention import (
+    from filrouge.core import retention
+    from filrouge.core.retention import (
         ErasePersonalDataInput,
         ExpireReviewsInput,
         FindExpiredCasesInput,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import filrouge.db.models
 
 
 revision = '0001'
@@ -27,7 +26,7 @@ def upgrade() -> None:
     sa.Column('region', sa.String(length=100), nullable=False),
     sa.Column('territory', sa.JSON(), nullable=False),
     sa.Column('policy', sa.JSON(), nullable=False),
-    sa.Column('created_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('structures',
@@ -49,7 +48,7 @@ def upgrade() -> None:
     sa.Column('platform_id', sa.String(length=40), nullable=True),
     sa.Column('structure_id', sa.String(length=40), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['platform_id'], ['platforms.id'], ),
     sa.ForeignKeyConstraint(['structure_id'], ['structures.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -63,8 +62,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.String(length=40), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
-    sa.Column('created_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
@@ -76,23 +75,23 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('platform_id', sa.String(length=40), nullable=False),
     sa.Column('source', sa.String(length=40), nullable=False),
-    sa.Column('identified_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('identified_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=40), nullable=True),
     sa.Column('stage', sa.String(length=20), nullable=False),
     sa.Column('referent_id', sa.String(length=40), nullable=True),
     sa.Column('structure_id', sa.String(length=40), nullable=True),
-    sa.Column('stage_entered_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('stage_entered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_deadline_kind', sa.String(length=60), nullable=True),
-    sa.Column('next_deadline_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('overdue_since', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('interview_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_deadline_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('overdue_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('interview_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
     sa.Column('outcome', sa.String(length=40), nullable=True),
-    sa.Column('closed_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('state_version', sa.Integer(), nullable=False),
     sa.Column('audit_seq', sa.Integer(), nullable=False),
     sa.Column('audit_head', sa.String(length=64), nullable=False),
-    sa.Column('updated_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['platform_id'], ['platforms.id'], ),
     sa.ForeignKeyConstraint(['referent_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -108,7 +107,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
-    sa.Column('occurred_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.String(length=40), nullable=True),
     sa.Column('actor_role', sa.String(length=20), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
@@ -158,8 +157,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('business_key')

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import filrouge.db.models
 
 
 revision = '0010_access_log'
@@ -28,7 +27,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.String(length=40), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('view', sa.String(length=40), nullable=False),
-    sa.Column('at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

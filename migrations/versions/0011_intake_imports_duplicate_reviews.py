@@ -8,11 +8,12 @@ Create Date: 2026-11-23 10:21:41.395272
 from __future__ import annotations
 
 import datetime
+import re
+import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
 
-import filrouge.db.models
 
 
 revision = '0011_intake'
@@ -29,15 +30,15 @@ def upgrade() -> None:
     sa.Column('import_id', sa.String(length=40), nullable=True),
     sa.Column('row_number', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=40), nullable=False),
-    sa.Column('identified_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('identified_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=40), nullable=False),
     sa.Column('candidate_case_ids', sa.JSON(), nullable=False),
     sa.Column('identity', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('resolved_case_id', sa.String(length=40), nullable=True),
     sa.Column('resolved_by', sa.String(length=40), nullable=True),
-    sa.Column('created_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolved_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['platform_id'], ['platforms.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -65,8 +66,8 @@ def upgrade() -> None:
     sa.Column('dropped_columns', sa.JSON(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('summary_status', sa.String(length=20), nullable=True),
-    sa.Column('created_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['platform_id'], ['platforms.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('platform_id', 'content_sha256', name='uq_imports_platform_content')
@@ -105,8 +106,6 @@ def upgrade() -> None:
 
 def _backfill_name_keys() -> None:
     """Existing identities get their name key, so imports can spot them as possible duplicates."""
-    from filrouge.intake.validate import normalized_name_key
-
     bind = op.get_bind()
     rows = bind.execute(
         sa.text(
@@ -121,6 +120,17 @@ def _backfill_name_keys() -> None:
             sa.text("UPDATE case_identities SET name_key = :key WHERE case_id = :id"),
             {"key": normalized_name_key(last_name, first_name, birth_date), "id": case_id},
         )
+
+
+def _fold(text: str) -> str:
+    """Frozen copy of the name folding as of this revision (a migration never imports live code)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[^0-9a-z]", "", stripped.casefold())
+
+
+def normalized_name_key(last_name: str, first_name: str, birth_date: datetime.date) -> str:
+    return f"{_fold(last_name)}|{_fold(first_name)}|{birth_date.isoformat()}"
 
 
 def downgrade() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import filrouge.db.models
 
 revision = "0200_case_notes"
 down_revision = "0011_intake"
@@ -27,7 +26,7 @@ def upgrade() -> None:
         sa.Column("platform_id", sa.String(length=40), nullable=False),
         sa.Column("author_id", sa.String(length=40), nullable=False),
         sa.Column("text", sa.String(length=2000), nullable=True),
-        sa.Column("created_at", filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"],
             ["cases.id"],

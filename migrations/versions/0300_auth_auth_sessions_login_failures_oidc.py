@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import filrouge.db.models
 
 revision = "0300_auth"
 down_revision = "0200_case_notes"
@@ -24,7 +23,7 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("at", filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
@@ -37,7 +36,7 @@ def upgrade() -> None:
         sa.Column("nonce", sa.String(length=100), nullable=False),
         sa.Column("code_verifier", sa.String(length=200), nullable=False),
         sa.Column("redirect_url", sa.String(length=500), nullable=False),
-        sa.Column("created_at", filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("state_hash"),
     )
     with op.batch_alter_table("oidc_login_flows", schema=None) as batch_op:
@@ -52,10 +51,10 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("csrf_hash", sa.String(length=64), nullable=False),
         sa.Column("method", sa.String(length=20), nullable=False),
-        sa.Column("created_at", filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", filrouge.db.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", filrouge.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -70,7 +69,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("password_hash", sa.String(length=200), nullable=True))
         batch_op.add_column(
             sa.Column(
-                "password_changed_at", filrouge.db.models.UTCDateTime(timezone=True), nullable=True
+                "password_changed_at", sa.DateTime(timezone=True), nullable=True
             )
         )
 

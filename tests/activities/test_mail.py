@@ -14,10 +14,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.mail import MailActivities, business_key
-from filrouge.contracts import SendNotificationInput, SendNotificationResult
-from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.engine import make_engine, make_sessionmaker, transaction
-from filrouge.db.models import (
+from filrouge.core.cases.contracts import SendNotificationInput, SendNotificationResult
+from filrouge.core.cases.pathway import DeadlineKind
+from filrouge.core.domain import Recipient, Role
+from filrouge.mail.mailer import Mailer, message_id_for
+from filrouge.mail.sink import MailSink
+from filrouge.settings import SmtpSettings
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.engine import make_engine, make_sessionmaker, transaction
+from filrouge.store.models import (
     AuditEvent,
     Base,
     Case,
@@ -27,11 +32,6 @@ from filrouge.db.models import (
     Structure,
     User,
 )
-from filrouge.domain import Recipient, Role
-from filrouge.mailer import Mailer, message_id_for
-from filrouge.pathway import DeadlineKind
-from filrouge.settings import SmtpSettings
-from filrouge.smtp_sink import MailSink
 from tests.conftest import (
     BACKENDS,
     POSTGRES_ADMIN_URL,
@@ -54,7 +54,7 @@ YOUNG = {
 }
 CASE, NO_CONSENT, NO_REFERENT = "c0000000000000000000000a1", "c00000000000000000000000b2", "c3"
 
-# Every timer kind that has recipients, and to whom it goes (filrouge.pathway.deadlines).
+# Every timer kind that has recipients, and to whom it goes (filrouge.core.cases.pathway.deadlines).
 STAFF_KINDS: dict[str, tuple[Recipient, ...]] = {
     "routing_escalation": (Recipient.COORDINATEUR,),
     "no_contact_reminder": (Recipient.REFERENT,),

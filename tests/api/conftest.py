@@ -17,12 +17,12 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from api.deps import hash_token
-from filrouge.clock import utcnow
-from filrouge.db.engine import transaction
-from filrouge.db.models import ApiToken, User
+from filrouge.core.clock import utcnow
+from filrouge.mail.sink import MailSink
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
-from filrouge.smtp_sink import MailSink
-from filrouge.worker import build_worker
+from filrouge.store.engine import transaction
+from filrouge.store.models import ApiToken, User
+from startup.worker import build_worker
 
 
 async def _no_server_error(response: httpx.Response) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from api.access import ENDPOINT_ROLES, PUBLIC, endpoint_names
 from api.app import create_app
-from filrouge.domain import Role
+from filrouge.core.domain import Role
 from tests.api.conftest import Api, Member, Team
 
 STEP = {"channel": "telephone", "result": "pas_de_reponse"}

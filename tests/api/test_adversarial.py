@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from api.app import create_app
-from filrouge.smtp_sink import MailSink
+from filrouge.mail.sink import MailSink
 from tests.api.conftest import Api, Member, Team
 
 TODAY = date.today()

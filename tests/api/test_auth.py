@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.sessions import digest
-from filrouge.db.engine import transaction
-from filrouge.db.models import User, UserSession
 from filrouge.settings import AuthSettings
+from filrouge.store.engine import transaction
+from filrouge.store.models import User, UserSession
 from tests.api.auth_helpers import PASSWORD, AuthApi, auth_api, csrf, login
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from filrouge.db.engine import transaction
-from filrouge.db.models import AuditEvent
-from filrouge.smtp_sink import MailSink
+from filrouge.mail.sink import MailSink
+from filrouge.store.engine import transaction
+from filrouge.store.models import AuditEvent
 from tests.api.conftest import Api, Member, Team, running_api
 
 TODAY = date.today()

@@ -19,9 +19,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from filrouge.db.engine import transaction
-from filrouge.db.models import Case, CaseIdentity, Import, ImportFile, ImportRow, User
-from filrouge.smtp_sink import MailSink
+from filrouge.mail.sink import MailSink
+from filrouge.store.engine import transaction
+from filrouge.store.models import Case, CaseIdentity, Import, ImportFile, ImportRow, User
 from tests.api.conftest import Api, Member, Team
 
 TODAY = date.today()

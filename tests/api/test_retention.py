@@ -16,19 +16,19 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.retention import RetentionActivities
-from filrouge.clock import utcnow
-from filrouge.db.engine import transaction
-from filrouge.db.models import Case, CaseIdentity, DuplicateReview, Import
-from filrouge.retention import (
+from filrouge.core.clock import utcnow
+from filrouge.core.retention import (
     PURGE_SCHEDULE_ID,
     ErasePersonalDataInput,
     FindExpiredCasesInput,
     PurgeInput,
     PurgeResult,
 )
-from filrouge.schedules import ensure_purge_schedule
 from filrouge.settings import SmtpSettings
-from filrouge.worker import build_worker
+from filrouge.store.engine import transaction
+from filrouge.store.models import Case, CaseIdentity, DuplicateReview, Import
+from startup.schedules import ensure_purge_schedule
+from startup.worker import build_worker
 from tests.api.conftest import Api, Member, Team
 from workflows.retention import PurgeWorkflow
 

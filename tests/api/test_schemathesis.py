@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.access import ENDPOINT_ROLES, PUBLIC
 from api.app import create_app
-from filrouge.domain import Role
+from filrouge.core.domain import Role
 from tests.api.conftest import Api, Member
 
 CHECKS = [

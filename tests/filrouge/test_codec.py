@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
 
-from filrouge.codec import (
+from filrouge.settings import SecuritySettings
+from filrouge.temporal.codec import (
     ENCODING,
     KEY_ID_METADATA,
     EncryptionCodec,
@@ -20,8 +21,7 @@ from filrouge.codec import (
     PayloadKeyError,
     payload_key_ring,
 )
-from filrouge.settings import SecuritySettings
-from filrouge.temporal_server import data_converter
+from filrouge.temporal.server import data_converter
 
 SECRET = b'{"last_name":"Martin","first_name":"L\xc3\xa9a","ine":"123456789AB"}'
 

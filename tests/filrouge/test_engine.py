@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from filrouge.db.engine import make_engine, make_sessionmaker, transaction
+from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 
 
 async def test_a_cancelled_unit_of_work_releases_the_sqlite_write_lock(tmp_path: Path) -> None:

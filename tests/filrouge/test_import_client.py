@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from filrouge.import_client import ImportCommand, ImportFailed
+from filrouge.mail.sink import MailSink
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
-from filrouge.smtp_sink import MailSink
-from filrouge.worker import build_worker
+from startup.import_client import ImportCommand, ImportFailed
+from startup.worker import build_worker
 from tests.api.conftest import Api, Team, create_admin
 
 TODAY = date.today()

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from filrouge.indicators import CaseFacts, Fact, compute
+from filrouge.core.indicators import CaseFacts, Fact, compute
 
 T0 = datetime(2026, 1, 5, 8, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from filrouge.minimisation import first_forbidden, forbidden_field_category
+from filrouge.intake.minimisation import first_forbidden, forbidden_field_category
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,36 @@ from typing import Any
 
 import pytest
 
-from filrouge.domain import (
+from filrouge.core.cases.pathway import (
+    BIRTHDAY_DEADLINES,
+    CaseState,
+    Deadline,
+    DeadlineKind,
+    StepRejected,
+    check_step,
+    deadlines,
+    mark_fired,
+    next_deadline,
+    overdue_since,
+)
+from filrouge.core.cases.steps import (
+    AssignReferentInput,
+    CloseCaseInput,
+    ConfirmEntryInput,
+    DecideInput,
+    ProposeSolutionsInput,
+    RecordContactAttemptInput,
+    RecordContactOutcomeInput,
+    RecordFollowUpInput,
+    RecordInterviewInput,
+    RecordSummonsInput,
+    ReidentifyInput,
+    ReopenCaseInput,
+    ScheduleInterviewInput,
+    Step,
+)
+from filrouge.core.cases.transitions import apply_step
+from filrouge.core.domain import (
     Actor,
     AttemptResult,
     Channel,
@@ -25,36 +54,7 @@ from filrouge.domain import (
     StartCaseInput,
     TimerPolicy,
 )
-from filrouge.durations import add_months, age_on, birthday, parse_duration
-from filrouge.pathway import (
-    BIRTHDAY_DEADLINES,
-    CaseState,
-    Deadline,
-    DeadlineKind,
-    StepRejected,
-    check_step,
-    deadlines,
-    mark_fired,
-    next_deadline,
-    overdue_since,
-)
-from filrouge.steps import (
-    AssignReferentInput,
-    CloseCaseInput,
-    ConfirmEntryInput,
-    DecideInput,
-    ProposeSolutionsInput,
-    RecordContactAttemptInput,
-    RecordContactOutcomeInput,
-    RecordFollowUpInput,
-    RecordInterviewInput,
-    RecordSummonsInput,
-    ReidentifyInput,
-    ReopenCaseInput,
-    ScheduleInterviewInput,
-    Step,
-)
-from filrouge.transitions import apply_step
+from filrouge.core.durations import add_months, age_on, birthday, parse_duration
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 REFERENT = Actor("u-ref", Role.REFERENT)

@@ -1,6 +1,6 @@
 """Territorial routing: commune, then postal code, then département (Corsica, overseas)."""
 
-from filrouge.routing import (
+from filrouge.core.routing import (
     Territory,
     TerritoryIndex,
     departement_of_insee,

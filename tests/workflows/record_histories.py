@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from filrouge.db.engine import make_engine, make_sessionmaker
-from filrouge.db.migrate import upgrade
-from filrouge.domain import Source
-from filrouge.smtp_sink import MailSink
-from filrouge.temporal_server import DATA_CONVERTER
+from filrouge.core.domain import Source
+from filrouge.mail.sink import MailSink
+from filrouge.store.engine import make_engine, make_sessionmaker
+from filrouge.store.migrate import upgrade
+from filrouge.temporal.server import DATA_CONVERTER
 from tests.workflows.test_case_workflow import (
     CaseRun,
     run_droit_au_retour_missed,

@@ -27,19 +27,21 @@ from temporalio.worker import Worker
 from temporalio.workflow import UpdateMethodMultiParam
 
 from api.case_service import workflow_id
-from filrouge.contracts import CaseSnapshot
-from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.engine import transaction
-from filrouge.db.models import (
-    AuditEvent,
-    Case,
-    CaseIdentity,
-    OutboxMessage,
-    Platform,
-    Structure,
-    User,
+from filrouge.core.cases.contracts import CaseSnapshot
+from filrouge.core.cases.steps import (
+    CloseCaseInput,
+    ConfirmEntryInput,
+    DecideInput,
+    ProposeSolutionsInput,
+    RecordContactAttemptInput,
+    RecordContactOutcomeInput,
+    RecordFollowUpInput,
+    RecordInterviewInput,
+    RecordSummonsInput,
+    ReidentifyInput,
+    ScheduleInterviewInput,
 )
-from filrouge.domain import (
+from filrouge.core.domain import (
     Actor,
     AttemptResult,
     Channel,
@@ -56,23 +58,21 @@ from filrouge.domain import (
     StepResult,
     TimerPolicy,
 )
-from filrouge.durations import add_months
+from filrouge.core.durations import add_months
+from filrouge.mail.sink import MailSink
 from filrouge.settings import SmtpSettings
-from filrouge.smtp_sink import MailSink
-from filrouge.steps import (
-    CloseCaseInput,
-    ConfirmEntryInput,
-    DecideInput,
-    ProposeSolutionsInput,
-    RecordContactAttemptInput,
-    RecordContactOutcomeInput,
-    RecordFollowUpInput,
-    RecordInterviewInput,
-    RecordSummonsInput,
-    ReidentifyInput,
-    ScheduleInterviewInput,
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.engine import transaction
+from filrouge.store.models import (
+    AuditEvent,
+    Case,
+    CaseIdentity,
+    OutboxMessage,
+    Platform,
+    Structure,
+    User,
 )
-from filrouge.worker import build_worker
+from startup.worker import build_worker
 from workflows.case import CaseWorkflow, CaseWorkflowInput
 
 PUBLIC_URL = "https://filrouge.test"

@@ -18,11 +18,17 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from filrouge.clock import utcnow
-from filrouge.db.audit_repository import AuditRepository
-from filrouge.db.engine import transaction
-from filrouge.db.intake_repository import ImportRepository
-from filrouge.db.models import (
+from filrouge.core.cases.steps import CloseCaseInput
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Actor, Outcome, Role, Stage
+from filrouge.core.intake_contracts import ImportCounts
+from filrouge.mail.sink import MailSink
+from filrouge.services.cases.launch import case_workflow_id
+from filrouge.settings import SmtpSettings
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.engine import transaction
+from filrouge.store.intake_repository import ImportRepository
+from filrouge.store.models import (
     AuditEvent,
     Case,
     DuplicateReview,
@@ -32,13 +38,7 @@ from filrouge.db.models import (
     Structure,
     User,
 )
-from filrouge.domain import Actor, Outcome, Role, Stage
-from filrouge.intake_contracts import ImportCounts
-from filrouge.launch import case_workflow_id
-from filrouge.settings import SmtpSettings
-from filrouge.smtp_sink import MailSink
-from filrouge.steps import CloseCaseInput
-from filrouge.worker import build_worker
+from startup.worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.intake import ImportWorkflow, ImportWorkflowInput, import_workflow_id
 

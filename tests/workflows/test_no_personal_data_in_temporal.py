@@ -24,8 +24,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
-from filrouge.codec import ENCODING
-from filrouge.smtp_sink import MailSink
+from filrouge.mail.sink import MailSink
+from filrouge.temporal.codec import ENCODING
 from tests.api.conftest import Api, running_api
 from workflows.case import CaseWorkflow
 

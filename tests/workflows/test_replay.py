@@ -14,8 +14,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from filrouge.codec import KeyRing
-from filrouge.temporal_server import data_converter
+from filrouge.temporal.codec import KeyRing
+from filrouge.temporal.server import data_converter
 from workflows.case import CaseWorkflow
 
 HISTORIES = {

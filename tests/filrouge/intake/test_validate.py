@@ -6,7 +6,6 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import inspect
 
-from filrouge.db.models import CaseIdentity
 from filrouge.intake import (
     RejectedRow,
     ValidRow,
@@ -15,6 +14,7 @@ from filrouge.intake import (
     validate_row,
 )
 from filrouge.intake.reader import CellValue
+from filrouge.store.models import CaseIdentity
 
 TODAY = date(2025, 6, 15)
 

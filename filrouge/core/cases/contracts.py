@@ -1,0 +1,124 @@
+"""Activity contracts: inputs, results and typed stubs the workflows call.
+
+The worker registers the real implementations (in `activities/`) under the same names, so the
+workflow modules never import SQLAlchemy, aiosmtplib or Jinja2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from temporalio import activity
+
+from filrouge.core.cases.pathway import AuditEvent, CaseState, next_deadline, overdue_since
+from filrouge.core.domain import Outcome, Recipient, Stage, StartCaseInput
+
+
+@dataclass
+class CaseSnapshot:
+    """The read model row of a case, as of `version`."""
+
+    case_id: str
+    platform_id: str
+    stage: Stage
+    version: int
+    referent_id: str | None = None
+    structure_id: str | None = None
+    stage_entered_at: datetime | None = None
+    next_deadline_kind: str | None = None
+    next_deadline_at: datetime | None = None
+    overdue_since: datetime | None = None
+    interview_at: datetime | None = None
+    failed_attempts: int = 0
+    outcome: Outcome | None = None
+    closed_at: datetime | None = None
+
+
+# Defined here, outside the workflow module, on purpose: the workflow sandbox imports that
+# module again for every workflow run, so a type defined there is a new class each time and
+# the pydantic converter would build its validator again for every case started.
+@dataclass
+class CaseWorkflowInput:
+    """A new case (`start`) or a continued one (`state`)."""
+
+    start: StartCaseInput | None = None
+    state: CaseState | None = None
+    continue_as_new_after_events: int = 500
+    search_attributes: bool = True
+
+
+def snapshot_of(state: CaseState) -> CaseSnapshot:
+    """The read model of a case state (pure: the workflow and bulk intake share it)."""
+    due = next_deadline(state)
+    return CaseSnapshot(
+        case_id=state.case_id,
+        platform_id=state.platform_id,
+        stage=state.stage,
+        version=state.version,
+        referent_id=state.referent_id,
+        structure_id=state.structure_id,
+        stage_entered_at=state.stage_entered_at,
+        next_deadline_kind=due.kind.value if due else None,
+        next_deadline_at=due.at if due else None,
+        overdue_since=overdue_since(state),
+        interview_at=state.interview_at,
+        failed_attempts=state.failed_attempts,
+        outcome=state.outcome,
+        closed_at=state.closed_at,
+    )
+
+
+@dataclass
+class RecordCaseEventsInput:
+    case_id: str
+    events: list[AuditEvent]
+    snapshot: CaseSnapshot
+
+
+@dataclass
+class ChooseReferentInput:
+    case_id: str
+    platform_id: str
+    age: int
+    left_within_a_year: bool
+
+
+@dataclass
+class ChooseReferentResult:
+    referent_id: str | None
+    structure_id: str | None
+
+
+@dataclass
+class SendNotificationInput:
+    case_id: str
+    kind: str
+    recipient: Recipient
+    deadline_key: str
+    due_at: datetime
+    source: str = ""  # who identified the young person again (re-identification notices)
+
+
+@dataclass
+class SendNotificationResult:
+    status: str  # sent | already_sent | failed | no_recipient
+    detail: str = ""
+
+
+@activity.defn(name="record_case_events")
+async def record_case_events(input: RecordCaseEventsInput) -> None:
+    """Append audit events (hash-chained, idempotent by key) and upsert the read model."""
+    raise NotImplementedError("registered by the worker")
+
+
+@activity.defn(name="choose_referent")
+async def choose_referent(input: ChooseReferentInput) -> ChooseReferentResult:
+    """Pick the structure by rule and the least-loaded référent of the platform."""
+    raise NotImplementedError("registered by the worker")
+
+
+@activity.defn(name="send_notification")
+async def send_notification(input: SendNotificationInput) -> SendNotificationResult:
+    """Render and send one reminder/escalation e-mail, exactly once per business key."""
+    raise NotImplementedError("registered by the worker")

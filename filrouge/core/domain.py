@@ -1,0 +1,217 @@
+"""Pure domain types shared by the workflows, the activities and the API (no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from enum import StrEnum
+
+from filrouge.core.durations import parse_duration
+
+
+class Stage(StrEnum):
+    """Stages of a young person's pathway (DOMAIN.md, 'The pathway of one young person')."""
+
+    A_ROUTER = "a_router"
+    CONTACT = "contact"
+    INJOIGNABLE = "injoignable"
+    BILAN = "bilan"
+    PROPOSITION = "proposition"
+    DECISION = "decision"
+    ENTREE = "entree"
+    SUIVI = "suivi"
+    CLOTURE = "cloture"
+
+
+OPEN_STAGES = frozenset(Stage) - {Stage.CLOTURE}
+
+
+class Outcome(StrEnum):
+    """How a case was closed."""
+
+    MAINTENU = "maintenu_en_solution"
+    DEJA_EN_SOLUTION = "deja_en_solution"
+    REFUS = "refus"
+    INJOIGNABLE = "injoignable"
+    DEMENAGE = "demenage"
+    HORS_CHAMP = "hors_champ"
+    AUTRE = "autre"
+
+
+class Source(StrEnum):
+    """Who identified the young person."""
+
+    SIEI = "siei"
+    ETABLISSEMENT = "etablissement"
+    CFA = "cfa"
+    CIO = "cio"
+    MLDS = "mlds"
+    MISSION_LOCALE = "mission_locale"
+    FRANCE_TRAVAIL = "france_travail"
+    JDC = "jdc"
+    ASSOCIATION = "association"
+    DROIT_AU_RETOUR = "droit_au_retour"
+
+
+class Channel(StrEnum):
+    TELEPHONE = "telephone"
+    SMS = "sms"
+    COURRIEL = "courriel"
+    COURRIER = "courrier"
+    VISITE = "visite_domicile"
+
+
+class AttemptResult(StrEnum):
+    PAS_DE_REPONSE = "pas_de_reponse"
+    FAUX_NUMERO = "faux_numero"
+    MESSAGE_LAISSE = "message_laisse"
+    JOINT = "joint"
+
+
+class ContactOutcome(StrEnum):
+    ACCEPTE_ENTRETIEN = "accepte_entretien"
+    DEJA_EN_SOLUTION = "deja_en_solution"
+    REFUS = "refus"
+    DEMENAGE = "demenage"
+    HORS_CHAMP = "hors_champ"
+
+
+class SolutionType(StrEnum):
+    RETOUR_FORMATION_INITIALE = "retour_formation_initiale"
+    APPRENTISSAGE = "apprentissage"
+    ACTION_MLDS = "action_mlds"
+    E2C = "e2c"
+    EPIDE = "epide"
+    SERVICE_CIVIQUE = "service_civique"
+    CEJ = "cej"
+    FORMATION_REGIONALE = "formation_regionale"
+    EMPLOI = "emploi"
+    PARCOURS_SUR_MESURE = "parcours_sur_mesure"
+    AUTRE = "autre"
+
+
+class Decision(StrEnum):
+    VALIDER = "valider"
+    MODIFIER = "modifier"
+    COMMISSION = "commission"
+
+
+class FollowUpStatus(StrEnum):
+    MAINTENU = "maintenu"
+    RUPTURE = "rupture"
+
+
+class Role(StrEnum):
+    REFERENT = "referent"
+    COORDINATEUR = "coordinateur"
+    PILOTE = "pilote"
+    PARTENAIRE = "partenaire"
+    ADMIN = "admin"
+
+
+class StructureKind(StrEnum):
+    MISSION_LOCALE = "mission_locale"
+    MLDS = "mlds"
+    CIO = "cio"
+    AUTRE = "autre"
+
+
+class Recipient(StrEnum):
+    """Who a reminder or an escalation is addressed to."""
+
+    REFERENT = "referent"
+    COORDINATEUR = "coordinateur"
+    PILOTE = "pilote"
+    JEUNE = "jeune"
+
+
+@dataclass(frozen=True)
+class TimerPolicy:
+    """A platform's timer policy: ISO 8601 durations, defaults from DOMAIN.md."""
+
+    reminder_no_contact: str = "P5D"
+    escalation_no_contact: str = "P10D"
+    stuck_escalation: str = "P30D"
+    routing_escalation: str = "P2D"
+    max_failed_attempts: int = 3
+    attempt_spacing: str = "P2D"
+    interview_reminder_before: str = "P1D"
+    interview_unrecorded_reminder: str = "P2D"
+    interview_unrecorded_escalation: str = "P4D"
+    droit_retour_deadline: str = "P15D"
+    decision_escalation: str = "P7D"
+    entry_unconfirmed_reminder: str = "P7D"
+    follow_up_checks: tuple[str, ...] = ("P1M", "P3M", "P6M")
+    obligation_report: str = "P2M"
+    retention: str = "P24M"
+
+    def validate(self) -> TimerPolicy:
+        """Raise ValueError (French message) when a value is not usable."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "max_failed_attempts":
+                if not isinstance(value, int) or not 1 <= value <= 20:
+                    raise ValueError("max_failed_attempts doit être un entier entre 1 et 20")
+            elif f.name == "follow_up_checks":
+                if not value:
+                    raise ValueError("follow_up_checks doit contenir au moins une échéance")
+                for item in value:
+                    parse_duration(item)
+            else:
+                parse_duration(value)
+        return self
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> TimerPolicy:
+        """Build a policy from stored JSON, ignoring unknown keys."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "follow_up_checks" in values:
+            values["follow_up_checks"] = tuple(values["follow_up_checks"])  # type: ignore[arg-type]
+        return cls(**values).validate()  # type: ignore[arg-type]
+
+
+@dataclass
+class Actor:
+    """Who performed a human step (a user id and the role they acted in)."""
+
+    user_id: str
+    role: Role
+
+
+@dataclass
+class Solution:
+    type: SolutionType
+    structure: str
+    start_date: date
+
+
+@dataclass
+class StartCaseInput:
+    """What a new case workflow needs: opaque ids and the dates that drive legal timers."""
+
+    case_id: str
+    platform_id: str
+    source: Source
+    identified_at: datetime
+    birth_date: date
+    leaving_date: date | None
+    actor: Actor
+    policy: TimerPolicy = field(default_factory=TimerPolicy)
+    convocation_allowed: bool = False
+    # Bulk intake chooses the référent and records the first events before starting the
+    # workflow (`core.cases.transitions.identify`); the workflow then only rebuilds that state.
+    referent_id: str | None = None
+    structure_id: str | None = None
+    initial_events_recorded: bool = False
+
+
+@dataclass
+class StepResult:
+    """What an accepted human step returns."""
+
+    case_id: str
+    stage: Stage
+    version: int
+    next_deadline_kind: str | None = None
+    next_deadline_at: datetime | None = None

@@ -1,0 +1,205 @@
+"""E-mail: French templates rendered in a Jinja2 sandbox, sent over SMTP with aiosmtplib.
+
+SMTP failures are split into permanent ones (a 5xx reply: never retried) and temporary ones
+(4xx, connection errors, timeouts: retried by Temporal). Error reasons never carry an e-mail
+address, so they can go to the audit log, the logs and Temporal's history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiosmtplib
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+
+from filrouge.core.clock import utcnow
+from filrouge.settings import SmtpSettings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
+
+_MONTHS = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+).split()
+UNKNOWN_DATE = "(date non renseignée)"
+_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+class SmtpError(Exception):
+    """An SMTP delivery failure; `reason` is safe to log (addresses are masked)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PermanentSmtpError(SmtpError):
+    """The server refused for good (5xx): sending again would fail the same way."""
+
+
+class TemporarySmtpError(SmtpError):
+    """The server or the network failed for now (4xx, connection, timeout): retry later."""
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+def _paris() -> tzinfo:
+    try:
+        return ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:  # no tz database in the image: fall back to UTC
+        return UTC
+
+
+def french_date(moment: datetime | None) -> str:
+    """'3 mars 2025' (or '1er mars 2025') in Paris time."""
+    if moment is None:
+        return UNKNOWN_DATE
+    local = moment.astimezone(_paris())
+    day = "1er" if local.day == 1 else str(local.day)
+    return f"{day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def french_datetime(moment: datetime | None) -> str:
+    """'3 mars 2025 à 14 h 30' in Paris time."""
+    if moment is None:
+        return UNKNOWN_DATE
+    local = moment.astimezone(_paris())
+    return f"{french_date(moment)} à {local.hour} h {local.minute:02d}"
+
+
+def mask_addresses(text: str) -> str:
+    """Replace anything that looks like an e-mail address (server replies often echo it)."""
+    return _ADDRESS.sub("<adresse masquée>", text)
+
+
+def message_id_for(business_key: str, sender: str) -> str:
+    """A Message-ID that is the same on every retry, so receivers can drop duplicates."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "filrouge.localhost"
+    digest = hashlib.sha256(business_key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and name.endswith((".html.j2", ".html"))
+
+
+def build_environment(directory: Path = TEMPLATES_DIR) -> SandboxedEnvironment:
+    """The sandboxed environment for mail templates (HTML autoescaped, undefined is an error)."""
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(directory),
+        autoescape=_autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    filters: dict[str, Callable[..., str]] = {
+        "date_fr": french_date,
+        "datetime_fr": french_datetime,
+    }
+    env.filters.update(filters)
+    return env
+
+
+class Mailer:
+    """Renders and sends notification e-mails; built once with the SMTP settings."""
+
+    def __init__(self, smtp: SmtpSettings, templates: Path = TEMPLATES_DIR) -> None:
+        self.smtp = smtp
+        self.env = build_environment(templates)
+
+    def has_template(self, name: str) -> bool:
+        """True when both the text and the HTML template exist."""
+        try:
+            self.env.get_template(f"{name}.txt.j2")
+            self.env.get_template(f"{name}.html.j2")
+        except TemplateNotFound:
+            return False
+        return True
+
+    def render(self, kind: str, context: Mapping[str, Any]) -> RenderedMail:
+        """Subject (the text template's `subject` block), text body and HTML body."""
+        text_template = self.env.get_template(f"{kind}.txt.j2")
+        subject_block = text_template.blocks["subject"]
+        raw = "".join(subject_block(text_template.new_context(dict(context))))
+        subject = " ".join(raw.split())
+        full = {**context, "subject": subject}
+        text = text_template.render(full)
+        html = self.env.get_template(f"{kind}.html.j2").render(full)
+        return RenderedMail(subject=subject, text=text, html=html)
+
+    def message(
+        self,
+        mail: RenderedMail,
+        *,
+        to: Sequence[str],
+        message_id: str,
+        reply_to: str | None = None,
+    ) -> EmailMessage:
+        """A multipart/alternative message (text, then HTML) from the configured sender."""
+        message = EmailMessage()
+        message["From"] = self.smtp.sender
+        message["To"] = ", ".join(to)
+        message["Subject"] = mail.subject
+        message["Date"] = format_datetime(utcnow())
+        message["Message-ID"] = message_id
+        message["Auto-Submitted"] = "auto-generated"
+        if reply_to:
+            message["Reply-To"] = reply_to
+        message.set_content(mail.text)
+        message.add_alternative(mail.html, subtype="html")
+        # After the body: set_content() drops every Content-* header set before it.
+        message["Content-Language"] = "fr"
+        return message
+
+    async def send(self, message: EmailMessage) -> dict[str, int]:
+        """Send; return the recipients refused while others were accepted (address -> code).
+
+        Raises PermanentSmtpError or TemporarySmtpError when nothing was delivered.
+        """
+        try:
+            refused, _ = await aiosmtplib.send(
+                message,
+                hostname=self.smtp.host,
+                port=self.smtp.port,
+                username=self.smtp.username,
+                password=self.smtp.password,
+                start_tls=self.smtp.start_tls,
+                timeout=self.smtp.timeout_seconds,
+            )
+        except aiosmtplib.SMTPException as exc:
+            raise classify(exc) from None
+        except OSError as exc:  # refused connection, unreachable host, DNS, timeout
+            raise TemporarySmtpError(f"connexion impossible ({type(exc).__name__})") from None
+        return {address: response.code for address, response in refused.items()}
+
+
+def classify(exc: aiosmtplib.SMTPException) -> SmtpError:
+    """Permanent for a 5xx reply, temporary for anything else."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        replies = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        reason = mask_addresses(f"destinataire refusé : {replies}")
+        permanent = bool(codes) and all(500 <= c < 600 for c in codes)
+        return PermanentSmtpError(reason) if permanent else TemporarySmtpError(reason)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        # Wrong credentials are our configuration, not the message: keep it for a retry.
+        return TemporarySmtpError(f"authentification SMTP refusée ({exc.code})")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        reason = mask_addresses(f"{exc.code} {exc.message}")
+        return PermanentSmtpError(reason) if 500 <= exc.code < 600 else TemporarySmtpError(reason)
+    return TemporarySmtpError(mask_addresses(f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,81 @@
+"""Start case workflows and send re-identifications, many at once, never twice.
+
+Called outside any database transaction. Starting uses the case's workflow id with
+USE_EXISTING, and a re-identification uses a deterministic update id, so running the same
+launch again after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from filrouge.core.cases.steps import ReidentifyInput
+from filrouge.core.domain import StartCaseInput
+from workflows.case import CaseWorkflow, CaseWorkflowInput
+
+T = TypeVar("T")
+
+
+def case_workflow_id(case_id: str) -> str:
+    return f"case-{case_id}"
+
+
+@dataclass
+class Reidentification:
+    case_id: str
+    step: ReidentifyInput
+    update_id: str
+
+
+async def bounded(
+    items: Sequence[T], action: Callable[[T], Awaitable[None]], concurrency: int
+) -> None:
+    """Run `action` on every item, at most `concurrency` at a time."""
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(item: T) -> None:
+        async with semaphore:
+            await action(item)
+
+    await asyncio.gather(*(one(item) for item in items))
+
+
+async def start_cases(
+    client: Client,
+    task_queue: str,
+    starts: Sequence[StartCaseInput],
+    *,
+    search_attributes: bool,
+    concurrency: int,
+) -> None:
+    """Start the case workflows (an already running one is left as it is)."""
+
+    async def start(start: StartCaseInput) -> None:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            CaseWorkflowInput(start=start, search_attributes=search_attributes),
+            id=case_workflow_id(start.case_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+
+    await bounded(starts, start, concurrency)
+
+
+async def reidentify_cases(
+    client: Client, items: Sequence[Reidentification], *, concurrency: int
+) -> None:
+    """Append a re-identification to each case (a closed or unreachable case reopens)."""
+
+    async def send(item: Reidentification) -> None:
+        handle = client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(item.case_id))
+        await handle.execute_update(CaseWorkflow.reidentify, item.step, id=item.update_id)
+
+    await bounded(items, send, concurrency)

@@ -1,0 +1,87 @@
+"""Queries on credentials: passwords, browser sessions, login failures, tokens, OIDC flows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filrouge.store.models import ApiToken, LoginFailure, OidcLoginFlow, User, UserSession
+
+
+class AuthRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *rows: object) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def active_users_by_email(self, email: str) -> list[User]:
+        """Active users whose e-mail is `email` (case-insensitive); usually at most one."""
+        query = (
+            select(User)
+            .where(func.lower(User.email) == email.lower(), User.active.is_(True))
+            .order_by(User.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def session_by_token(self, token_hash: str) -> UserSession | None:
+        query = select(UserSession).where(UserSession.token_hash == token_hash)
+        return (await self.session.execute(query)).unique().scalar_one_or_none()
+
+    async def session_by_id(self, session_id: str) -> UserSession | None:
+        return await self.session.get(UserSession, session_id)
+
+    async def revoke_sessions(
+        self, user_id: str, at: datetime, keep_session_id: str | None = None
+    ) -> None:
+        """Close every open session of a user (but `keep_session_id`)."""
+        query = update(UserSession).where(
+            UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+        )
+        if keep_session_id:
+            query = query.where(UserSession.id != keep_session_id)
+        await self.session.execute(query.values(revoked_at=at))
+
+    async def revoke_tokens(self, user_id: str, at: datetime) -> None:
+        query = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        await self.session.execute(query.values(revoked_at=at))
+
+    async def delete_expired_sessions(self, before: datetime) -> None:
+        """Forget sessions that ended before `before` (kept a while for the record)."""
+        await self.session.execute(delete(UserSession).where(UserSession.expires_at < before))
+
+    async def tokens(self, user_id: str) -> list[ApiToken]:
+        query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
+        return list((await self.session.execute(query)).unique().scalars())
+
+    async def token(self, token_id: str) -> ApiToken | None:
+        return await self.session.get(ApiToken, token_id)
+
+    async def failures_since(self, key: str, since: datetime) -> list[datetime]:
+        """When the recent failures of `key` happened, oldest first."""
+        query = (
+            select(LoginFailure.at)
+            .where(LoginFailure.key == key, LoginFailure.at >= since)
+            .order_by(LoginFailure.at)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def forget_failures(self, key: str) -> None:
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.key == key))
+
+    async def purge_failures(self, before: datetime) -> None:
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.at < before))
+
+    async def take_oidc_flow(self, state_hash: str) -> OidcLoginFlow | None:
+        """The flow of this state, removed so that it is used once."""
+        flow = await self.session.get(OidcLoginFlow, state_hash)
+        if flow is not None:
+            await self.session.delete(flow)
+            await self.session.flush()
+        return flow
+
+    async def purge_oidc_flows(self, before: datetime) -> None:
+        await self.session.execute(delete(OidcLoginFlow).where(OidcLoginFlow.created_at < before))

@@ -1,0 +1,162 @@
+"""Erasing a young person's personal data: identity, note texts, e-mail addresses, free texts,
+and the identity kept by the possible duplicates resolved into the case.
+
+What stays (the read model, the coded audit events, the access log) names nobody, so the
+indicators are the same after an erasure. The erasure itself is an audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filrouge.core.audit import redacted
+from filrouge.core.cases.pathway import AuditEvent as NewEvent
+from filrouge.core.clock import utcnow
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.models import (
+    AuditEvent,
+    Case,
+    CaseIdentity,
+    DuplicateReview,
+    Import,
+    ImportFile,
+    ImportRow,
+    OutboxMessage,
+)
+from filrouge.store.notes import NoteRepository
+
+ERASED_KIND = "personal_data_erased"
+
+
+@dataclass
+class Erasure:
+    """What one erasure removed (counts only)."""
+
+    case_id: str
+    identity: bool = False
+    notes: int = 0
+    emails: int = 0
+    audit_texts: int = 0
+    reviews: int = 0
+    already_erased: bool = False
+
+
+class ErasureRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def closed_before(self, platform_id: str, limit: datetime) -> list[str]:
+        """Ids of the platform's cases closed before `limit` and not erased yet."""
+        erased = select(AuditEvent.case_id).where(AuditEvent.kind == ERASED_KIND)
+        query = select(Case.id).where(
+            Case.platform_id == platform_id,
+            Case.stage == "cloture",
+            Case.closed_at.is_not(None),
+            Case.closed_at < limit,
+            Case.id.not_in(erased),
+        )
+        return list((await self.session.execute(query.order_by(Case.id))).scalars())
+
+    async def purge_import_files(self, platform_id: str, limit: datetime) -> list[str]:
+        """Delete the platform's uploaded lists (and the identities of rows still staged)
+        of imports started before `limit`; the counts and the report's reasons stay."""
+        query = (
+            select(Import.id)
+            .join(ImportFile, ImportFile.import_id == Import.id)
+            .where(Import.platform_id == platform_id, Import.created_at < limit)
+        )
+        ids = list((await self.session.execute(query.order_by(Import.id))).scalars())
+        if ids:
+            await self.session.execute(delete(ImportFile).where(ImportFile.import_id.in_(ids)))
+            await self.session.execute(
+                update(ImportRow).where(ImportRow.import_id.in_(ids)).values(data=None)
+            )
+        return ids
+
+    async def expire_reviews(self, platform_id: str, limit: datetime) -> list[str]:
+        """The platform's possible duplicates still open and created before `limit`: nobody
+        decided, so the identity they hold goes. The row stays as the trace (status
+        `expired`, when, its source and candidate case ids; no personal data)."""
+        query = select(DuplicateReview.id).where(
+            DuplicateReview.platform_id == platform_id,
+            DuplicateReview.status == "open",
+            DuplicateReview.created_at < limit,
+        )
+        ids = list((await self.session.execute(query.order_by(DuplicateReview.id))).scalars())
+        if ids:
+            await self.session.execute(
+                update(DuplicateReview)
+                .where(DuplicateReview.id.in_(ids), DuplicateReview.status == "open")
+                .values(status="expired", identity={}, resolved_at=utcnow())
+            )
+        return ids
+
+    async def is_erased(self, case_id: str) -> bool:
+        query = select(AuditEvent.id).where(
+            AuditEvent.case_id == case_id, AuditEvent.kind == ERASED_KIND
+        )
+        return (await self.session.execute(query.limit(1))).first() is not None
+
+    async def erase(self, case_id: str, motive: str, actor: tuple[str, str] | None) -> Erasure:
+        """Erase once (a second call changes nothing) and record it in the audit chain."""
+        audit = AuditRepository(self.session)
+        case = await audit.lock_case(case_id)
+        if case is None:
+            return Erasure(case_id, already_erased=True)
+        if await self.is_erased(case_id):
+            return Erasure(case_id, already_erased=True)
+        done = Erasure(case_id)
+        result = await self.session.execute(
+            delete(CaseIdentity).where(CaseIdentity.case_id == case_id)
+        )
+        done.identity = bool(result.rowcount)  # type: ignore[attr-defined]
+        done.notes = await NoteRepository(self.session).erase(case_id)
+        done.emails = await self._erase_outbox(case_id)
+        done.audit_texts = await self._erase_audit_texts(case_id)
+        done.reviews = await self._erase_reviews(case_id)
+        self.session.expire(case, ["identity"])
+        data = {
+            "motive": motive,
+            "identity": done.identity,
+            "notes": done.notes,
+            "emails": done.emails,
+            "audit_texts": done.audit_texts,
+            "reviews": done.reviews,
+        }
+        event = NewEvent(key="erasure", kind=ERASED_KIND, data=data, at=utcnow())
+        if actor is not None:
+            event.actor_id, event.actor_role = actor
+        await audit.append(case, [event])
+        return done
+
+    async def _erase_outbox(self, case_id: str) -> int:
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.case_id == case_id, OutboxMessage.to_address != "")
+            .values(to_address="", subject="", last_error=None)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def _erase_reviews(self, case_id: str) -> int:
+        """Possible duplicates merged into the case (or kept apart as this case) name the
+        young person: their identity goes with the case's."""
+        result = await self.session.execute(
+            update(DuplicateReview)
+            .where(DuplicateReview.resolved_case_id == case_id)
+            .values(identity={})
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def _erase_audit_texts(self, case_id: str) -> int:
+        """Free texts become their digest: the hash chain covers the digest, so it verifies."""
+        erased = 0
+        for row in await AuditRepository(self.session).history(case_id):
+            data = redacted(row.data or {}, row.case_id, row.key)
+            if data is not None:
+                row.data = data
+                erased += 1
+        return erased

@@ -1,0 +1,218 @@
+"""Queries of bulk intake: imports and their rows, duplicate reviews, matches and workloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filrouge.core.domain import Role, Stage
+from filrouge.store.models import (
+    Case,
+    CaseIdentity,
+    DuplicateReview,
+    Import,
+    ImportFile,
+    ImportRow,
+    Structure,
+    User,
+)
+
+# Row statuses whose case still has to be started (or told) in Temporal.
+TO_LAUNCH = ("created", "to_route", "reidentified")
+
+
+@dataclass(frozen=True)
+class ExistingCase:
+    """A case that an incoming identity may be the same young person as."""
+
+    case_id: str
+    platform_id: str
+    stage: str
+
+
+@dataclass(frozen=True)
+class ReferentLoad:
+    """An active référent, the kind of their structure and their open cases."""
+
+    platform_id: str
+    user_id: str
+    structure_id: str | None
+    structure_kind: str | None
+    open_cases: int
+
+
+class ImportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, import_id: str, *, lock: bool = False) -> Import | None:
+        query = select(Import).where(Import.id == import_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def content(self, import_id: str) -> bytes | None:
+        row = await self.session.get(ImportFile, import_id)
+        return row.content if row else None
+
+    async def add(self, row: Import, content: bytes) -> None:
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add(ImportFile(import_id=row.id, content=content))
+        await self.session.flush()
+
+    async def has_rows(self, import_id: str) -> bool:
+        query = select(func.count()).where(ImportRow.import_id == import_id)
+        return bool(await self.session.scalar(query))
+
+    async def add_rows(self, rows: Sequence[ImportRow]) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def pending_rows(self, import_id: str, batch: int) -> list[ImportRow]:
+        query = select(ImportRow).where(
+            ImportRow.import_id == import_id,
+            ImportRow.batch == batch,
+            ImportRow.status == "pending",
+        )
+        return list((await self.session.execute(query.order_by(ImportRow.row_number))).scalars())
+
+    async def rows_to_launch(self, import_id: str, batch: int) -> list[ImportRow]:
+        query = select(ImportRow).where(
+            ImportRow.import_id == import_id,
+            ImportRow.batch == batch,
+            ImportRow.status.in_(TO_LAUNCH),
+            ImportRow.done.is_(False),
+        )
+        return list((await self.session.execute(query.order_by(ImportRow.row_number))).scalars())
+
+    async def mark_done(self, import_id: str, row_numbers: Sequence[int]) -> None:
+        if row_numbers:
+            await self.session.execute(
+                update(ImportRow)
+                .where(ImportRow.import_id == import_id, ImportRow.row_number.in_(row_numbers))
+                .values(done=True, data=None)
+            )
+
+    async def status_counts(self, import_id: str) -> tuple[dict[str, int], int]:
+        """Rows per status, and how many rows have reached their final state."""
+        query = (
+            select(ImportRow.status, ImportRow.done, func.count())
+            .where(ImportRow.import_id == import_id)
+            .group_by(ImportRow.status, ImportRow.done)
+        )
+        counts: dict[str, int] = {}
+        done = 0
+        for status, is_done, n in (await self.session.execute(query)).all():
+            counts[status] = counts.get(status, 0) + n
+            done += n if is_done else 0
+        return counts, done
+
+    async def rejected_rows(self, import_id: str, with_reviews: bool = False) -> list[ImportRow]:
+        """Rows that became no case: rejected, in-file duplicates (and possible duplicates)."""
+        statuses = ["rejected", "in_file_duplicate"] + (
+            ["duplicate_review"] if with_reviews else []
+        )
+        query = select(ImportRow).where(
+            ImportRow.import_id == import_id, ImportRow.status.in_(statuses)
+        )
+        return list((await self.session.execute(query.order_by(ImportRow.row_number))).scalars())
+
+    async def cases(self, case_ids: Iterable[str]) -> dict[str, Case]:
+        ids = list(case_ids)
+        if not ids:
+            return {}
+        rows = (await self.session.execute(select(Case).where(Case.id.in_(ids)))).unique()
+        return {case.id: case for case in rows.scalars()}
+
+
+class MatchRepository:
+    """Who is already known: by INE, by normalised name and birth date; référent workloads."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_ine(self, ines: Iterable[str]) -> dict[str, ExistingCase]:
+        """The most recently identified case of each INE."""
+        wanted = sorted(set(ines))
+        if not wanted:
+            return {}
+        query = (
+            select(CaseIdentity.ine, Case.id, Case.platform_id, Case.stage)
+            .join(Case, Case.id == CaseIdentity.case_id)
+            .where(CaseIdentity.ine.in_(wanted))
+            .order_by(Case.identified_at, Case.id)
+        )
+        found: dict[str, ExistingCase] = {}
+        for ine, case_id, platform_id, stage in (await self.session.execute(query)).all():
+            if ine:
+                found[ine] = ExistingCase(case_id, platform_id, stage)
+        return found
+
+    async def by_name_key(self, keys: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+        """Case ids per (platform, name key): a coordinator only judges their own cases."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        query = (
+            select(Case.platform_id, CaseIdentity.name_key, CaseIdentity.case_id)
+            .join(Case, Case.id == CaseIdentity.case_id)
+            .where(CaseIdentity.name_key.in_(wanted))
+            .order_by(CaseIdentity.case_id)
+        )
+        found: dict[tuple[str, str], list[str]] = {}
+        for platform_id, key, case_id in (await self.session.execute(query)).all():
+            if key:
+                found.setdefault((platform_id, key), []).append(case_id)
+        return found
+
+    async def referent_loads(self) -> list[ReferentLoad]:
+        """Every active référent with their open cases, in one query."""
+        open_cases = (
+            select(Case.referent_id, func.count().label("n"))
+            .where(Case.stage != Stage.CLOTURE.value, Case.referent_id.is_not(None))
+            .group_by(Case.referent_id)
+            .subquery()
+        )
+        query = (
+            select(
+                User.platform_id,
+                User.id,
+                User.structure_id,
+                Structure.kind,
+                func.coalesce(open_cases.c.n, 0),
+            )
+            .outerjoin(open_cases, open_cases.c.referent_id == User.id)
+            .outerjoin(Structure, Structure.id == User.structure_id)
+            .where(
+                User.role == Role.REFERENT.value,
+                User.active.is_(True),
+                User.platform_id.is_not(None),
+            )
+        )
+        rows = (await self.session.execute(query)).all()
+        return [ReferentLoad(p, u, s, k, int(n)) for p, u, s, k, n in rows]
+
+
+class DuplicateReviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, review_id: str, *, lock: bool = False) -> DuplicateReview | None:
+        query = select(DuplicateReview).where(DuplicateReview.id == review_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def open_for(self, platform_id: str, limit: int, offset: int) -> list[DuplicateReview]:
+        query = (
+            select(DuplicateReview)
+            .where(DuplicateReview.platform_id == platform_id, DuplicateReview.status == "open")
+            .order_by(DuplicateReview.created_at, DuplicateReview.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list((await self.session.execute(query)).scalars())

@@ -1,0 +1,129 @@
+"""Queries on reference data (platforms, structures, users, tokens) and on cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filrouge.core.domain import Role, Stage
+from filrouge.store.models import ApiToken, Case, Platform, Structure, User
+
+
+class ReferenceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def platform(self, platform_id: str) -> Platform | None:
+        return await self.session.get(Platform, platform_id)
+
+    async def platforms(self) -> list[Platform]:
+        return list((await self.session.execute(select(Platform).order_by(Platform.id))).scalars())
+
+    async def structure(self, structure_id: str) -> Structure | None:
+        return await self.session.get(Structure, structure_id)
+
+    async def structures(self, platform_id: str | None = None) -> list[Structure]:
+        query = select(Structure).order_by(Structure.id)
+        if platform_id:
+            query = query.where(Structure.platform_id == platform_id)
+        return list((await self.session.execute(query)).scalars())
+
+    async def user(self, user_id: str) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def users(self, platform_id: str | None = None, role: Role | None = None) -> list[User]:
+        query = select(User).order_by(User.id)
+        if platform_id:
+            query = query.where(User.platform_id == platform_id)
+        if role:
+            query = query.where(User.role == role.value)
+        return list((await self.session.execute(query)).scalars())
+
+    async def token(self, token_hash: str) -> ApiToken | None:
+        query = select(ApiToken).where(ApiToken.token_hash == token_hash)
+        return (await self.session.execute(query)).unique().scalar_one_or_none()
+
+    async def add(self, *rows: object) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def least_loaded_referent(
+        self, platform_id: str, structure_kinds: list[str]
+    ) -> tuple[str, str | None] | None:
+        """The active référent with the fewest open cases, preferring the given structure kinds."""
+        open_cases = (
+            select(Case.referent_id, func.count().label("n"))
+            .where(Case.platform_id == platform_id, Case.stage != Stage.CLOTURE.value)
+            .group_by(Case.referent_id)
+            .subquery()
+        )
+        base = (
+            select(User.id, User.structure_id)
+            .outerjoin(open_cases, open_cases.c.referent_id == User.id)
+            .outerjoin(Structure, Structure.id == User.structure_id)
+            .where(
+                User.platform_id == platform_id,
+                User.role == Role.REFERENT.value,
+                User.active.is_(True),
+            )
+            .order_by(func.coalesce(open_cases.c.n, 0), User.id)
+            .limit(1)
+        )
+        for query in (base.where(Structure.kind.in_(structure_kinds)), base):
+            row = (await self.session.execute(query)).first()
+            if row is not None:
+                return row[0], row[1]
+        return None
+
+
+@dataclass
+class CaseFilters:
+    platform_id: str | None = None
+    # A référent sees the cases assigned to them and the others of their structure.
+    structure_id: str | None = None
+    visible_to_referent: str | None = None
+    stage: Stage | None = None
+    referent_id: str | None = None
+    overdue_at: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, case_id: str) -> Case | None:
+        return await self.session.get(Case, case_id)
+
+    async def add(self, case: Case) -> None:
+        self.session.add(case)
+        await self.session.flush()
+
+    async def search(self, filters: CaseFilters) -> tuple[list[Case], int]:
+        """A page of cases matching the filters, and the total count."""
+        query = select(Case)
+        if filters.platform_id:
+            query = query.where(Case.platform_id == filters.platform_id)
+        if filters.visible_to_referent:
+            query = query.where(
+                or_(
+                    Case.referent_id == filters.visible_to_referent,
+                    Case.structure_id == (filters.structure_id or ""),
+                )
+            )
+        if filters.stage:
+            query = query.where(Case.stage == filters.stage.value)
+        if filters.referent_id:
+            query = query.where(Case.referent_id == filters.referent_id)
+        if filters.overdue_at:
+            query = query.where(
+                or_(Case.overdue_since.is_not(None), Case.next_deadline_at < filters.overdue_at)
+            )
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
+        page = query.order_by(Case.identified_at.desc(), Case.id).limit(filters.limit)
+        rows = (await self.session.execute(page.offset(filters.offset))).unique().scalars()
+        return list(rows), int(total or 0)

@@ -1,0 +1,268 @@
+"""Demo data for `make run`: two platforms, their structures and staff, cases at every stage."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.case_service import CaseService
+from api.deps import CurrentUserInfo
+from api.reference_service import ReferenceService
+from api.schemas import (
+    CreateCaseIn,
+    PersonIn,
+    PlatformIn,
+    PolicyIn,
+    StructureIn,
+    TerritoryIn,
+    UserIn,
+)
+from filrouge.core.cases.steps import (
+    ConfirmEntryInput,
+    DecideInput,
+    ProposeSolutionsInput,
+    RecordContactAttemptInput,
+    RecordContactOutcomeInput,
+    RecordInterviewInput,
+    ScheduleInterviewInput,
+)
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import (
+    AttemptResult,
+    Channel,
+    ContactOutcome,
+    Decision,
+    Role,
+    Solution,
+    SolutionType,
+    Source,
+)
+from filrouge.store.engine import transaction
+from filrouge.store.repositories import ReferenceRepository
+from workflows.case import CaseWorkflow
+
+# A platform whose timers run in minutes, so reminders and escalations land during a demo.
+EXPRESS_POLICY = PolicyIn(
+    reminder_no_contact="PT1M",
+    escalation_no_contact="PT2M",
+    stuck_escalation="PT15M",
+    routing_escalation="PT1M",
+    attempt_spacing="PT10S",
+    interview_reminder_before="PT1M",
+    interview_unrecorded_reminder="PT1M",
+    interview_unrecorded_escalation="PT2M",
+    droit_retour_deadline="PT3M",
+    decision_escalation="PT2M",
+    entry_unconfirmed_reminder="PT2M",
+    follow_up_checks=["PT2M", "PT4M", "PT6M"],
+    obligation_report="PT5M",
+    retention="PT1H",
+)
+
+
+@dataclass
+class DemoTokens:
+    referent: str
+    coordinator: str
+    admin: str
+    express_referent: str
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> DemoTokens | None:
+        return cls(**json.loads(path.read_text())) if path.exists() else None
+
+
+async def load_demo(
+    sessions: async_sessionmaker[AsyncSession], cases: CaseService, tokens_file: Path
+) -> DemoTokens:
+    """Load the demo once; later runs reuse the saved tokens."""
+    async with transaction(sessions) as session:
+        already = await ReferenceRepository(session).platform("psad-demo") is not None
+    saved = DemoTokens.load(tokens_file)
+    if already and saved:
+        return saved
+    async with transaction(sessions) as session:
+        staff = await _reference_data(session)
+    await _demo_cases(cases, staff)
+    tokens = DemoTokens(
+        referent=staff["ref_ml"][1],
+        coordinator=staff["coord"][1],
+        admin=staff["admin"][1],
+        express_referent=staff["ref_express"][1],
+    )
+    tokens.save(tokens_file)
+    return tokens
+
+
+async def _reference_data(session: AsyncSession) -> dict[str, tuple[CurrentUserInfo, str]]:
+    service = ReferenceService(session)
+    await service.create_platform(
+        PlatformIn(
+            id="psad-demo",
+            name="PSAD Bassin rennais (démo)",
+            region="Bretagne",
+            # All of Ille-et-Vilaine: the rows of docs/samples/ in 35 are routed here, the
+            # others (Corsica, La Réunion) wait in the "to route" queue.
+            territory=TerritoryIn(departements=["35"]),
+        )
+    )
+    await service.create_platform(
+        PlatformIn(
+            id="psad-express",
+            name="PSAD démo accélérée (délais en minutes)",
+            region="Bretagne",
+            policy=EXPRESS_POLICY,
+        )
+    )
+    for platform in ("psad-demo", "psad-express"):
+        await service.create_structure(
+            StructureIn(
+                id=f"{platform}-ml",
+                platform_id=platform,
+                name="Mission locale du bassin rennais",
+                kind="mission_locale",  # type: ignore[arg-type]
+            )
+        )
+        await service.create_structure(
+            StructureIn(
+                id=f"{platform}-mlds",
+                platform_id=platform,
+                name="MLDS Rennes",
+                kind="mlds",  # type: ignore[arg-type]
+            )
+        )
+    people: dict[str, tuple[str, str, Role, str | None, str | None]] = {
+        "ref_ml": ("Camille Martin", "camille.martin", Role.REFERENT, "psad-demo", "psad-demo-ml"),
+        "ref_mlds": ("Yanis Benali", "yanis.benali", Role.REFERENT, "psad-demo", "psad-demo-mlds"),
+        "coord": ("Sophie Leroy", "sophie.leroy", Role.COORDINATEUR, "psad-demo", None),
+        "pilot": ("Région Bretagne", "pilotage", Role.PILOTE, None, None),
+        "admin": ("Administration", "admin", Role.ADMIN, None, None),
+        "ref_express": (
+            "Léa Robert",
+            "lea.robert",
+            Role.REFERENT,
+            "psad-express",
+            "psad-express-ml",
+        ),
+        "coord_express": ("Hugo Petit", "hugo.petit", Role.COORDINATEUR, "psad-express", None),
+    }
+    staff = {}
+    for key, (name, mailbox, role, platform_id, structure) in people.items():
+        user, token = await service.create_user(
+            UserIn(
+                display_name=name,
+                email=f"{mailbox}@demo.filrouge.fr",
+                role=role,
+                platform_id=platform_id,
+                structure_id=structure,
+            )
+        )
+        staff[key] = (CurrentUserInfo(user.id, role, platform_id, structure), token.token)
+    return staff
+
+
+def _person(n: int, age: int, **extra: Any) -> PersonIn:
+    today = utcnow().date()
+    first, last = DEMO_NAMES[n % len(DEMO_NAMES)]
+    return PersonIn(
+        last_name=last,
+        first_name=first,
+        birth_date=date(today.year - age, 3, 1 + n),
+        commune_insee="35238",
+        postal_code="35000",
+        commune_name="Rennes",
+        phone=f"06 12 34 56 {10 + n:02d}",
+        leaving_date=today - timedelta(days=120),
+        **extra,
+    )
+
+
+DEMO_NAMES = [
+    ("Lucas", "Moreau"),
+    ("Inès", "Girard"),
+    ("Nathan", "Lambert"),
+    ("Chloé", "Fontaine"),
+    ("Mehdi", "Rousseau"),
+    ("Manon", "Chevalier"),
+    ("Théo", "Garnier"),
+]
+
+
+async def _demo_cases(cases: CaseService, staff: dict[str, tuple[CurrentUserInfo, str]]) -> None:
+    """Cases at different stages: contacting, interview, decision, follow-up, closed."""
+    coord, ref = staff["coord"][0], staff["ref_ml"][0]
+    plan = [
+        ("contact", 19, Source.SIEI, 0),
+        ("bilan", 20, Source.MISSION_LOCALE, 3),
+        ("decision", 21, Source.CIO, 5),
+        ("suivi", 19, Source.JDC, 7),
+        ("cloture", 22, Source.FRANCE_TRAVAIL, -1),
+        ("droit", 18, Source.DROIT_AU_RETOUR, 0),
+    ]
+    for n, (label, age, source, steps) in enumerate(plan):
+        body = CreateCaseIn(platform_id="psad-demo", source=source, person=_person(n, age))
+        case, _ = await cases.create(coord, body, f"demo-{label}")
+        actor = ref if case.referent_id == ref.id else staff["ref_mlds"][0]
+        await _advance(cases, actor, coord, case.id, steps, label)
+    express_coord = staff["coord_express"][0]
+    for n in range(2):
+        body = CreateCaseIn(platform_id="psad-express", source=Source.SIEI, person=_person(n, 19))
+        await cases.create(express_coord, body, f"demo-express-{n}")
+
+
+async def _advance(
+    cases: CaseService,
+    ref: CurrentUserInfo,
+    coord: CurrentUserInfo,
+    case_id: str,
+    steps: int,
+    label: str,
+) -> None:
+    tomorrow = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    start = utcnow().date() + timedelta(days=14)
+    script: list[tuple[CurrentUserInfo, Any, Any]] = [
+        (
+            ref,
+            CaseWorkflow.record_contact_attempt,
+            RecordContactAttemptInput(ref.actor, Channel.TELEPHONE, AttemptResult.JOINT),
+        ),
+        (
+            ref,
+            CaseWorkflow.record_contact_outcome,
+            RecordContactOutcomeInput(ref.actor, ContactOutcome.ACCEPTE_ENTRETIEN),
+        ),
+        (ref, CaseWorkflow.schedule_interview, ScheduleInterviewInput(ref.actor, tomorrow, "CIO")),
+        (ref, CaseWorkflow.record_interview, RecordInterviewInput(ref.actor, True)),
+        (
+            ref,
+            CaseWorkflow.propose_solutions,
+            ProposeSolutionsInput(
+                ref.actor,
+                [Solution(SolutionType.APPRENTISSAGE, "CFA du bâtiment de Rennes", start)],
+            ),
+        ),
+        (coord, CaseWorkflow.decide, DecideInput(coord.actor, Decision.VALIDER)),
+        (ref, CaseWorkflow.confirm_entry, ConfirmEntryInput(ref.actor, True, start)),
+    ]
+    if steps < 0:
+        script = [
+            script[0],
+            (
+                ref,
+                CaseWorkflow.record_contact_outcome,
+                RecordContactOutcomeInput(
+                    ref.actor, ContactOutcome.DEJA_EN_SOLUTION, SolutionType.EMPLOI
+                ),
+            ),
+        ]
+        steps = len(script)
+    for n, (user, update, step) in enumerate(script[:steps]):
+        await cases.run_step(user, case_id, update, step, f"demo-{label}-{n}")

@@ -1,0 +1,119 @@
+"""`make run`: Temporal dev server on a local file, SQLite, an SMTP sink, the worker and the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from api.app import create_app
+from api.case_service import CaseService
+from filrouge.mail.sink import MailSink
+from filrouge.settings import (
+    DATA_DIR,
+    ApiSettings,
+    DatabaseSettings,
+    SecuritySettings,
+    SmtpSettings,
+    TemporalSettings,
+)
+from filrouge.store.engine import make_engine, make_sessionmaker
+from filrouge.store.migrate import upgrade
+from filrouge.temporal.codec import payload_key_ring
+from filrouge.temporal.server import connect_when_ready, data_converter, start_dev_server
+from startup.demo import DemoTokens, load_demo
+from startup.schedules import ensure_purge_schedule
+from startup.worker import build_worker
+
+
+def _listening(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+async def run_dev_stack() -> None:
+    """Start everything, load the demo once, print where to look, serve until Ctrl-C."""
+    temporal, database, smtp, api = (
+        TemporalSettings(),
+        DatabaseSettings(),
+        SmtpSettings(),
+        ApiSettings(),
+    )
+    busy = [
+        f"{name} ({host}:{port}, {setting})"
+        for name, host, port, setting in (
+            ("the SMTP sink", smtp.host, smtp.port, "SMTP_PORT"),
+            ("the API", api.host, api.port, "API_PORT"),
+        )
+        if _listening(host, port)
+    ]
+    if busy:
+        raise SystemExit(
+            "Cannot start: the port of " + " and ".join(busy) + " is already in use. "
+            "Is `make run` already running? Stop it (Ctrl-C), or choose other ports."
+        )
+    DATA_DIR.mkdir(exist_ok=True)
+    sink = MailSink(directory=DATA_DIR / "mail", host=smtp.host, port=smtp.port)
+    sink.start()
+    host, _, port = temporal.address.rpartition(":")
+    server = None
+    if not _listening(host or "127.0.0.1", int(port)):
+        server = start_dev_server(
+            DATA_DIR / "temporal.db",
+            port=int(port),
+            ui_port=int(port) + 1000,
+            codec_endpoint=f"{api.public_url.rstrip('/')}/codec",
+        )
+    try:
+        converter = data_converter(payload_key_ring(SecuritySettings()))
+        client = await connect_when_ready(
+            temporal.address, temporal.namespace, converter, wait_seconds=120
+        )
+        await asyncio.to_thread(upgrade, database.database_url)
+        engine = make_engine(database.database_url)
+        sessions = make_sessionmaker(engine)
+        worker = build_worker(client, temporal.task_queue, sessions, smtp, api.public_url)
+        await ensure_purge_schedule(client, temporal.task_queue)
+        app = create_app(database, temporal, temporal_client=client)
+        web = uvicorn.Server(uvicorn.Config(app, host=api.host, port=api.port, log_level="warning"))
+        async with worker:
+            serving = asyncio.create_task(web.serve())
+            service = CaseService(sessions, client, temporal.task_queue, temporal.search_attributes)
+            tokens = await load_demo(sessions, service, DATA_DIR / "demo-tokens.json")
+            _banner(api, temporal, sink.directory, tokens)
+            await serving
+        await engine.dispose()
+    finally:
+        sink.stop()
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def _banner(
+    api: ApiSettings, temporal: TemporalSettings, mail_dir: Path, tokens: DemoTokens
+) -> None:
+    base = f"http://{api.host}:{api.port}"
+    print(
+        f"""
+Fil rouge is running.
+  API + OpenAPI docs : {base}/docs
+  Temporal UI        : {temporal.ui_url}
+  Mails sent         : {mail_dir}/ (one .eml file per message)
+  Data               : {DATA_DIR}/ (filrouge.db, temporal.db)
+
+Demo tokens (platform psad-demo; psad-express runs its timers in minutes):
+  referent     REF={tokens.referent}
+  coordinator  COORD={tokens.coordinator}
+  admin        ADMIN={tokens.admin}
+  express ref. EXPRESS={tokens.express_referent}
+
+Try:  curl -s -H "Authorization: Bearer {tokens.referent}" {base}/cases
+Stop with Ctrl-C.
+""",
+        flush=True,
+    )
