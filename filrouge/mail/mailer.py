@@ -25,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from filrouge.core.clock import utcnow
 from filrouge.settings import SmtpSettings
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "mail"
 
 _MONTHS = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
