@@ -18,6 +18,7 @@ from api.access import actionable, readable
 from api.deps import CurrentUserInfo
 from api.errors import Conflict, Invalid, NotFound, Unavailable
 from api.schemas import CaseOut, CreateCaseIn, DeadlineOut, PersonOut, StepOut
+from filrouge.core.cases.contracts import case_workflow_id as workflow_id
 from filrouge.core.cases.steps import Step
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Role, StartCaseInput, StepResult, TimerPolicy
@@ -29,10 +30,6 @@ from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.case import CaseWorkflow, CaseWorkflowInput
 
 MINIMUM_AGE = 16
-
-
-def workflow_id(case_id: str) -> str:
-    return f"case-{case_id}"
 
 
 def new_case_id(user_id: str, idempotency_key: str | None) -> str:

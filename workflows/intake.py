@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from filrouge.core import intake_contracts as contracts
@@ -17,15 +16,7 @@ with workflow.unsafe.imports_passed_through():
         ProcessImportBatchInput,
         StageImportInput,
     )
-
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
-MAIL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["PermanentSmtpError"],
-)
+    from filrouge.core.retry import DB_RETRY, MAIL_RETRY
 
 
 def import_workflow_id(import_id: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from filrouge.core import retention
@@ -17,8 +16,7 @@ with workflow.unsafe.imports_passed_through():
         PurgeInput,
         PurgeResult,
     )
-
-DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+    from filrouge.core.retry import PURGE_DB_RETRY
 
 
 @workflow.defn
@@ -31,7 +29,7 @@ class PurgeWorkflow:
             retention.find_expired_cases,
             FindExpiredCasesInput(now=workflow.now()),
             start_to_close_timeout=timedelta(minutes=5),
-            retry_policy=DB_RETRY,
+            retry_policy=PURGE_DB_RETRY,
         )
         result = PurgeResult()
         for case_id in expired.case_ids:
@@ -39,7 +37,7 @@ class PurgeWorkflow:
                 retention.erase_personal_data,
                 ErasePersonalDataInput(case_id=case_id, motive="retention"),
                 start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=DB_RETRY,
+                retry_policy=PURGE_DB_RETRY,
             )
             if erased.erased:
                 result.erased.append(case_id)
@@ -49,7 +47,7 @@ class PurgeWorkflow:
                 retention.purge_import_files,
                 PurgeImportFilesInput(now=workflow.now()),
                 start_to_close_timeout=timedelta(minutes=5),
-                retry_policy=DB_RETRY,
+                retry_policy=PURGE_DB_RETRY,
             )
             result.import_files = files.import_ids
         if workflow.patched("purge-expired-reviews"):
@@ -58,7 +56,7 @@ class PurgeWorkflow:
                 retention.expire_duplicate_reviews,
                 ExpireReviewsInput(now=workflow.now()),
                 start_to_close_timeout=timedelta(minutes=5),
-                retry_policy=DB_RETRY,
+                retry_policy=PURGE_DB_RETRY,
             )
             result.expired_reviews = reviews.review_ids
         return result

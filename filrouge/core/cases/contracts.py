@@ -15,6 +15,11 @@ from filrouge.core.cases.pathway import AuditEvent, CaseState, next_deadline, ov
 from filrouge.core.domain import Outcome, Recipient, Stage, StartCaseInput
 
 
+def case_workflow_id(case_id: str) -> str:
+    """The Temporal workflow id of a case (opaque: the case id, never a name)."""
+    return f"case-{case_id}"
+
+
 @dataclass
 class CaseSnapshot:
     """The read model row of a case, as of `version`."""

@@ -15,15 +15,12 @@ from typing import TypeVar
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.cases.steps import ReidentifyInput
 from filrouge.core.domain import StartCaseInput
 from workflows.case import CaseWorkflow, CaseWorkflowInput
 
 T = TypeVar("T")
-
-
-def case_workflow_id(case_id: str) -> str:
-    return f"case-{case_id}"
 
 
 @dataclass

@@ -8,13 +8,10 @@ from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.retention import ErasePersonalDataInput, ErasePersonalDataResult
 from filrouge.store.engine import transaction
 from filrouge.store.erasure import ErasureRepository
-
-
-def case_workflow_id(case_id: str) -> str:
-    return f"case-{case_id}"
 
 
 async def erase_case(
