@@ -18,7 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from filrouge.core.cases.contracts import SendNotificationInput, SendNotificationResult
-from filrouge.core.cases.pathway import AuditEvent, DeadlineKind
+from filrouge.core.cases.pathway import STAGE_LABELS, AuditEvent, DeadlineKind
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Recipient, Role, Source, Stage
 from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
@@ -29,18 +29,6 @@ from filrouge.store.models import Case, OutboxMessage, User
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
-
-STAGE_LABELS = {
-    Stage.A_ROUTER: "à router",
-    Stage.CONTACT: "prise de contact",
-    Stage.INJOIGNABLE: "injoignable",
-    Stage.BILAN: "bilan-positionnement",
-    Stage.PROPOSITION: "proposition de solution",
-    Stage.DECISION: "décision",
-    Stage.ENTREE: "entrée en solution",
-    Stage.SUIVI: "suivi",
-    Stage.CLOTURE: "clôturé",
-}
 
 SOURCE_LABELS = {
     Source.SIEI: "liste SIEI",

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 
 from api.deps import CurrentUserInfo, authenticate
 from api.errors import Forbidden, NotFound
+from filrouge.core.cases.registry import endpoint_roles as step_endpoint_roles
 from filrouge.core.cases.steps import roles_for
 from filrouge.core.domain import Role
 from filrouge.store.models import Case
@@ -49,18 +50,8 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "verify_history": STAFF,
     "platform_access_log": frozenset({Role.COORDINATEUR}),
     "case_access_log": frozenset({Role.COORDINATEUR}),
-    "assign": frozenset({Role.COORDINATEUR}),
-    "decide": frozenset({Role.COORDINATEUR}),
-    "record_contact_attempt": STAFF,
-    "record_contact_outcome": STAFF,
-    "schedule_interview": STAFF,
-    "record_interview": STAFF,
-    "propose_solutions": STAFF,
-    "confirm_entry": STAFF,
-    "record_follow_up": STAFF,
-    "close_case": STAFF,
-    "reopen_case": STAFF,
-    "record_summons": STAFF,
+    # The human steps' routes: their roles come from the step declarations.
+    **step_endpoint_roles(),
     "add_note": STAFF,
     "list_notes": STAFF,
     "indicators": frozenset({Role.PILOTE, Role.COORDINATEUR}),

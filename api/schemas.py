@@ -18,14 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from filrouge.core.domain import (
-    AttemptResult,
-    Channel,
-    ContactOutcome,
-    Decision,
-    FollowUpStatus,
-    Outcome,
     Role,
-    SolutionType,
     Source,
     Stage,
     StructureKind,
@@ -221,67 +214,7 @@ class VerificationOut(BaseModel):
 
 # ---------------------------------------------------------------- steps
 
-
-class AssignIn(Body):
-    referent_id: ShortText
-
-
-class ContactAttemptIn(Body):
-    channel: Channel
-    result: AttemptResult
-
-
-class ContactOutcomeIn(Body):
-    outcome: ContactOutcome
-    solution_type: SolutionType | None = None
-    new_commune: Annotated[str, Field(max_length=100)] | None = None
-    reason: Note | None = None
-
-
-class ScheduleInterviewIn(Body):
-    at: AwareDatetime
-    place: Annotated[str, Field(max_length=200)] | None = None
-
-
-class InterviewResultIn(Body):
-    held: bool
-
-
-class SolutionIn(Body):
-    type: SolutionType
-    structure: ShortText
-    start_date: date
-
-
-class ProposalIn(Body):
-    solutions: Annotated[list[SolutionIn], Field(min_length=1, max_length=10)]
-
-
-class DecisionIn(Body):
-    decision: Decision
-    comment: Note | None = None
-
-
-class EntryIn(Body):
-    entered: bool
-    on: date | None = None
-
-
-class FollowUpIn(Body):
-    status: FollowUpStatus
-
-
-class CloseIn(Body):
-    outcome: Outcome
-    reason: Note | None = None
-
-
-class ReopenIn(Body):
-    reason: Note
-
-
-class SummonsIn(Body):
-    on: date
+# The bodies of the human steps' routes are built from the step declarations (`api/steps.py`).
 
 
 # ---------------------------------------------------------------- reference data

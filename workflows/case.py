@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         SendNotificationInput,
         snapshot_of,
     )
+    from filrouge.core.cases.declaration import Step, StepDeclaration
     from filrouge.core.cases.pathway import (
         BIRTHDAY_DEADLINES,
         AuditEvent,
@@ -27,30 +29,20 @@ with workflow.unsafe.imports_passed_through():
         Deadline,
         DeadlineKind,
         StepRejected,
-        check_step,
-        deadlines,
-        mark_fired,
+        fire_deadline,
         next_deadline,
     )
-    from filrouge.core.cases.steps import (
-        AssignReferentInput,
-        CloseCaseInput,
-        ConfirmEntryInput,
-        DecideInput,
-        ProposeSolutionsInput,
-        RecordContactAttemptInput,
-        RecordContactOutcomeInput,
-        RecordFollowUpInput,
-        RecordInterviewInput,
-        RecordSummonsInput,
-        ReidentifyInput,
-        ReopenCaseInput,
-        ScheduleInterviewInput,
-        Step,
-    )
-    from filrouge.core.cases.transitions import apply_step, identify
+    from filrouge.core.cases.registry import apply_step, check_step
+    from filrouge.core.cases.steps import STEPS
+    from filrouge.core.cases.transitions import identify
     from filrouge.core.domain import Recipient, Stage, StartCaseInput, StepResult
     from filrouge.core.durations import age_on
+    from filrouge.core.retry import DB_RETRY, MAIL_RETRY
+
+    # The data converter resolves a step input's annotations in the module that declares it:
+    # that module must be imported here too, not only the one that gathers the declarations.
+    for _module in sorted({d.input.__module__ for d in STEPS}):
+        __import__(_module)
 
 STAGE_KEY = SearchAttributeKey.for_keyword("FilrougeStage")
 PLATFORM_KEY = SearchAttributeKey.for_keyword("FilrougePlatform")
@@ -59,22 +51,26 @@ DEADLINE_KEY = SearchAttributeKey.for_datetime("FilrougeDeadline")
 SEARCH_ATTRIBUTES = (STAGE_KEY, PLATFORM_KEY, REFERENT_KEY, DEADLINE_KEY)
 
 RECENT_UPDATES_KEPT = 200
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
-)
 # Runs started before one-off notices existed must replay without them.
 NOTICES_PATCH = "notices-v1"
 
-MAIL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["PermanentSmtpError"],
-)
+if TYPE_CHECKING:
+
+    class _WithStepUpdates(type):
+        """For the type checker: one update handler per declared step (generated below)."""
+
+        def __getattr__(cls, name: str) -> Any: ...
+
+else:
+    _WithStepUpdates = type
 
 
-@workflow.defn
-class CaseWorkflow:
-    """The pathway of one young person, from identification to closure."""
+class CaseWorkflow(metaclass=_WithStepUpdates):
+    """The pathway of one young person, from identification to closure.
+
+    Besides `ready`, its update handlers are generated from the step declarations
+    (`filrouge.core.cases.steps.STEPS`), one per step, named as the declaration's `update`.
+    """
 
     def __init__(self) -> None:
         self._state: CaseState | None = None
@@ -163,22 +159,9 @@ class CaseWorkflow:
         """Record a deadline firing and send its reminders/escalations; True when the case ends."""
         state = self.state
         async with self._lock:
-            if due.key not in {d.key for d in deadlines(state)} or due.key in state.fired:
+            event = fire_deadline(state, due, workflow.now())
+            if event is None:
                 return False
-            mark_fired(state, due)
-            if due.kind == DeadlineKind.OBLIGATION_ENDS:
-                state.summons_on = None
-            state.version += 1
-            event = AuditEvent(
-                key=f"timer:{due.key}",
-                kind="timer_fired",
-                data={
-                    "deadline": due.kind.value,
-                    "due_at": due.at.isoformat(),
-                    "recipients": [r.value for r in due.recipients],
-                },
-                at=workflow.now(),
-            )
             await self._record([event])
             self._publish()
         for recipient in due.recipients:
@@ -265,110 +248,6 @@ class CaseWorkflow:
         await workflow.wait_condition(lambda: self._ready)
         return self._result()
 
-    @workflow.update
-    async def assign_referent(self, step: AssignReferentInput) -> StepResult:
-        return await self._step(step)
-
-    @assign_referent.validator
-    def _v_assign(self, step: AssignReferentInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def record_contact_attempt(self, step: RecordContactAttemptInput) -> StepResult:
-        return await self._step(step)
-
-    @record_contact_attempt.validator
-    def _v_attempt(self, step: RecordContactAttemptInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def record_contact_outcome(self, step: RecordContactOutcomeInput) -> StepResult:
-        return await self._step(step)
-
-    @record_contact_outcome.validator
-    def _v_outcome(self, step: RecordContactOutcomeInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def schedule_interview(self, step: ScheduleInterviewInput) -> StepResult:
-        return await self._step(step)
-
-    @schedule_interview.validator
-    def _v_schedule(self, step: ScheduleInterviewInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def record_interview(self, step: RecordInterviewInput) -> StepResult:
-        return await self._step(step)
-
-    @record_interview.validator
-    def _v_interview(self, step: RecordInterviewInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def propose_solutions(self, step: ProposeSolutionsInput) -> StepResult:
-        return await self._step(step)
-
-    @propose_solutions.validator
-    def _v_propose(self, step: ProposeSolutionsInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def decide(self, step: DecideInput) -> StepResult:
-        return await self._step(step)
-
-    @decide.validator
-    def _v_decide(self, step: DecideInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def confirm_entry(self, step: ConfirmEntryInput) -> StepResult:
-        return await self._step(step)
-
-    @confirm_entry.validator
-    def _v_entry(self, step: ConfirmEntryInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def record_follow_up(self, step: RecordFollowUpInput) -> StepResult:
-        return await self._step(step)
-
-    @record_follow_up.validator
-    def _v_follow_up(self, step: RecordFollowUpInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def close_case(self, step: CloseCaseInput) -> StepResult:
-        return await self._step(step)
-
-    @close_case.validator
-    def _v_close(self, step: CloseCaseInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def reopen_case(self, step: ReopenCaseInput) -> StepResult:
-        return await self._step(step)
-
-    @reopen_case.validator
-    def _v_reopen(self, step: ReopenCaseInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def record_summons(self, step: RecordSummonsInput) -> StepResult:
-        return await self._step(step)
-
-    @record_summons.validator
-    def _v_summons(self, step: RecordSummonsInput) -> None:
-        self._validate(step)
-
-    @workflow.update
-    async def reidentify(self, step: ReidentifyInput) -> StepResult:
-        return await self._step(step)
-
-    @reidentify.validator
-    def _v_reidentify(self, step: ReidentifyInput) -> None:
-        self._validate(step)
-
     @workflow.query
     def snapshot(self) -> CaseSnapshot:
         """The case's current state as the read model shows it."""
@@ -413,3 +292,28 @@ class CaseWorkflow:
                 DEADLINE_KEY.value_set(due.at) if due else DEADLINE_KEY.value_unset(),
             ]
         )
+
+
+def _step_update(declaration: StepDeclaration) -> Any:
+    """The update handler of one declared step, with its validator and typed input."""
+
+    async def handler(self: Any, step: Any) -> Any:
+        return await self._step(step)
+
+    def validator(self: Any, step: Any) -> None:
+        self._validate(step)
+
+    # Real annotations: the data converter decodes the update's argument to the step's input.
+    handler.__annotations__ = {"step": declaration.input, "return": StepResult}
+    validator.__annotations__ = {"step": declaration.input, "return": None}
+    for fn, name in ((handler, declaration.update), (validator, f"_validate_{declaration.update}")):
+        fn.__name__, fn.__qualname__ = name, f"CaseWorkflow.{name}"
+        fn.__doc__ = f"Human step « {declaration.label} »."
+    update = workflow.update(name=declaration.update)(handler)
+    update.validator(validator)
+    return update
+
+
+for _declaration in STEPS:
+    setattr(CaseWorkflow, _declaration.update, _step_update(_declaration))
+workflow.defn(name="CaseWorkflow")(CaseWorkflow)

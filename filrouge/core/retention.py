@@ -10,8 +10,10 @@ from typing import Any
 
 from temporalio import activity
 
+from filrouge.core.cases.lifecycle import RECORD_SUMMONS
+from filrouge.core.cases.pathway import TIMER_FIRED, DeadlineKind, obligation_until
 from filrouge.core.domain import TimerPolicy
-from filrouge.core.durations import age_on, birthday, parse_duration
+from filrouge.core.durations import parse_duration
 
 PURGE_SCHEDULE_ID = "retention-purge"
 
@@ -26,18 +28,17 @@ def obligation_running(
 ) -> date | None:
     """The 18th birthday when a minor's obligation de formation summons is still running.
 
-    `events` are the case's audit (kind, data) pairs in order: a summons starts the legal
-    clock, the `obligation_ends` timer (18th birthday) stops it.
+    `events` are the case's audit (kind, data) pairs in order. They are read as the case
+    workflow wrote them: the summons step (`RECORD_SUMMONS`) sets the case's `summons_on`, the
+    `OBLIGATION_ENDS` timer's effect clears it; the rule itself is `pathway.obligation_until`.
     """
-    summoned = False
+    summons_on: date | None = None
     for kind, data in events:
-        if kind == "obligation_summons":
-            summoned = True
-        elif kind == "timer_fired" and data.get("deadline") == "obligation_ends":
-            summoned = False
-    if not summoned or birth_date is None or age_on(birth_date, today) >= 18:
-        return None
-    return birthday(birth_date, 18)
+        if kind == RECORD_SUMMONS.audit:
+            summons_on = date.fromisoformat(data["on"]) if data.get("on") else today
+        elif kind == TIMER_FIRED and data.get("deadline") == DeadlineKind.OBLIGATION_ENDS.value:
+            summons_on = None
+    return obligation_until(summons_on, birth_date, today)
 
 
 @dataclass

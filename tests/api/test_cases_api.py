@@ -248,8 +248,8 @@ async def test_a_step_not_allowed_in_the_stage_is_a_conflict_with_the_reason(api
     close = await api.step(case["id"], "close", {"outcome": "autre"}, referent, expect=409)
 
     assert decision["message"] == (
-        "Action « décision du coordinateur » impossible : le dossier est à l'étape « contact » "
-        "(étapes possibles : decision)."
+        "Action « décision du coordinateur » impossible : le dossier est à l'étape "
+        "« prise de contact » (étapes possibles : décision)."
     )
     assert "compte rendu d'entretien" in result["message"]
     assert "rouvrir le dossier" in reopen["message"]

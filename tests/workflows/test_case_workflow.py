@@ -866,8 +866,8 @@ async def test_rejected_steps_fail_with_a_french_reason_and_change_nothing(
     assert isinstance(cause, ApplicationError)
     assert cause.type == "StepRejected"
     assert cause.message == (
-        "Action « décision du coordinateur » impossible : le dossier est à l'étape « contact » "
-        "(étapes possibles : decision)."
+        "Action « décision du coordinateur » impossible : le dossier est à l'étape "
+        "« prise de contact » (étapes possibles : décision)."
     )
     with pytest.raises(WorkflowUpdateFailedError) as missing:
         await case.step(CaseWorkflow.close_case, CloseCaseInput(coord, Outcome.AUTRE))

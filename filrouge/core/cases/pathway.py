@@ -1,34 +1,19 @@
-"""The pathway rules: which step is allowed when, what it changes, and which deadlines run.
+"""The pathway's state, its stages' French labels, its deadlines and what a firing changes.
 
 Pure functions over `CaseState`, used by the case workflow (deterministic) and unit-tested alone.
+The human steps are declared in `steps.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from filrouge.core.cases.steps import (
-    AssignReferentInput,
-    CloseCaseInput,
-    ConfirmEntryInput,
-    DecideInput,
-    ProposeSolutionsInput,
-    RecordContactAttemptInput,
-    RecordContactOutcomeInput,
-    RecordFollowUpInput,
-    RecordInterviewInput,
-    RecordSummonsInput,
-    ReidentifyInput,
-    ReopenCaseInput,
-    ScheduleInterviewInput,
-    Step,
-)
 from filrouge.core.domain import (
     OPEN_STAGES,
-    ContactOutcome,
     Outcome,
     Recipient,
     Solution,
@@ -38,6 +23,18 @@ from filrouge.core.domain import (
     TimerPolicy,
 )
 from filrouge.core.durations import age_on, birthday, parse_duration
+
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.A_ROUTER: "à router",
+    Stage.CONTACT: "prise de contact",
+    Stage.INJOIGNABLE: "injoignable",
+    Stage.BILAN: "bilan-positionnement",
+    Stage.PROPOSITION: "proposition de solution",
+    Stage.DECISION: "décision",
+    Stage.ENTREE: "entrée en solution",
+    Stage.SUIVI: "suivi",
+    Stage.CLOTURE: "clôturé",
+}
 
 
 class StepRejected(Exception):
@@ -299,110 +296,49 @@ def mark_fired(state: CaseState, deadline: Deadline) -> None:
     state.fired = [k for k in state.fired if k in live] + [deadline.key]
 
 
-# ---------------------------------------------------------------- steps
+# ---------------------------------------------------------------- timer effects
+
+TIMER_FIRED = "timer_fired"
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise StepRejected(message)
+def _obligation_ends(state: CaseState) -> None:
+    # At 18 the obligation de formation ends: a summons no longer starts any legal clock.
+    state.summons_on = None
 
 
-def _require_stage(state: CaseState, *stages: Stage, action: str) -> None:
-    names = ", ".join(s.value for s in stages)
-    _require(
-        state.stage in stages,
-        f"Action « {action} » impossible : le dossier est à l'étape « {state.stage.value} » "
-        f"(étapes possibles : {names}).",
-    )
-
-
-def check_step(state: CaseState, step: Step) -> None:
-    """Raise StepRejected if `step` is not allowed in the current state (workflow validator)."""
-    handler = _CHECKS.get(type(step))
-    _require(handler is not None, "Action inconnue.")
-    assert handler is not None
-    handler(state, step)
-
-
-def _check_assign(state: CaseState, step: AssignReferentInput) -> None:
-    _require(state.is_open, "Le dossier est clôturé : rouvrez-le avant de l'attribuer.")
-    _require(bool(step.referent_id), "Le référent est obligatoire.")
-
-
-def _check_attempt(state: CaseState, step: RecordContactAttemptInput) -> None:
-    _require_stage(state, Stage.CONTACT, action="tentative de contact")
-
-
-def _check_outcome(state: CaseState, step: RecordContactOutcomeInput) -> None:
-    _require_stage(state, Stage.CONTACT, action="résultat du contact")
-    if step.outcome == ContactOutcome.DEJA_EN_SOLUTION:
-        _require(step.solution_type is not None, "Précisez le type de solution (solution_type).")
-    if step.outcome == ContactOutcome.DEMENAGE:
-        _require(bool(step.new_commune), "Précisez la nouvelle commune (new_commune).")
-
-
-def _check_schedule(state: CaseState, step: ScheduleInterviewInput) -> None:
-    _require_stage(state, Stage.BILAN, action="planifier l'entretien")
-    _require(step.at.tzinfo is not None, "La date de l'entretien doit indiquer un fuseau horaire.")
-
-
-def _check_interview(state: CaseState, step: RecordInterviewInput) -> None:
-    _require_stage(state, Stage.BILAN, action="compte rendu d'entretien")
-    _require(state.interview_at is not None, "Aucun entretien n'est planifié.")
-
-
-def _check_propose(state: CaseState, step: ProposeSolutionsInput) -> None:
-    _require_stage(state, Stage.PROPOSITION, action="proposer des solutions")
-    _require(len(step.solutions) > 0, "Proposez au moins une solution.")
-
-
-def _check_decide(state: CaseState, step: DecideInput) -> None:
-    _require_stage(state, Stage.DECISION, action="décision du coordinateur")
-
-
-def _check_entry(state: CaseState, step: ConfirmEntryInput) -> None:
-    _require_stage(state, Stage.ENTREE, action="confirmer l'entrée en solution")
-
-
-def _check_follow_up(state: CaseState, step: RecordFollowUpInput) -> None:
-    _require_stage(state, Stage.SUIVI, action="point de suivi")
-
-
-def _check_close(state: CaseState, step: CloseCaseInput) -> None:
-    _require(state.is_open, "Le dossier est déjà clôturé.")
-    if step.outcome == Outcome.AUTRE:
-        _require(bool(step.reason), "Précisez le motif de clôture (reason) pour « autre ».")
-
-
-def _check_reopen(state: CaseState, step: ReopenCaseInput) -> None:
-    _require_stage(state, Stage.CLOTURE, Stage.INJOIGNABLE, action="rouvrir le dossier")
-    _require(bool(step.reason), "Précisez le motif de réouverture (reason).")
-
-
-def _check_summons(state: CaseState, step: RecordSummonsInput) -> None:
-    _require(state.is_open, "Le dossier est clôturé.")
-    _require(
-        age_on(state.birth_date, step.on) < 18,
-        "La convocation au titre de l'obligation de formation ne concerne que les mineurs.",
-    )
-
-
-def _check_reidentify(state: CaseState, step: ReidentifyInput) -> None:
-    return None
-
-
-_CHECKS: dict[type, Any] = {
-    AssignReferentInput: _check_assign,
-    RecordContactAttemptInput: _check_attempt,
-    RecordContactOutcomeInput: _check_outcome,
-    ScheduleInterviewInput: _check_schedule,
-    RecordInterviewInput: _check_interview,
-    ProposeSolutionsInput: _check_propose,
-    DecideInput: _check_decide,
-    ConfirmEntryInput: _check_entry,
-    RecordFollowUpInput: _check_follow_up,
-    CloseCaseInput: _check_close,
-    ReopenCaseInput: _check_reopen,
-    RecordSummonsInput: _check_summons,
-    ReidentifyInput: _check_reidentify,
+# What a deadline firing changes in the case, beside the steps' effects (`steps.py`).
+# Deadlines not listed here only send their reminders or escalations.
+TIMER_EFFECTS: dict[DeadlineKind, Callable[[CaseState], None]] = {
+    DeadlineKind.OBLIGATION_ENDS: _obligation_ends,
 }
+
+
+def fire_deadline(state: CaseState, due: Deadline, now: datetime) -> AuditEvent | None:
+    """Apply a deadline that fell due to `state` (mutated) and return its audit event.
+
+    None when the deadline no longer applies or already fired (nothing changes then).
+    """
+    if due.key not in {d.key for d in deadlines(state)} or due.key in state.fired:
+        return None
+    mark_fired(state, due)
+    effect = TIMER_EFFECTS.get(due.kind)
+    if effect is not None:
+        effect(state)
+    state.version += 1
+    return AuditEvent(
+        key=f"timer:{due.key}",
+        kind=TIMER_FIRED,
+        data={
+            "deadline": due.kind.value,
+            "due_at": due.at.isoformat(),
+            "recipients": [r.value for r in due.recipients],
+        },
+        at=now,
+    )
+
+
+def obligation_until(summons_on: date | None, birth_date: date | None, today: date) -> date | None:
+    """The 18th birthday while a minor's obligation de formation summons still runs, else None."""
+    if summons_on is None or birth_date is None or age_on(birth_date, today) >= 18:
+        return None
+    return birthday(birth_date, 18)

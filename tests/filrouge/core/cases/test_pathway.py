@@ -14,12 +14,12 @@ from filrouge.core.cases.pathway import (
     Deadline,
     DeadlineKind,
     StepRejected,
-    check_step,
     deadlines,
     mark_fired,
     next_deadline,
     overdue_since,
 )
+from filrouge.core.cases.registry import apply_step, check_step
 from filrouge.core.cases.steps import (
     AssignReferentInput,
     CloseCaseInput,
@@ -36,7 +36,6 @@ from filrouge.core.cases.steps import (
     ScheduleInterviewInput,
     Step,
 )
-from filrouge.core.cases.transitions import apply_step
 from filrouge.core.domain import (
     Actor,
     AttemptResult,
@@ -712,6 +711,6 @@ def test_stage_rejection_names_the_current_and_the_possible_stages() -> None:
     with pytest.raises(StepRejected) as exc:
         check_step(case.state, DecideInput(COORD, Decision.VALIDER))
     assert str(exc.value) == (
-        "Action « décision du coordinateur » impossible : le dossier est à l'étape « contact » "
-        "(étapes possibles : decision)."
+        "Action « décision du coordinateur » impossible : le dossier est à l'étape "
+        "« prise de contact » (étapes possibles : décision)."
     )

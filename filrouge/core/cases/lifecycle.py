@@ -1,0 +1,188 @@
+"""Steps on the case as a whole, in any stage: assign, close, reopen, summons, identified again.
+
+Declared like the pathway's steps in `steps.py`, which gathers both lists in `STEPS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from filrouge.core.cases.declaration import (
+    ANY_STAGE,
+    COORDINATOR,
+    NO_ROUTE,
+    NOTE,
+    OPEN,
+    SHORT_TEXT,
+    STAFF,
+    Route,
+    StepDeclaration,
+    require,
+)
+from filrouge.core.cases.pathway import REIDENTIFIED_NOTICE, Notice
+from filrouge.core.cases.transitions import Transition
+from filrouge.core.domain import Actor, Outcome, Role, Source, Stage
+from filrouge.core.durations import age_on
+
+# ---------------------------------------------------------------- assign a référent
+
+
+@dataclass
+class AssignReferentInput:
+    actor: Actor
+    referent_id: str
+    structure_id: str | None = None
+
+
+def _assign(t: Transition, step: AssignReferentInput) -> None:
+    t.state.referent_id, t.state.structure_id = step.referent_id, step.structure_id
+    if t.state.stage in (Stage.A_ROUTER, Stage.INJOIGNABLE):
+        t.enter(Stage.CONTACT, "referent_assigned")
+
+
+ASSIGN_REFERENT = StepDeclaration(
+    AssignReferentInput,
+    update="assign_referent",
+    audit="referent_assigned",
+    label="attribuer le dossier",
+    roles=COORDINATOR,
+    stages=OPEN,
+    stage_refusal="Le dossier est clôturé : rouvrez-le avant de l'attribuer.",
+    check=lambda state, step: require(bool(step.referent_id), "Le référent est obligatoire."),
+    effect=_assign,
+    route=Route(
+        "assign",
+        "Coordinator: assign (or reassign) the case to an active référent of the platform.",
+        name="assign",
+        fields={"referent_id": SHORT_TEXT},
+        resolved=("structure_id",),
+    ),
+)
+
+# ---------------------------------------------------------------- closing and reopening
+
+
+@dataclass
+class CloseCaseInput:
+    actor: Actor
+    outcome: Outcome
+    reason: str | None = None
+
+
+CLOSE_CASE = StepDeclaration(
+    CloseCaseInput,
+    update="close_case",
+    audit="case_closed",
+    label="clôturer le dossier",
+    roles=STAFF,
+    stages=OPEN,
+    stage_refusal="Le dossier est déjà clôturé.",
+    check=lambda state, step: require(
+        step.outcome != Outcome.AUTRE or bool(step.reason),
+        "Précisez le motif de clôture (reason) pour « autre ».",
+    ),
+    effect=lambda t, step: t.close(step.outcome, step.reason or step.outcome.value),
+    route=Route("close", "Close the case with an outcome.", fields={"reason": NOTE}),
+)
+
+
+@dataclass
+class ReopenCaseInput:
+    actor: Actor
+    reason: str
+
+
+REOPEN_CASE = StepDeclaration(
+    ReopenCaseInput,
+    update="reopen_case",
+    audit="case_reopened",
+    label="rouvrir le dossier",
+    roles=STAFF,
+    stages=frozenset({Stage.CLOTURE, Stage.INJOIGNABLE}),
+    check=lambda state, step: require(
+        bool(step.reason), "Précisez le motif de réouverture (reason)."
+    ),
+    effect=lambda t, step: t.reopen("reopened"),
+    route=Route(
+        "reopen",
+        "Reopen a closed or unreachable case at contacting; the history is kept.",
+        fields={"reason": NOTE},
+    ),
+)
+
+# ---------------------------------------------------------------- obligation de formation
+
+
+@dataclass
+class RecordSummonsInput:
+    """A minor under the obligation de formation was summoned with their legal guardian."""
+
+    actor: Actor
+    on: date
+
+
+def _summons(t: Transition, step: RecordSummonsInput) -> None:
+    t.state.summons_on = step.on
+
+
+RECORD_SUMMONS = StepDeclaration(
+    RecordSummonsInput,
+    update="record_summons",
+    audit="obligation_summons",
+    label="convocation au titre de l'obligation de formation",
+    roles=STAFF,
+    stages=OPEN,
+    stage_refusal="Le dossier est clôturé.",
+    check=lambda state, step: require(
+        age_on(state.birth_date, step.on) < 18,
+        "La convocation au titre de l'obligation de formation ne concerne que les mineurs.",
+    ),
+    effect=_summons,
+    route=Route(
+        "summons",
+        "Record the obligation de formation summons of a minor (starts the 2-month legal clock).",
+    ),
+)
+
+# ---------------------------------------------------------------- identified again
+
+
+@dataclass
+class ReidentifyInput:
+    """The same young person was identified again (a later list, another partner)."""
+
+    actor: Actor
+    source: Source
+    identified_at: datetime
+
+
+def _reidentify(t: Transition, step: ReidentifyInput) -> None:
+    s = t.state
+    if step.source == Source.DROIT_AU_RETOUR and not s.droit_retour_at:
+        s.droit_retour_at = step.identified_at
+    if s.stage in (Stage.INJOIGNABLE, Stage.CLOTURE):
+        t.reopen("reidentified")
+    if s.referent_id:
+        s.notices.append(Notice(REIDENTIFIED_NOTICE, step.identified_at, step.source.value))
+
+
+REIDENTIFY = StepDeclaration(
+    ReidentifyInput,
+    update="reidentify",
+    audit="reidentified",
+    label="nouveau repérage",
+    roles=frozenset({Role.COORDINATEUR, Role.PARTENAIRE}),
+    stages=ANY_STAGE,
+    effect=_reidentify,
+    route=NO_ROUTE,  # sent by intake and referrals, never by its own HTTP route
+)
+
+
+LIFECYCLE_STEPS: tuple[StepDeclaration, ...] = (
+    ASSIGN_REFERENT,
+    CLOSE_CASE,
+    REOPEN_CASE,
+    RECORD_SUMMONS,
+    REIDENTIFY,
+)
