@@ -28,12 +28,14 @@ with workflow.unsafe.imports_passed_through():
         CaseState,
         Deadline,
         DeadlineKind,
+        Rule,
         StepRejected,
         fire_deadline,
         next_deadline,
     )
     from filrouge.core.cases.registry import apply_step, check_step
     from filrouge.core.cases.steps import STEPS
+    from filrouge.core.cases.timers import next_wake
     from filrouge.core.cases.transitions import identify
     from filrouge.core.domain import Recipient, Stage, StartCaseInput, StepResult
     from filrouge.core.durations import age_on
@@ -84,9 +86,11 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
         self._input = input
         if input.state is not None:
             self._state = input.state
+            self._follow_rules()
         else:
             assert input.start is not None
             self._state = CaseState.new(input.start)
+            self._follow_rules()
             await self._identify(input.start)
         self._ready = True
         self._publish()
@@ -135,9 +139,32 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
 
     # ------------------------------------------------------------ timers
 
+    def _follow_rules(self) -> None:
+        """Turn on, for this run, each pathway rule whose patch is on (older runs replay)."""
+        self.state.rules = [rule.value for rule in Rule if workflow.patched(rule.value)]
+
     async def _wait_for_change_or_deadline(self) -> bool:
         """Sleep until a step changes the case or the next deadline is due; True when done."""
         self._changed = False
+        if Rule.TIMER_CHUNKS not in self.state.rules:
+            return await self._wait_for_exact_deadline()
+        wake = next_wake(self.state, workflow.now())
+        if wake is not None and wake.deadline is not None and wake.at <= workflow.now():
+            return await self._fire(wake.deadline)
+        if wake is None:
+            await workflow.wait_condition(lambda: self._changed)
+            return False
+        summary = wake.deadline.kind.value if wake.deadline else "attente"
+        try:
+            await workflow.wait_condition(
+                lambda: self._changed, timeout=wake.at - workflow.now(), timeout_summary=summary
+            )
+        except TimeoutError:
+            pass  # the next turn fires what is due
+        return False
+
+    async def _wait_for_exact_deadline(self) -> bool:
+        """Before `Rule.TIMER_CHUNKS`: one timer per deadline, birthdays included."""
         due = next_deadline(self.state)
         if due is not None:
             delay = (due.at - workflow.now()).total_seconds()

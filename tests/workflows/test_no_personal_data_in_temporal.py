@@ -4,20 +4,23 @@ Cases are created and moved through the HTTP API on the real dev server, with fr
 names the young person; a small workflow also fails with personal data in its failure
 messages and memo. Histories, failures, memos and search attributes are then read raw from
 the server, with a client that has no codec: none of the identity may appear. With the
-application's codec, everything decodes again.
+application's codec, everything decodes again. Timer durations are not encrypted: no timer
+may end on a birthday of the young person (a case lives past its 18th birthday on the
+time-skipping server).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity, workflow
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -27,6 +30,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 from filrouge.mail.sink import MailSink
 from filrouge.temporal.codec import ENCODING
 from tests.api.conftest import Api, running_api
+from tests.workflows.test_case_workflow import CaseRun, running_worker, start_case
 from workflows.case import CaseWorkflow
 
 BIRTH = date.today().replace(year=date.today().year - 17, day=14)
@@ -67,6 +71,21 @@ def assert_nothing_personal(raw: bytes, where: str) -> None:
 def plain_client(env: WorkflowEnvironment) -> Client:
     """The same server and namespace, without the application's codec."""
     return Client(env.client.service_client, namespace=env.client.namespace)
+
+
+def timer_ends(events: Iterable[HistoryEvent]) -> list[datetime]:
+    """When each timer started in a history ends (its start time plus its clear duration)."""
+    return [
+        event.event_time.ToDatetime(tzinfo=UTC)
+        + event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for event in events
+        if event.HasField("timer_started_event_attributes")
+    ]
+
+
+def assert_no_timer_ends_on_a_birthday(events: Iterable[HistoryEvent], birth: date) -> None:
+    for end in timer_ends(events):
+        assert (end.month, end.day) != (birth.month, birth.day), f"a timer ends on {end}"
 
 
 async def raw_history(client: Client, workflow_id: str) -> bytes:
@@ -175,6 +194,8 @@ async def test_case_histories_and_search_attributes_hold_no_identity_in_clear(
 
     assert ENCODING in history  # payloads are there, encrypted
     assert_nothing_personal(history, "the case history")
+    events = (await plain.get_workflow_handle(workflow_id).fetch_history()).events
+    assert_no_timer_ends_on_a_birthday(events, BIRTH)
     assert_nothing_personal(description.raw_description.SerializeToString(), "the description")
     for info in listed:
         assert_nothing_personal(info.raw_info.SerializeToString(), "the visibility listing")
@@ -214,3 +235,40 @@ async def test_failure_messages_memos_and_inputs_are_encrypted(
     assert failed.message == activity_failed.message == "Encoded failure"
     assert not failed.stack_trace and not activity_failed.stack_trace
     assert await (await handle.describe()).memo() == {"jeune": FULL_NAME, "suivi": FULL_NAME}
+
+
+async def test_no_timer_ends_on_a_birthday_even_past_the_eighteenth(
+    time_skipping_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+) -> None:
+    env, task_queue = time_skipping_env, f"cases-{uuid.uuid4()}"
+    eighteenth = (await env.get_current_time()).date() + timedelta(days=20)
+    if (eighteenth.month, eighteenth.day) == (2, 29):
+        eighteenth += timedelta(days=1)
+    birth = eighteenth.replace(year=eighteenth.year - 18)
+    async with running_worker(env, sessions, mail_sink, task_queue):
+        case = await start_case(env, sessions, mail_sink, task_queue, birth_date=birth)
+        try:
+            await case.attempt()  # reached: no reminders, the case waits in contacting
+            await case.jump_to(datetime.combine(eighteenth, time(8), UTC) + timedelta(days=10))
+            fired = await fired_deadline(case, "obligation_ends")
+            history = await plain_client(env).get_workflow_handle(case.handle.id).fetch_history()
+        finally:
+            await case.handle.terminate(reason="end of test")
+
+    assert fired.data["due_at"] == datetime.combine(eighteenth, time(8), UTC).isoformat()
+    assert fired.occurred_at.date() != eighteenth  # woken by a capped wait, not a birthday timer
+    assert len(timer_ends(history.events)) >= 3
+    assert_no_timer_ends_on_a_birthday(history.events, birth)
+
+
+async def fired_deadline(case: CaseRun, kind: str, within: float = 10.0) -> Any:
+    """The audit row of a deadline firing, once the worker has recorded it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not (found := [t for t in await case.timers() if t.data["deadline"] == kind]):
+        assert loop.time() < deadline, f"{kind} never fired"
+        await asyncio.sleep(0.1)
+    assert len(found) == 1
+    return found[0]

@@ -102,6 +102,20 @@ class Notice:
 REIDENTIFIED_NOTICE = "reidentified"
 
 
+class Rule(StrEnum):
+    """Pathway rules that came after cases were already running.
+
+    A run follows a rule only when the workflow's patch of the same name is on
+    (`workflow.patched`), so a run started before the rule replays as it ran.
+    """
+
+    TIMER_CHUNKS = "timer-chunks-v1"
+
+
+def _all_rules() -> list[str]:
+    return [r.value for r in Rule]
+
+
 @dataclass
 class CaseState:
     """The small state a case workflow carries (also across continue-as-new)."""
@@ -135,6 +149,7 @@ class CaseState:
     fired: list[str] = field(default_factory=list)
     recent_updates: dict[str, Any] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+    rules: list[str] = field(default_factory=_all_rules)
 
     @classmethod
     def new(cls, start: StartCaseInput) -> CaseState:

@@ -1,0 +1,82 @@
+"""When the case workflow wakes: capped waits, birthday deadlines without a timer of their own."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from filrouge.core.cases.pathway import CaseState, DeadlineKind, fire_deadline, next_deadline
+from filrouge.core.cases.steps import CloseCaseInput
+from filrouge.core.cases.timers import MAX_WAIT, is_birthday, next_wake
+from filrouge.core.domain import Outcome
+from tests.filrouge.core.cases.test_pathway import COORD, MINOR_BIRTH, assigned
+
+DAY = timedelta(days=1)
+
+
+def walk(
+    case_state: CaseState, start: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Run the wake rule as the workflow does; the (start, end) of every timer it sets."""
+    now, timers = start, []
+    while now < until:
+        wake = next_wake(case_state, now)
+        if wake is None:
+            break
+        if wake.deadline is not None and wake.at <= now:
+            fire_deadline(case_state, wake.deadline, now)
+            continue
+        assert wake.at - now <= MAX_WAIT or wake.deadline is not None
+        timers.append((now, wake.at))
+        now = wake.at
+    return timers
+
+
+def test_a_birthday_is_recognised_every_year_and_29_february_on_28_february() -> None:
+    assert is_birthday(date(2026, 1, 10), MINOR_BIRTH)
+    assert not is_birthday(date(2026, 1, 11), MINOR_BIRTH)
+    assert is_birthday(date(2025, 2, 28), date(2008, 2, 29))
+    assert is_birthday(date(2028, 2, 29), date(2008, 2, 29))
+    assert not is_birthday(date(2028, 2, 28), date(2008, 2, 29))
+
+
+def test_no_timer_ends_on_a_birthday_and_the_eighteenth_fires_within_a_week() -> None:
+    case = assigned(birth_date=MINOR_BIRTH)  # 18 on 2026-01-10
+    eighteen = datetime(2026, 1, 10, 8, tzinfo=UTC)
+    timers = walk(case.state, case.now, datetime(2026, 3, 1, tzinfo=UTC))
+
+    assert all(not is_birthday(end.date(), MINOR_BIRTH) for _, end in timers)
+    assert all(end - start <= MAX_WAIT for start, end in timers)
+    fired = next(k for k in case.state.fired if k.startswith("obligation_ends@"))
+    assert fired == f"obligation_ends@{eighteen.isoformat()}"
+    wakes = [end for _, end in timers]
+    woke = min(w for w in wakes if w > eighteen)
+    assert woke - eighteen <= MAX_WAIT
+
+
+def test_deadlines_not_derived_from_a_birthday_still_fire_on_time() -> None:
+    case = assigned(birth_date=MINOR_BIRTH)
+    escalation = case.state.stage_entered_at + 30 * DAY  # type: ignore[operator]
+    timers = walk(case.state, case.now, escalation + DAY)
+    assert escalation in [end for _, end in timers]
+
+
+def test_a_deadline_on_a_birthday_fires_the_day_after() -> None:
+    case = assigned(birth_date=MINOR_BIRTH)
+    case.at(datetime(2026, 1, 9, 8, tzinfo=UTC)).do(CloseCaseInput(COORD, Outcome.REFUS))
+    retention = next_deadline(case.state)
+    assert retention is not None and retention.kind == DeadlineKind.RETENTION_DUE
+    assert retention.at.date() == date(2028, 1, 9)  # not a birthday: exact, in one timer
+    wake = next_wake(case.state, case.now)
+    assert wake is not None and wake.at == retention.at
+
+    case.at(datetime(2026, 1, 10, 8, tzinfo=UTC))
+    case.state.closed_at = case.now  # closed on the birthday: due on a birthday two years on
+    wake = next_wake(case.state, case.now)
+    assert wake is not None and wake.at == datetime(2028, 1, 11, 8, tzinfo=UTC)
+
+
+def test_a_closed_case_waits_for_its_retention_in_one_timer() -> None:
+    case = assigned(birth_date=MINOR_BIRTH)
+    case.later(days=1).do(CloseCaseInput(COORD, Outcome.REFUS))
+    timers = walk(case.state, case.now, case.now + 800 * DAY)
+    assert len(timers) == 1
