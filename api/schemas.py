@@ -244,6 +244,7 @@ class PolicyIn(Body):
     follow_up_checks: list[str] | None = None
     obligation_report: str | None = None
     retention: str | None = None
+    inactivity_closure: str | None = None
 
 
 class PlatformIn(Body):

@@ -30,13 +30,13 @@ with workflow.unsafe.imports_passed_through():
         DeadlineKind,
         Rule,
         StepRejected,
-        fire_deadline,
+        inactivity_closes_at,
         next_deadline,
     )
     from filrouge.core.cases.registry import apply_step, check_step
     from filrouge.core.cases.steps import STEPS
     from filrouge.core.cases.timers import next_wake
-    from filrouge.core.cases.transitions import identify
+    from filrouge.core.cases.transitions import fire, identify
     from filrouge.core.domain import Recipient, Stage, StartCaseInput, StepResult
     from filrouge.core.durations import age_on
     from filrouge.core.retry import DB_RETRY, MAIL_RETRY
@@ -186,15 +186,18 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
         """Record a deadline firing and send its reminders/escalations; True when the case ends."""
         state = self.state
         async with self._lock:
-            event = fire_deadline(state, due, workflow.now())
-            if event is None:
+            events = fire(state, due, workflow.now())
+            if not events:
                 return False
-            await self._record([event])
+            await self._record(events)
             self._publish()
+        closes_at = inactivity_closes_at(state)
         for recipient in due.recipients:
             await workflow.execute_activity(
                 contracts.send_notification,
-                SendNotificationInput(state.case_id, due.kind.value, recipient, due.key, due.at),
+                SendNotificationInput(
+                    state.case_id, due.kind.value, recipient, due.key, due.at, closes_at=closes_at
+                ),
                 start_to_close_timeout=timedelta(seconds=60),
                 schedule_to_close_timeout=timedelta(days=2),
                 retry_policy=MAIL_RETRY,

@@ -35,7 +35,20 @@ class Outcome(StrEnum):
     INJOIGNABLE = "injoignable"
     DEMENAGE = "demenage"
     HORS_CHAMP = "hors_champ"
+    SANS_SUITE = "sans_suite"
     AUTRE = "autre"
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.MAINTENU: "maintenu en solution",
+    Outcome.DEJA_EN_SOLUTION: "déjà en solution",
+    Outcome.REFUS: "refus",
+    Outcome.INJOIGNABLE: "injoignable",
+    Outcome.DEMENAGE: "a déménagé",
+    Outcome.HORS_CHAMP: "hors champ",
+    Outcome.SANS_SUITE: "sans suite",
+    Outcome.AUTRE: "autre",
+}
 
 
 class Source(StrEnum):
@@ -144,6 +157,7 @@ class TimerPolicy:
     follow_up_checks: tuple[str, ...] = ("P1M", "P3M", "P6M")
     obligation_report: str = "P2M"
     retention: str = "P24M"
+    inactivity_closure: str = "P12M"
 
     def validate(self) -> TimerPolicy:
         """Raise ValueError (French message) when a value is not usable."""
@@ -169,6 +183,27 @@ class TimerPolicy:
         if "follow_up_checks" in values:
             values["follow_up_checks"] = tuple(values["follow_up_checks"])  # type: ignore[arg-type]
         return cls(**values).validate()  # type: ignore[arg-type]
+
+
+POLICY_LABELS: dict[str, str] = {
+    "reminder_no_contact": "relance du référent sans premier contact",
+    "escalation_no_contact": "alerte à la coordination sans premier contact",
+    "stuck_escalation": "alerte au pilote pour un dossier sans évolution",
+    "routing_escalation": "alerte à la coordination pour un dossier à attribuer",
+    "max_failed_attempts": "nombre de tentatives sans réponse avant « injoignable »",
+    "attempt_spacing": "écart minimal entre deux tentatives comptées",
+    "interview_reminder_before": "rappel avant l'entretien",
+    "interview_unrecorded_reminder": "relance pour un entretien sans compte rendu",
+    "interview_unrecorded_escalation": "alerte pour un entretien sans compte rendu",
+    "droit_retour_deadline": "délai légal d'entretien (droit au retour en formation)",
+    "decision_escalation": "alerte pour une proposition en attente de décision",
+    "entry_unconfirmed_reminder": "relance pour une entrée en solution non confirmée",
+    "follow_up_checks": "points de suivi après l'entrée en solution",
+    "obligation_report": "délai légal de signalement (obligation de formation)",
+    "retention": "durée de conservation après clôture",
+    "inactivity_closure": "clôture d'un dossier ouvert sans action ni nouveau repérage",
+}
+"""French label of each timer policy field, wherever a policy is shown or refused."""
 
 
 @dataclass

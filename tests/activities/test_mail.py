@@ -69,6 +69,7 @@ STAFF_KINDS: dict[str, tuple[Recipient, ...]] = {
     "follow_up_due": (Recipient.REFERENT,),
     "obligation_report": (Recipient.COORDINATEUR,),
     "age_limit": (Recipient.REFERENT, Recipient.COORDINATEUR),
+    "inactivity_warning": (Recipient.COORDINATEUR,),
 }
 SUBJECTS = {
     "routing_escalation": "en attente d'attribution",
@@ -84,6 +85,7 @@ SUBJECTS = {
     "follow_up_due": "Point de suivi à réaliser",
     "obligation_report": "signalement au conseil départemental",
     "age_limit": "Limite d'âge atteinte",
+    "inactivity_warning": "Clôture prochaine",
     "interview_convocation": "Votre rendez-vous du 12 mars 2025",
 }
 
@@ -223,11 +225,16 @@ def staff_context(platform_name: str = "PSAD Lille") -> dict[str, object]:
         "interview_at": datetime(2025, 3, 12, 13, 30, tzinfo=UTC),
         "due_at": NOW,
         "referent_name": "Claire Martin",
+        "closes_at": NOW,
     }
 
 
 def test_every_timer_kind_with_recipients_has_a_template() -> None:
-    silent = {DeadlineKind.OBLIGATION_ENDS, DeadlineKind.RETENTION_DUE}
+    silent = {
+        DeadlineKind.OBLIGATION_ENDS,
+        DeadlineKind.INACTIVITY_CLOSURE,
+        DeadlineKind.RETENTION_DUE,
+    }
     assert set(STAFF_KINDS) == {k.value for k in DeadlineKind} - silent
     mailer = Mailer(SmtpSettings())
     for name in [*STAFF_KINDS, "interview_convocation"]:

@@ -96,6 +96,7 @@ SUBJECTS = {
     "obligation_report": "Délai légal : signalement au conseil départemental",
     "age_limit": "Limite d'âge atteinte",
     "reidentified": "Nouveau repérage",
+    "inactivity_warning": "Clôture prochaine",
 }
 PERSON = {
     "last_name": "Kerbrat",

@@ -58,6 +58,8 @@ class DeadlineKind(StrEnum):
     OBLIGATION_REPORT = "obligation_report"
     OBLIGATION_ENDS = "obligation_ends"
     AGE_LIMIT = "age_limit"
+    INACTIVITY_WARNING = "inactivity_warning"
+    INACTIVITY_CLOSURE = "inactivity_closure"
     RETENTION_DUE = "retention_due"
 
 
@@ -110,6 +112,7 @@ class Rule(StrEnum):
     """
 
     TIMER_CHUNKS = "timer-chunks-v1"
+    INACTIVITY_CLOSURE = "inactivity-closure-v1"
 
 
 def _all_rules() -> list[str]:
@@ -145,6 +148,7 @@ class CaseState:
     summons_on: date | None = None
     outcome: Outcome | None = None
     closed_at: datetime | None = None
+    last_activity_at: datetime | None = None  # last human step or new identification
     version: int = 0
     fired: list[str] = field(default_factory=list)
     recent_updates: dict[str, Any] = field(default_factory=dict)
@@ -223,6 +227,8 @@ def deadlines(state: CaseState) -> list[Deadline]:
         add(DeadlineKind.FOLLOW_UP_DUE, _follow_up_due(state), Recipient.REFERENT)
     if state.is_open:
         _age_deadlines(state, add)
+    if state.is_open and Rule.INACTIVITY_CLOSURE in state.rules:
+        _inactivity_deadlines(state, add)
     if state.stage == Stage.CLOTURE:
         add(DeadlineKind.RETENTION_DUE, _after(state.closed_at, p.retention))
     return found
@@ -280,9 +286,36 @@ def _age_deadlines(state: CaseState, add: Any) -> None:
     add(DeadlineKind.AGE_LIMIT, twenty_six, Recipient.REFERENT, Recipient.COORDINATEUR)
 
 
+INACTIVITY_WARNING_BEFORE = parse_duration("P1M")
+
+
+def _inactivity_deadlines(state: CaseState, add: Any) -> None:
+    """An open case left without a human step or a new identification closes (DOMAIN.md)."""
+    since = max(
+        t for t in (state.last_activity_at, state.stage_entered_at, state.identified_at) if t
+    )
+    closes = parse_duration(state.policy.inactivity_closure).after(since)
+    # A month before, or half-way for a policy shorter than two months.
+    warns = max(INACTIVITY_WARNING_BEFORE.before(closes), since + (closes - since) / 2)
+    add(DeadlineKind.INACTIVITY_WARNING, warns, Recipient.COORDINATEUR)
+    add(DeadlineKind.INACTIVITY_CLOSURE, closes)
+
+
+def inactivity_closes_at(state: CaseState) -> datetime | None:
+    """When the case will close for want of activity (None: it will not)."""
+    found = [d.at for d in deadlines(state) if d.kind == DeadlineKind.INACTIVITY_CLOSURE]
+    return found[0] if found else None
+
+
 # Deadlines that only inform: once fired, nothing is left for anyone to do.
 INFORMATIVE = frozenset(
-    {DeadlineKind.OBLIGATION_ENDS, DeadlineKind.AGE_LIMIT, DeadlineKind.RETENTION_DUE}
+    {
+        DeadlineKind.OBLIGATION_ENDS,
+        DeadlineKind.AGE_LIMIT,
+        DeadlineKind.INACTIVITY_WARNING,
+        DeadlineKind.INACTIVITY_CLOSURE,
+        DeadlineKind.RETENTION_DUE,
+    }
 )
 
 

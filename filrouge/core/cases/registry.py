@@ -32,6 +32,7 @@ def apply_step(state: CaseState, step: Step, now: datetime, key: str) -> list[Au
     data = {k: v for k, v in plain(step).items() if k != "actor"}
     t.record(declaration.audit, data, step.actor)
     declaration.effect(t, step)
+    state.last_activity_at = now
     state.version += 1
     return t.events
 

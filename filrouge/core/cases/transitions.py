@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from filrouge.core.cases.pathway import AuditEvent, CaseState
+from filrouge.core.cases.pathway import AuditEvent, CaseState, Deadline, DeadlineKind, fire_deadline
 from filrouge.core.domain import Actor, Outcome, Stage, StartCaseInput
 
 
@@ -89,3 +90,28 @@ def identify(
         t.record("routing_needed", {"reason": "no_referent_available"})
     state.version += 1
     return t.events
+
+
+def _close_inactive(t: Transition) -> None:
+    unreachable = t.state.stage == Stage.INJOIGNABLE
+    t.close(Outcome.INJOIGNABLE if unreachable else Outcome.SANS_SUITE, "inactivity")
+
+
+# Deadlines whose firing moves the case along the pathway (recorded like a step's effect);
+# the smaller timer effects that only change the state are `pathway.TIMER_EFFECTS`.
+TIMER_TRANSITIONS: dict[DeadlineKind, Callable[[Transition], None]] = {
+    DeadlineKind.INACTIVITY_CLOSURE: _close_inactive,
+}
+
+
+def fire(state: CaseState, due: Deadline, now: datetime) -> list[AuditEvent]:
+    """Apply a deadline that fell due; its audit events (none when it no longer applies)."""
+    event = fire_deadline(state, due, now)
+    if event is None:
+        return []
+    transition = TIMER_TRANSITIONS.get(due.kind)
+    if transition is None:
+        return [event]
+    t = Transition(state, now, event.key)
+    transition(t)
+    return [event, *t.events]

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from filrouge.core.cases.pathway import CaseState, DeadlineKind, fire_deadline, next_deadline
-from filrouge.core.cases.steps import CloseCaseInput
+from filrouge.core.cases.pathway import (
+    CaseState,
+    DeadlineKind,
+    Rule,
+    fire_deadline,
+    next_deadline,
+)
+from filrouge.core.cases.steps import CloseCaseInput, ReidentifyInput
 from filrouge.core.cases.timers import MAX_WAIT, is_birthday, next_wake
-from filrouge.core.domain import Outcome
-from tests.filrouge.core.cases.test_pathway import COORD, MINOR_BIRTH, assigned
+from filrouge.core.cases.transitions import fire
+from filrouge.core.domain import AttemptResult, Outcome, Recipient, Source, Stage, TimerPolicy
+from filrouge.core.durations import add_months
+from tests.filrouge.core.cases.test_pathway import COORD, MINOR_BIRTH, assigned, attempt
 
 DAY = timedelta(days=1)
 
@@ -80,3 +88,61 @@ def test_a_closed_case_waits_for_its_retention_in_one_timer() -> None:
     case.later(days=1).do(CloseCaseInput(COORD, Outcome.REFUS))
     timers = walk(case.state, case.now, case.now + 800 * DAY)
     assert len(timers) == 1
+
+
+# ---------------------------------------------------------------- inactive cases close
+
+
+def fire_due(state: CaseState, now: datetime) -> list[str]:
+    """Fire every deadline due by `now`, as the workflow would; their kinds in order."""
+    fired = []
+    while (due := next_deadline(state)) is not None and due.at <= now:
+        events = fire(state, due, now)
+        fired.append(due.kind.value)
+        assert events
+    return fired
+
+
+def test_an_open_case_without_activity_is_warned_then_closes_sans_suite() -> None:
+    case = assigned()
+    case.later(days=1).do(attempt(AttemptResult.JOINT))
+    last = case.now
+    warning = case.deadline(DeadlineKind.INACTIVITY_WARNING)
+    closure = case.deadline(DeadlineKind.INACTIVITY_CLOSURE)
+    assert closure.at == datetime(2026, 3, 4, 9, tzinfo=UTC) == add_months(last, 12)
+    assert warning.at == add_months(last, 11)
+    assert warning.recipients == (Recipient.COORDINATEUR,)
+
+    fire_due(case.state, closure.at)
+    assert (case.state.stage, case.state.outcome) == (Stage.CLOTURE, Outcome.SANS_SUITE)
+    assert case.state.closed_at == closure.at
+    retention = case.deadline(DeadlineKind.RETENTION_DUE)
+    assert retention.at == add_months(closure.at, 24)  # closing starts the retention clock
+
+
+def test_an_unreachable_case_closes_injoignable_and_events_say_why() -> None:
+    case = assigned(policy=TimerPolicy(inactivity_closure="P6M"))
+    for _ in range(3):
+        case.later(days=3).do(attempt())
+    assert case.state.stage == Stage.INJOIGNABLE
+    closure = case.deadline(DeadlineKind.INACTIVITY_CLOSURE)
+    fire_due(case.state, closure.at - DAY)
+    events = fire(case.state, closure, closure.at)
+    assert [e.kind for e in events] == ["timer_fired", "stage_changed"]
+    assert events[1].data == {"from": "injoignable", "to": "cloture", "reason": "inactivity"}
+    assert case.state.outcome == Outcome.INJOIGNABLE
+
+
+def test_a_human_step_or_a_new_identification_puts_the_closure_back() -> None:
+    case = assigned()
+    first = case.deadline(DeadlineKind.INACTIVITY_CLOSURE).at
+    case.later(days=200).do(ReidentifyInput(COORD, Source.SIEI, case.now))
+    assert case.deadline(DeadlineKind.INACTIVITY_CLOSURE).at == add_months(case.now, 12) > first
+
+
+def test_a_short_policy_warns_half_way_and_runs_started_before_the_rule_never_close() -> None:
+    case = assigned(policy=TimerPolicy(inactivity_closure="PT2M"))
+    since = case.now
+    assert case.deadline(DeadlineKind.INACTIVITY_WARNING).at == since + timedelta(minutes=1)
+    case.state.rules.remove(Rule.INACTIVITY_CLOSURE)
+    assert DeadlineKind.INACTIVITY_CLOSURE not in case.kinds()
