@@ -175,6 +175,7 @@ class MailActivities:
             "stage_label": STAGE_LABELS.get(Stage(case.stage), case.stage),
             "stage_entered_at": case.stage_entered_at,
             "identified_at": case.identified_at,
+            "since": input.since,
             "closes_at": input.closes_at,
             "source_label": SOURCE_LABELS.get(Source(input.source)) if input.source else None,
         }, None

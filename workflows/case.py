@@ -196,7 +196,13 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
             await workflow.execute_activity(
                 contracts.send_notification,
                 SendNotificationInput(
-                    state.case_id, due.kind.value, recipient, due.key, due.at, closes_at=closes_at
+                    state.case_id,
+                    due.kind.value,
+                    recipient,
+                    due.key,
+                    due.at,
+                    since=due.since,
+                    closes_at=closes_at,
                 ),
                 start_to_close_timeout=timedelta(seconds=60),
                 schedule_to_close_timeout=timedelta(days=2),

@@ -226,6 +226,7 @@ def staff_context(platform_name: str = "PSAD Lille") -> dict[str, object]:
         "due_at": NOW,
         "referent_name": "Claire Martin",
         "closes_at": NOW,
+        "since": None,
     }
 
 

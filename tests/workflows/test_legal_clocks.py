@@ -8,12 +8,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from filrouge.core.domain import Outcome, Stage
+from filrouge.core.cases.steps import (
+    ConfirmEntryInput,
+    DecideInput,
+    ProposeSolutionsInput,
+    RecordFollowUpInput,
+    RecordInterviewInput,
+    ReidentifyInput,
+)
+from filrouge.core.domain import (
+    Decision,
+    FollowUpStatus,
+    Outcome,
+    Solution,
+    SolutionType,
+    Source,
+    Stage,
+)
 from filrouge.core.durations import add_months
+from filrouge.mail.mailer import french_date
 from tests.workflows.test_case_workflow import (  # noqa: F401 (fixtures)
     MINUTE,
+    CaseRun,
     NewCase,
     new_case,
+    no_new_mail,
     only,
     started,
     task_queue,
@@ -51,3 +70,40 @@ async def test_an_open_case_left_alone_a_year_is_warned_then_closed_sans_suite(
     changes = [e.data for e in await case.audit() if e.kind == "stage_changed"]
     assert changes[-1] == {"from": "contact", "to": "cloture", "reason": "inactivity"}
     assert await case.verify_chain()
+
+
+async def dropped_out_after_an_interview(case: CaseRun) -> None:
+    """Interview held, solution entered, then a drop-out: back to contacting."""
+    ref, coord = case.staff.as_referent, case.staff.as_coordinator
+    await case.attempt()
+    await case.accepts_interview()
+    await case.schedule(await case.now() + timedelta(hours=2))
+    await case.step(CaseWorkflow.record_interview, RecordInterviewInput(ref, held=True))
+    solution = Solution(SolutionType.E2C, "E2C Rennes", (await case.now()).date())
+    await case.step(CaseWorkflow.propose_solutions, ProposeSolutionsInput(ref, [solution]))
+    await case.step(CaseWorkflow.decide, DecideInput(coord, Decision.VALIDER))
+    await case.step(CaseWorkflow.confirm_entry, ConfirmEntryInput(ref, entered=True))
+    rupture = RecordFollowUpInput(ref, FollowUpStatus.RUPTURE)
+    assert (await case.step(CaseWorkflow.record_follow_up, rupture)).stage == Stage.CONTACT
+
+
+async def test_a_droit_au_retour_request_after_a_drop_out_starts_a_new_15_day_clock(
+    new_case: NewCase,  # noqa: F811
+) -> None:
+    case = await new_case()
+    await dropped_out_after_an_interview(case)
+    await case.attempt()  # contact resumed (no reminders), then the request a few days later
+    await case.jump_to(await case.now() + 5 * DAY)
+    sent = len(case.sink.messages)
+    requested = await case.now()
+    request = ReidentifyInput(case.staff.as_coordinator, Source.DROIT_AU_RETOUR, requested)
+    await case.step(CaseWorkflow.reidentify, request)
+    await wait_for_mail(case.sink, sent + 1)  # the référent is told of the request
+
+    await case.jump_to(requested + 15 * DAY - MINUTE)
+    await no_new_mail(case.sink, sent + 1)
+    await case.jump_to(requested + 15 * DAY + MINUTE)
+    legal = only(await wait_for_mail(case.sink, sent + 2), "droit_retour_deadline")
+    assert legal.to == sorted(case.staff.coordinators)
+    assert f"en formation le {french_date(requested)}." in legal.text
+    assert french_date(case.identified_at) != french_date(requested)

@@ -103,6 +103,7 @@ class SendNotificationInput:
     deadline_key: str
     due_at: datetime
     source: str = ""  # who identified the young person again (re-identification notices)
+    since: datetime | None = None  # what the deadline counts from (a droit au retour request)
     closes_at: datetime | None = None  # when an inactive case will close (its warning)
 
 

@@ -20,7 +20,7 @@ from filrouge.core.cases.declaration import (
     StepDeclaration,
     require,
 )
-from filrouge.core.cases.pathway import REIDENTIFIED_NOTICE, Notice
+from filrouge.core.cases.pathway import REIDENTIFIED_NOTICE, Notice, Rule
 from filrouge.core.cases.transitions import Transition
 from filrouge.core.domain import Actor, Outcome, Role, Source, Stage
 from filrouge.core.durations import age_on
@@ -161,6 +161,9 @@ def _reidentify(t: Transition, step: ReidentifyInput) -> None:
     s = t.state
     if step.source == Source.DROIT_AU_RETOUR and not s.droit_retour_at:
         s.droit_retour_at = step.identified_at
+        if Rule.DROIT_RETOUR_AGAIN in s.rules:
+            # A new request: the 15 days run from it, whatever interview came before.
+            s.interview_held = False
     if s.stage in (Stage.INJOIGNABLE, Stage.CLOTURE):
         t.reopen("reidentified")
     if s.referent_id:

@@ -68,6 +68,7 @@ class Deadline:
     kind: DeadlineKind
     at: datetime
     recipients: tuple[Recipient, ...]
+    since: datetime | None = field(default=None, compare=False)  # what it counts from, if told
 
     @property
     def key(self) -> str:
@@ -113,6 +114,7 @@ class Rule(StrEnum):
 
     TIMER_CHUNKS = "timer-chunks-v1"
     INACTIVITY_CLOSURE = "inactivity-closure-v1"
+    DROIT_RETOUR_AGAIN = "droit-retour-again-v1"
 
 
 def _all_rules() -> list[str]:
@@ -193,9 +195,11 @@ def deadlines(state: CaseState) -> list[Deadline]:
     """All deadlines that apply to the case in its current state, fired or not."""
     p, found = state.policy, []
 
-    def add(kind: DeadlineKind, at: datetime | None, *to: Recipient) -> None:
+    def add(
+        kind: DeadlineKind, at: datetime | None, *to: Recipient, since: datetime | None = None
+    ) -> None:
         if at is not None:
-            found.append(Deadline(kind, at, to))
+            found.append(Deadline(kind, at, to, since))
 
     entered = state.stage_entered_at
     if state.stage not in (Stage.CLOTURE, Stage.INJOIGNABLE):
@@ -216,7 +220,8 @@ def deadlines(state: CaseState) -> list[Deadline]:
         _interview_deadlines(state, add)
     if state.droit_retour_at and not state.interview_held and state.is_open:
         due = _after(state.droit_retour_at, p.droit_retour_deadline)
-        add(DeadlineKind.DROIT_RETOUR_DEADLINE, due, Recipient.COORDINATEUR)
+        since = state.droit_retour_at
+        add(DeadlineKind.DROIT_RETOUR_DEADLINE, due, Recipient.COORDINATEUR, since=since)
     if state.stage == Stage.DECISION and not state.in_meeting:
         due = _after(entered, p.decision_escalation)
         add(DeadlineKind.DECISION_ESCALATION, due, Recipient.COORDINATEUR)

@@ -146,3 +146,16 @@ def test_a_short_policy_warns_half_way_and_runs_started_before_the_rule_never_cl
     assert case.deadline(DeadlineKind.INACTIVITY_WARNING).at == since + timedelta(minutes=1)
     case.state.rules.remove(Rule.INACTIVITY_CLOSURE)
     assert DeadlineKind.INACTIVITY_CLOSURE not in case.kinds()
+
+
+# ---------------------------------------------------------------- droit au retour, again
+
+
+def test_a_new_droit_au_retour_request_after_an_interview_runs_15_days_from_it() -> None:
+    case = assigned()
+    case.state.interview_held = True  # interviewed, then back at contacting after a drop-out
+    assert DeadlineKind.DROIT_RETOUR_DEADLINE not in case.kinds()
+    requested = case.later(days=40).now
+    case.do(ReidentifyInput(COORD, Source.DROIT_AU_RETOUR, requested))
+    legal = case.deadline(DeadlineKind.DROIT_RETOUR_DEADLINE)
+    assert (legal.at, legal.since) == (requested + 15 * DAY, requested)
