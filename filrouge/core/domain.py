@@ -25,6 +25,18 @@ class Stage(StrEnum):
 
 OPEN_STAGES = frozenset(Stage) - {Stage.CLOTURE}
 
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.A_ROUTER: "à router",
+    Stage.CONTACT: "prise de contact",
+    Stage.INJOIGNABLE: "injoignable",
+    Stage.BILAN: "bilan-positionnement",
+    Stage.PROPOSITION: "proposition de solution",
+    Stage.DECISION: "décision",
+    Stage.ENTREE: "entrée en solution",
+    Stage.SUIVI: "suivi",
+    Stage.CLOTURE: "clôturé",
+}
+
 
 class Outcome(StrEnum):
     """How a case was closed."""

@@ -119,6 +119,7 @@ SAMPLES: dict[str, Sample] = {
     "close_case": _case_step("close", {"outcome": "refus"}),
     "reopen_case": _case_step("reopen", {"reason": "matrice"}),
     "record_summons": _case_step("summons", {"on": "2026-01-02"}),
+    "record_obligation_report": _case_step("obligation-report", {"on": "2026-03-02"}),
     "add_note": Sample(
         "POST", "/cases/{case}/notes", lambda: {"text": "Rappeler lundi."}, case_scoped=True
     ),

@@ -6,17 +6,21 @@ pass instantly with `env.sleep`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from filrouge.core.cases.steps import (
     ConfirmEntryInput,
     DecideInput,
     ProposeSolutionsInput,
+    RecordContactOutcomeInput,
     RecordFollowUpInput,
     RecordInterviewInput,
+    RecordObligationReportInput,
+    RecordSummonsInput,
     ReidentifyInput,
 )
 from filrouge.core.domain import (
+    ContactOutcome,
     Decision,
     FollowUpStatus,
     Outcome,
@@ -107,3 +111,34 @@ async def test_a_droit_au_retour_request_after_a_drop_out_starts_a_new_15_day_cl
     assert legal.to == sorted(case.staff.coordinators)
     assert f"en formation le {french_date(requested)}." in legal.text
     assert french_date(case.identified_at) != french_date(requested)
+
+
+async def test_a_summoned_minor_who_refuses_is_still_reported_until_the_report_is_recorded(
+    new_case: NewCase,  # noqa: F811
+) -> None:
+    case = await new_case(age=16)
+    ref = case.staff.as_referent
+    await case.attempt()
+    summons_on = (await case.now()).date()
+    await case.step(CaseWorkflow.record_summons, RecordSummonsInput(ref, summons_on))
+    refusal = RecordContactOutcomeInput(ref, ContactOutcome.REFUS)
+    closed = await case.step(CaseWorkflow.record_contact_outcome, refusal)
+    due = add_months(datetime(summons_on.year, summons_on.month, summons_on.day, 8, tzinfo=UTC), 2)
+    assert (closed.stage, closed.next_deadline_kind, closed.next_deadline_at) == (
+        Stage.CLOTURE,
+        "obligation_report",
+        due,
+    )
+
+    await case.jump_to(due + MINUTE)
+    report = only(await wait_for_mail(case.sink, 1), "obligation_report")
+    assert report.to == sorted(case.staff.coordinators)
+    assert (await case.handle.query(CaseWorkflow.snapshot)).overdue_since == due
+
+    sent = RecordObligationReportInput(case.staff.as_coordinator, due.date())
+    after = await case.step(CaseWorkflow.record_obligation_report, sent)
+    assert after.next_deadline_kind == "retention_due"
+    snapshot = await case.handle.query(CaseWorkflow.snapshot)
+    assert (snapshot.stage, snapshot.overdue_since) == (Stage.CLOTURE, None)
+    recorded = [e for e in await case.audit() if e.kind == "obligation_reported"]
+    assert [e.data for e in recorded] == [{"on": due.date().isoformat()}]

@@ -20,7 +20,7 @@ from filrouge.core.cases.declaration import (
     StepDeclaration,
     require,
 )
-from filrouge.core.cases.pathway import REIDENTIFIED_NOTICE, Notice, Rule
+from filrouge.core.cases.pathway import REIDENTIFIED_NOTICE, CaseState, Notice, Rule
 from filrouge.core.cases.transitions import Transition
 from filrouge.core.domain import Actor, Outcome, Role, Source, Stage
 from filrouge.core.durations import age_on
@@ -145,6 +145,43 @@ RECORD_SUMMONS = StepDeclaration(
     ),
 )
 
+
+@dataclass
+class RecordObligationReportInput:
+    """The summoned minor was reported to the président du conseil départemental."""
+
+    actor: Actor
+    on: date
+
+
+def _reported(t: Transition, step: RecordObligationReportInput) -> None:
+    t.state.obligation_reported_on = step.on
+
+
+def _can_report(state: CaseState) -> None:
+    require(
+        state.summons_on is not None,
+        "Aucune convocation au titre de l'obligation de formation n'est enregistrée.",
+    )
+    require(state.obligation_reported_on is None, "Le signalement est déjà enregistré.")
+
+
+RECORD_OBLIGATION_REPORT = StepDeclaration(
+    RecordObligationReportInput,
+    update="record_obligation_report",
+    audit="obligation_reported",
+    label="signalement au conseil départemental envoyé",
+    roles=STAFF,
+    stages=ANY_STAGE,  # a closed case's report stays due
+    precondition=_can_report,
+    effect=_reported,
+    route=Route(
+        "obligation-report",
+        "Record that the obligation de formation report was sent to the département "
+        "(ends its 2-month legal clock).",
+    ),
+)
+
 # ---------------------------------------------------------------- identified again
 
 
@@ -187,5 +224,6 @@ LIFECYCLE_STEPS: tuple[StepDeclaration, ...] = (
     CLOSE_CASE,
     REOPEN_CASE,
     RECORD_SUMMONS,
+    RECORD_OBLIGATION_REPORT,
     REIDENTIFY,
 )

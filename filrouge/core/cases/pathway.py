@@ -1,4 +1,4 @@
-"""The pathway's state, its stages' French labels, its deadlines and what a firing changes.
+"""The pathway's state, its deadlines and what a firing changes (stage labels: `domain`).
 
 Pure functions over `CaseState`, used by the case workflow (deterministic) and unit-tested alone.
 The human steps are declared in `steps.py`.
@@ -22,19 +22,8 @@ from filrouge.core.domain import (
     StartCaseInput,
     TimerPolicy,
 )
+from filrouge.core.domain import STAGE_LABELS as STAGE_LABELS
 from filrouge.core.durations import age_on, birthday, parse_duration
-
-STAGE_LABELS: dict[Stage, str] = {
-    Stage.A_ROUTER: "à router",
-    Stage.CONTACT: "prise de contact",
-    Stage.INJOIGNABLE: "injoignable",
-    Stage.BILAN: "bilan-positionnement",
-    Stage.PROPOSITION: "proposition de solution",
-    Stage.DECISION: "décision",
-    Stage.ENTREE: "entrée en solution",
-    Stage.SUIVI: "suivi",
-    Stage.CLOTURE: "clôturé",
-}
 
 
 class StepRejected(Exception):
@@ -115,6 +104,7 @@ class Rule(StrEnum):
     TIMER_CHUNKS = "timer-chunks-v1"
     INACTIVITY_CLOSURE = "inactivity-closure-v1"
     DROIT_RETOUR_AGAIN = "droit-retour-again-v1"
+    OBLIGATION_REPORT_AFTER_CLOSURE = "obligation-report-after-closure-v1"
 
 
 def _all_rules() -> list[str]:
@@ -148,6 +138,7 @@ class CaseState:
     entered_on: date | None = None
     checks_done: int = 0
     summons_on: date | None = None
+    obligation_reported_on: date | None = None  # the report to the département was sent
     outcome: Outcome | None = None
     closed_at: datetime | None = None
     last_activity_at: datetime | None = None  # last human step or new identification
@@ -232,6 +223,8 @@ def deadlines(state: CaseState) -> list[Deadline]:
         add(DeadlineKind.FOLLOW_UP_DUE, _follow_up_due(state), Recipient.REFERENT)
     if state.is_open:
         _age_deadlines(state, add)
+    elif _report_due_after_closure(state):
+        add(DeadlineKind.OBLIGATION_REPORT, _obligation_report_at(state), Recipient.COORDINATEUR)
     if state.is_open and Rule.INACTIVITY_CLOSURE in state.rules:
         _inactivity_deadlines(state, add)
     if state.stage == Stage.CLOTURE:
@@ -279,12 +272,31 @@ def _interview_deadlines(state: CaseState, add: Any) -> None:
     add(DeadlineKind.INTERVIEW_UNRECORDED_ESCALATION, escalate, Recipient.COORDINATEUR)
 
 
+def _obligation_report_at(state: CaseState) -> datetime | None:
+    """When a summoned minor must be reported to the département (None: no report due)."""
+    if not state.summons_on or state.obligation_reported_on:
+        return None
+    report = parse_duration(state.policy.obligation_report).after(_as_datetime(state.summons_on))
+    return report if report < _as_datetime(birthday(state.birth_date, 18)) else None
+
+
+# Closed with the young person in a solution: the obligation de formation is met.
+_IN_SOLUTION = frozenset({Outcome.MAINTENU, Outcome.DEJA_EN_SOLUTION})
+
+
+def _report_due_after_closure(state: CaseState) -> bool:
+    """A minor's report stays due when the case closed before 18 (a refusal, typically)."""
+    return (
+        Rule.OBLIGATION_REPORT_AFTER_CLOSURE in state.rules
+        and state.stage == Stage.CLOTURE
+        and state.outcome not in _IN_SOLUTION
+    )
+
+
 def _age_deadlines(state: CaseState, add: Any) -> None:
     eighteen = _as_datetime(birthday(state.birth_date, 18))
-    if state.summons_on and state.stage not in (Stage.SUIVI,):
-        report = _after(_as_datetime(state.summons_on), state.policy.obligation_report)
-        if report is not None and report < eighteen:
-            add(DeadlineKind.OBLIGATION_REPORT, report, Recipient.COORDINATEUR)
+    if state.stage not in (Stage.SUIVI,):
+        add(DeadlineKind.OBLIGATION_REPORT, _obligation_report_at(state), Recipient.COORDINATEUR)
     if eighteen > state.identified_at:
         add(DeadlineKind.OBLIGATION_ENDS, eighteen)
     twenty_six = _as_datetime(birthday(state.birth_date, 26))

@@ -27,6 +27,9 @@ from filrouge.core.cases.declaration import Step as Step
 from filrouge.core.cases.lifecycle import LIFECYCLE_STEPS
 from filrouge.core.cases.lifecycle import AssignReferentInput as AssignReferentInput
 from filrouge.core.cases.lifecycle import CloseCaseInput as CloseCaseInput
+from filrouge.core.cases.lifecycle import (
+    RecordObligationReportInput as RecordObligationReportInput,
+)
 from filrouge.core.cases.lifecycle import RecordSummonsInput as RecordSummonsInput
 from filrouge.core.cases.lifecycle import ReidentifyInput as ReidentifyInput
 from filrouge.core.cases.lifecycle import ReopenCaseInput as ReopenCaseInput

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from filrouge.core.cases.pathway import (
     CaseState,
     DeadlineKind,
     Rule,
+    StepRejected,
     fire_deadline,
     next_deadline,
+    overdue_since,
 )
-from filrouge.core.cases.steps import CloseCaseInput, ReidentifyInput
+from filrouge.core.cases.registry import check_step
+from filrouge.core.cases.steps import (
+    CloseCaseInput,
+    RecordObligationReportInput,
+    RecordSummonsInput,
+    ReidentifyInput,
+)
 from filrouge.core.cases.timers import MAX_WAIT, is_birthday, next_wake
 from filrouge.core.cases.transitions import fire
 from filrouge.core.domain import AttemptResult, Outcome, Recipient, Source, Stage, TimerPolicy
 from filrouge.core.durations import add_months
-from tests.filrouge.core.cases.test_pathway import COORD, MINOR_BIRTH, assigned, attempt
+from tests.filrouge.core.cases.test_pathway import (
+    COORD,
+    MINOR_BIRTH,
+    REFERENT,
+    assigned,
+    attempt,
+)
 
 DAY = timedelta(days=1)
 
@@ -159,3 +175,34 @@ def test_a_new_droit_au_retour_request_after_an_interview_runs_15_days_from_it()
     case.do(ReidentifyInput(COORD, Source.DROIT_AU_RETOUR, requested))
     legal = case.deadline(DeadlineKind.DROIT_RETOUR_DEADLINE)
     assert (legal.at, legal.since) == (requested + 15 * DAY, requested)
+
+
+# ---------------------------------------------------------------- obligation de formation
+
+
+def test_a_minors_report_stays_due_after_a_refusal_and_the_recorded_report_ends_it() -> None:
+    case = assigned(birth_date=MINOR_BIRTH)
+    case.do(RecordSummonsInput(REFERENT, date(2025, 3, 5)))
+    with pytest.raises(StepRejected, match="Aucune convocation"):
+        check_step(assigned().state, RecordObligationReportInput(COORD, date(2025, 5, 6)))
+    case.later(days=1).do(CloseCaseInput(COORD, Outcome.REFUS))
+    report = case.deadline(DeadlineKind.OBLIGATION_REPORT)
+    assert report.at == datetime(2025, 5, 5, 8, tzinfo=UTC)
+    fire_deadline(case.state, report, report.at)
+    assert overdue_since(case.state) == report.at
+
+    case.at(report.at + DAY).do(RecordObligationReportInput(COORD, date(2025, 5, 6)))
+    assert DeadlineKind.OBLIGATION_REPORT not in case.kinds()
+    assert overdue_since(case.state) is None
+    with pytest.raises(StepRejected, match="déjà enregistré"):
+        case.do(RecordObligationReportInput(COORD, date(2025, 5, 7)))
+
+
+def test_no_report_after_closure_in_a_solution_or_for_runs_before_the_rule() -> None:
+    case = assigned(birth_date=MINOR_BIRTH)
+    case.do(RecordSummonsInput(REFERENT, date(2025, 3, 5)))
+    case.later(days=1).do(CloseCaseInput(COORD, Outcome.DEJA_EN_SOLUTION))
+    assert DeadlineKind.OBLIGATION_REPORT not in case.kinds()
+    case.state.outcome = Outcome.REFUS
+    case.state.rules.remove(Rule.OBLIGATION_REPORT_AFTER_CLOSURE)
+    assert DeadlineKind.OBLIGATION_REPORT not in case.kinds()
