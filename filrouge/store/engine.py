@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,13 +18,39 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+class _NoPersonalData(logging.Filter):
+    """Drops the driver records that carry values: result rows, statement parameters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("aiosqlite"):
+            # "executing functools.partial(<execute>, 'INSERT ...', (<the values>))"
+            return record.levelno > logging.DEBUG
+        return record.msg != "Row %r"
+
+
+_NO_PERSONAL_DATA = _NoPersonalData()
+
+
+def _quiet_value_logs() -> None:
+    """Even with every logger at DEBUG, no row or parameter of ours reaches a log."""
+    for name in ("sqlalchemy.engine.Engine", "aiosqlite"):
+        logger = logging.getLogger(name)
+        if _NO_PERSONAL_DATA not in logger.filters:
+            logger.addFilter(_NO_PERSONAL_DATA)
+
+
 def make_engine(url: str, echo: bool = False) -> AsyncEngine:
-    """Create an engine; SQLite gets WAL, a busy timeout and serialised write transactions."""
+    """Create an engine; SQLite gets WAL, a busy timeout and serialised write transactions.
+
+    Statement parameters are hidden from logs and error messages: they hold personal data.
+    """
+    _quiet_value_logs()
+    options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **options)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
