@@ -2,64 +2,24 @@
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
-from api.sessions import OpenedSession, digest, open_session
+from api.auth_throttle import LoginThrottle
+from api.errors import Conflict, Invalid, NotFound, Unauthorized
+from api.sessions import OpenedSession, open_session
 from filrouge.core.clock import utcnow
 from filrouge.core.passwords import hash_password, needs_rehash, password_problem, verify_password
 from filrouge.settings import AuthSettings
 from filrouge.store.auth_repository import AuthRepository
 from filrouge.store.engine import transaction
-from filrouge.store.models import ApiToken, LoginFailure, User
+from filrouge.store.models import ApiToken, User
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 
 
-class LoginThrottle:
-    """Recent failed logins per account and per client IP, counted in the database so that
-    every API process sees them. Both keys are hashed: no e-mail or IP is stored."""
-
-    def __init__(self, settings: AuthSettings) -> None:
-        self.settings = settings
-
-    def _keys(self, email: str, ip: str) -> list[tuple[str, int]]:
-        return [
-            (
-                digest(f"compte:{email.strip().lower()}"),
-                self.settings.login_max_failures_per_account,
-            ),
-            (digest(f"ip:{ip}"), self.settings.login_max_failures_per_ip),
-        ]
-
-    async def check(self, repo: AuthRepository, email: str, ip: str, now: datetime) -> None:
-        """429 with Retry-After while the account or the IP has too many recent failures."""
-        window = self.settings.login_failure_window
-        for key, limit in self._keys(email, ip):
-            failures = await repo.failures_since(key, now - window)
-            if len(failures) >= limit:
-                wait = failures[len(failures) - limit] + window - now
-                minutes = max(1, math.ceil(wait.total_seconds() / 60))
-                raise TooManyRequests(
-                    "Trop de tentatives de connexion infructueuses. "
-                    f"Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}.",
-                    math.ceil(wait.total_seconds()),
-                )
-
-    async def failed(self, repo: AuthRepository, email: str, ip: str, now: datetime) -> None:
-        await repo.purge_failures(now - self.settings.login_failure_window)
-        await repo.add(*(LoginFailure(key=key, at=now) for key, _ in self._keys(email, ip)))
-
-    async def succeeded(self, repo: AuthRepository, email: str) -> None:
-        await repo.forget_failures(self._keys(email, "")[0][0])
-
-
 class AuthService:
-    """Logins and password changes run in their own short transactions: a failure must be
-    recorded even though the request fails, and Argon2 runs with no transaction open."""
+    """Logins and password changes run in their own short transactions: the attempt is
+    counted before Argon2 runs (with no transaction open) and forgiven when it succeeds."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: AuthSettings) -> None:
         self.sessions, self.settings = sessions, settings
@@ -70,16 +30,13 @@ class AuthService:
         now = utcnow()
         async with transaction(self.sessions) as session:
             repo = AuthRepository(session)
-            await self.throttle.check(repo, email, ip, now)
+            reservation = await self.throttle.reserve(repo, email, ip, now)
             users = [u for u in await repo.active_users_by_email(email) if u.password_hash]
         user_id = await _verified(users, password)
         async with transaction(self.sessions) as session:
-            repo = AuthRepository(session)
             user = await session.get(User, user_id) if user_id else None
-            if user is None or not user.active:
-                await self.throttle.failed(repo, email, ip, now)
-            else:
-                await self.throttle.succeeded(repo, email)
+            if user is not None and user.active:
+                await self.throttle.succeeded(AuthRepository(session), reservation)
                 if user.password_hash and needs_rehash(user.password_hash):
                     user.password_hash = await hash_password(password)
                 return user, await open_session(session, self.settings, user, "password")
@@ -98,14 +55,13 @@ class AuthService:
                     "un administrateur peut en fixer un premier."
                 )
             self._check_policy(new, user.email)
-            await self.throttle.check(AuthRepository(session), user.email, ip, now)
-            email, old_hash = user.email, user.password_hash
+            reservation = await self.throttle.reserve(AuthRepository(session), user.email, ip, now)
+            old_hash = user.password_hash
         if not await verify_password(old_hash, current):
-            async with transaction(self.sessions) as session:
-                await self.throttle.failed(AuthRepository(session), email, ip, now)
             raise Invalid("Mot de passe actuel incorrect.")
         new_hash = await hash_password(new)
         async with transaction(self.sessions) as session:
+            await self.throttle.succeeded(AuthRepository(session), reservation)
             await _store_password(session, user_id, new_hash, keep_session_id=session_id)
 
     def _check_policy(self, password: str, email: str) -> None:

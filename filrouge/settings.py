@@ -83,8 +83,14 @@ class AuthSettings(BaseSettings):
     session_idle_timeout: timedelta = timedelta(minutes=30)
     session_lifetime: timedelta = timedelta(hours=10)
     login_failure_window: timedelta = timedelta(minutes=15)
+    # Failures allowed before a delay: per account and address, per account across addresses
+    # (counted in addresses), per address across accounts. The delay starts at
+    # `login_delay_base` and doubles with each further failure, up to the window; for the
+    # account as a whole, up to `login_max_delay_per_account` (nobody can lock it out).
     login_max_failures_per_account: int = 5
     login_max_failures_per_ip: int = 20
+    login_delay_base: timedelta = timedelta(seconds=2)
+    login_max_delay_per_account: timedelta = timedelta(minutes=1)
     password_min_length: int = 12
     # Origins allowed to send cookie-authenticated writes besides the API's own, comma-separated.
     allowed_origins: str = ""

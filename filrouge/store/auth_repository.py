@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.store.models import ApiToken, LoginFailure, OidcLoginFlow, User, UserSession
@@ -68,6 +68,18 @@ class AuthRepository:
             .order_by(LoginFailure.at)
         )
         return list((await self.session.execute(query)).scalars())
+
+    async def lock_throttle_keys(self, keys: list[str]) -> None:
+        """Serialise the attempts on these keys until the transaction ends (PostgreSQL; SQLite
+        takes its write lock at BEGIN). Keys are taken in order: no deadlock."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for key in sorted(keys):
+            lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+            await self.session.execute(lock, {"key": key})
+
+    async def delete_failures(self, ids: list[int]) -> None:
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
 
     async def forget_failures(self, key: str) -> None:
         await self.session.execute(delete(LoginFailure).where(LoginFailure.key == key))
