@@ -1,11 +1,11 @@
-"""Administration endpoints: platforms (territory, timer policy), structures, users, tokens."""
+"""Administration endpoints: platforms (territory, timer policy), structures, users (created
+in `api/admin_accounts.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.deps import SessionDep
 from api.reference_service import ReferenceService
@@ -15,18 +15,11 @@ from api.schemas import (
     PolicyIn,
     StructureIn,
     StructureOut,
-    TokenOut,
-    UserIn,
     UserOut,
 )
 from filrouge.store.repositories import ReferenceRepository
 
 router = APIRouter(prefix="/admin", tags=["administration"])
-
-
-class CreatedUserOut(BaseModel):
-    user: UserOut
-    token: TokenOut
 
 
 def _platform_out(platform: Any) -> PlatformOut:
@@ -66,19 +59,6 @@ async def list_structures(session: SessionDep, platform_id: str | None = None) -
     return await ReferenceRepository(session).structures(platform_id)
 
 
-@router.post("/users", response_model=CreatedUserOut, status_code=201)
-async def create_user(body: UserIn, session: SessionDep) -> CreatedUserOut:
-    """Create a user; the response carries their personal API token, shown only once."""
-    user, token = await ReferenceService(session).create_user(body)
-    return CreatedUserOut(user=UserOut.model_validate(user), token=token)
-
-
 @router.get("/users", response_model=list[UserOut])
 async def list_users(session: SessionDep, platform_id: str | None = None) -> Any:
     return await ReferenceRepository(session).users(platform_id)
-
-
-@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
-async def issue_token(user_id: str, session: SessionDep) -> TokenOut:
-    """Issue a new personal API token for a user."""
-    return await ReferenceService(session).issue_token(user_id)

@@ -1,55 +1,89 @@
-"""Administration of users' credentials: passwords, (de)activation, API tokens."""
+"""Administration of users' accounts: creation with an activation link, (de)activation,
+revocation of tokens, and the audit log of credential actions. No endpoint here reads or
+sets another person's password or token."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
 
-from api.auth_schemas import PasswordSetIn, TokenInfoOut
+from api.auth_accounts import ActivationSent, Onboarding
+from api.auth_schemas import ActivationOut, AdminAuditOut, CreatedUserOut, TokenInfoOut
 from api.auth_service import AccountService
 from api.deps import CurrentUser, SessionDep
-from api.schemas import UserOut
+from api.schemas import UserIn, UserOut
 from api.sessions import auth_settings
 from filrouge.settings import AuthSettings
+from filrouge.store.auth_repository import AuthRepository
 
-router = APIRouter(prefix="/admin/users", tags=["administration"])
+router = APIRouter(prefix="/admin", tags=["administration"])
 Settings = Annotated[AuthSettings, Depends(auth_settings)]
 
 
-@router.put("/{user_id}/password", status_code=204)
-async def set_user_password(
-    user_id: str, body: PasswordSetIn, session: SessionDep, settings: Settings
-) -> None:
-    """Set a user's first password, or a new one when forgotten; their sessions end."""
-    await AccountService(session, settings).set_password(user_id, body.password)
+def onboarding(request: Request, settings: Settings) -> Onboarding:
+    state = request.app.state
+    return Onboarding(state.sessions, settings, state.mailer, state.public_url)
 
 
-@router.post("/{user_id}/deactivate", response_model=UserOut)
+OnboardingDep = Annotated[Onboarding, Depends(onboarding)]
+
+
+def _activation_out(sent: ActivationSent) -> ActivationOut:
+    return ActivationOut(sent=sent.sent, expires_at=sent.expires_at, message=sent.message)
+
+
+@router.post("/users", response_model=CreatedUserOut, status_code=201)
+async def create_user(body: UserIn, admin: CurrentUser, service: OnboardingDep) -> CreatedUserOut:
+    """Create a user; they receive by e-mail a one-use link to set their own password."""
+    user, sent = await service.create_user(body, admin.id)
+    return CreatedUserOut(user=UserOut.model_validate(user), activation=_activation_out(sent))
+
+
+@router.post("/users/{user_id}/activation", response_model=ActivationOut)
+async def send_activation(
+    user_id: str, admin: CurrentUser, service: OnboardingDep
+) -> ActivationOut:
+    """Mail a new activation link (forgotten password, expired link); older links stop."""
+    return _activation_out(await service.resend(user_id, admin.id))
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut)
 async def deactivate_user(
     user_id: str, admin: CurrentUser, session: SessionDep, settings: Settings
 ) -> Any:
-    """Deactivate a user: every token and session of theirs is refused at once."""
+    """Deactivate a user: every token, session and activation link of theirs stops at once."""
     return await AccountService(session, settings).set_active(user_id, False, by=admin.id)
 
 
-@router.post("/{user_id}/reactivate", response_model=UserOut)
+@router.post("/users/{user_id}/reactivate", response_model=UserOut)
 async def reactivate_user(
     user_id: str, admin: CurrentUser, session: SessionDep, settings: Settings
 ) -> Any:
-    """Reactivate a user; their old tokens stay revoked (issue a new one)."""
+    """Reactivate a user; their old tokens stay revoked (send an activation link if needed)."""
     return await AccountService(session, settings).set_active(user_id, True, by=admin.id)
 
 
-@router.get("/{user_id}/tokens", response_model=list[TokenInfoOut])
+@router.get("/users/{user_id}/tokens", response_model=list[TokenInfoOut])
 async def list_user_tokens(user_id: str, session: SessionDep, settings: Settings) -> Any:
     """A user's personal API tokens, revoked ones included (never the token values)."""
     return await AccountService(session, settings).tokens(user_id)
 
 
-@router.delete("/{user_id}/tokens/{token_id}", status_code=204)
+@router.delete("/users/{user_id}/tokens/{token_id}", status_code=204)
 async def revoke_user_token(
-    user_id: str, token_id: str, session: SessionDep, settings: Settings
+    user_id: str, token_id: str, admin: CurrentUser, session: SessionDep, settings: Settings
 ) -> None:
     """Revoke a user's API token; it is refused from the next request on."""
-    await AccountService(session, settings).revoke_token(user_id, token_id)
+    await AccountService(session, settings).revoke_token(user_id, token_id, by=admin.id)
+
+
+@router.get("/audit", response_model=list[AdminAuditOut])
+async def admin_audit(
+    session: SessionDep,
+    user_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """Credential actions, newest first: who did what to whose account, and when."""
+    return await AuthRepository(session).admin_audit(user_id, limit, offset)

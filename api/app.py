@@ -17,11 +17,14 @@ from api.intake import router as intake_router
 from api.intake_service import IntakeService
 from api.limits import BodySizeLimit
 from api.security_headers import SecurityHeaders
+from filrouge.mail.mailer import Mailer
 from filrouge.settings import (
+    ApiSettings,
     AuthSettings,
     DatabaseSettings,
     OidcSettings,
     SecuritySettings,
+    SmtpSettings,
     TemporalSettings,
 )
 from filrouge.store.engine import make_engine, make_sessionmaker
@@ -41,6 +44,8 @@ def create_app(
     temporal_client: Client | None = None,
     auth_settings: AuthSettings | None = None,
     oidc_settings: OidcSettings | None = None,
+    smtp_settings: SmtpSettings | None = None,
+    public_url: str | None = None,
 ) -> FastAPI:
     """Build the app; tests pass their own settings and an already connected client."""
     database = database or DatabaseSettings()
@@ -78,6 +83,9 @@ def create_app(
     )
     app.state.auth_settings = auth_settings
     app.state.oidc_settings = oidc_settings or OidcSettings()
+    # Activation links are mailed by the API itself, pointing at the public address.
+    app.state.mailer = Mailer(smtp_settings or SmtpSettings())
+    app.state.public_url = public_url or ApiSettings().public_url
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.include_router(intake_router)

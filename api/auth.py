@@ -1,5 +1,5 @@
-"""Authentication endpoints: password login to a session cookie, logout, the caller, their
-password and their personal API tokens."""
+"""Authentication endpoints: password login to a session cookie, logout, the caller, account
+activation, their own password and their own personal API tokens."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.auth_schemas import LoginIn, MeOut, PasswordChangeIn, SessionOut, TokenInfoOut
+from api.admin_accounts import OnboardingDep
+from api.auth_audit import create_token
+from api.auth_schemas import (
+    ActivationIn,
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    SessionOut,
+    TokenCreateIn,
+    TokenInfoOut,
+)
 from api.auth_service import AccountService, AuthService
 from api.deps import CurrentUser, SessionDep
 from api.errors import ErrorOut
-from api.schemas import UserOut
+from api.schemas import TokenOut, UserOut
 from api.sessions import auth_settings, check_origin, clear_session_cookies, set_session_cookies
 from filrouge.settings import AuthSettings
 from filrouge.store.auth_repository import AuthRepository
@@ -80,6 +90,14 @@ async def me(user: CurrentUser, session: SessionDep) -> MeOut:
     )
 
 
+@router.post("/activation", status_code=204)
+async def activate_account(body: ActivationIn, request: Request, service: OnboardingDep) -> None:
+    """Set one's own password with the token of the activation link received by e-mail
+    (one use; the link expires). Then log in with `POST /auth/login`."""
+    check_origin(request, service.settings)
+    await service.activate(body.token, body.password)
+
+
 @router.put("/password", status_code=204, responses=THROTTLED)
 async def change_password(
     body: PasswordChangeIn, user: CurrentUser, request: Request, service: Service
@@ -96,9 +114,16 @@ async def list_my_tokens(user: CurrentUser, session: SessionDep, settings: Setti
     return await AccountService(session, settings).tokens(user.id)
 
 
+@router.post("/tokens", response_model=TokenOut, status_code=201)
+async def create_my_token(body: TokenCreateIn, user: CurrentUser, session: SessionDep) -> TokenOut:
+    """Create a personal API token for oneself (scripts, the CLI); shown only once."""
+    issued = await create_token(session, user.id, body.label, actor_id=user.id)
+    return TokenOut(token_id=issued.token_id, user_id=issued.user_id, token=issued.token)
+
+
 @router.delete("/tokens/{token_id}", status_code=204)
 async def revoke_my_token(
     token_id: str, user: CurrentUser, session: SessionDep, settings: Settings
 ) -> None:
     """Revoke one of one's own tokens; it is refused from the next request on."""
-    await AccountService(session, settings).revoke_token(user.id, token_id)
+    await AccountService(session, settings).revoke_token(user.id, token_id, by=user.id)

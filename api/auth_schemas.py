@@ -1,9 +1,10 @@
-"""Request and response bodies of authentication: login, session, passwords, tokens."""
+"""Request and response bodies of authentication: login, session, passwords, tokens,
+account activation and the admin audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,8 +43,42 @@ class PasswordChangeIn(Secret):
     new_password: Password
 
 
-class PasswordSetIn(Secret):
+class ActivationIn(Secret):
+    """The token of the activation link (its `jeton` parameter) and the password chosen."""
+
+    token: Annotated[str, Field(min_length=20, max_length=200)]
     password: Password
+
+
+class ActivationOut(BaseModel):
+    """Whether the activation mail left, and until when its link works."""
+
+    sent: bool
+    expires_at: datetime
+    message: str
+
+
+class CreatedUserOut(BaseModel):
+    """A new user: no credential, only the activation link mailed to them."""
+
+    user: UserOut
+    activation: ActivationOut
+
+
+class TokenCreateIn(Secret):
+    label: Annotated[str, Field(max_length=100)] = ""
+
+
+class AdminAuditOut(BaseModel):
+    """One credential action of the admin audit log (`actor_id` null: the command line)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor_id: str | None
+    action: str
+    target_user_id: str | None
+    details: dict[str, Any]
 
 
 class TokenInfoOut(BaseModel):

@@ -1,9 +1,10 @@
-"""Authentication use cases: password login with throttling, passwords, revocations."""
+"""Authentication use cases: password login with throttling, own passwords, revocations."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth_audit import Action, record
 from api.auth_throttle import LoginThrottle
 from api.errors import Conflict, Invalid, NotFound, Unauthorized
 from api.sessions import OpenedSession, open_session
@@ -40,6 +41,7 @@ class AuthService:
                 if user.password_hash and needs_rehash(user.password_hash):
                     user.password_hash = await hash_password(password)
                 return user, await open_session(session, self.settings, user, "password")
+            await self.throttle.failed(AuthRepository(session), reservation, utcnow())
         raise Unauthorized(BAD_CREDENTIALS)
 
     async def change_password(
@@ -51,18 +53,21 @@ class AuthService:
             user = await session.get(User, user_id)
             if user is None or user.password_hash is None:
                 raise Invalid(
-                    "Aucun mot de passe n'est défini pour ce compte : "
-                    "un administrateur peut en fixer un premier."
+                    "Aucun mot de passe n'est défini pour ce compte : demandez à un "
+                    "administrateur un lien d'activation pour en choisir un."
                 )
             self._check_policy(new, user.email)
             reservation = await self.throttle.reserve(AuthRepository(session), user.email, ip, now)
             old_hash = user.password_hash
         if not await verify_password(old_hash, current):
+            async with transaction(self.sessions) as session:
+                await self.throttle.failed(AuthRepository(session), reservation, utcnow())
             raise Invalid("Mot de passe actuel incorrect.")
         new_hash = await hash_password(new)
         async with transaction(self.sessions) as session:
             await self.throttle.succeeded(AuthRepository(session), reservation)
-            await _store_password(session, user_id, new_hash, keep_session_id=session_id)
+            await store_password(session, user_id, new_hash, keep_session_id=session_id)
+            await record(session, user_id, Action.PASSWORD_CHANGED, user_id)
 
     def _check_policy(self, password: str, email: str) -> None:
         problem = password_problem(password, self.settings.password_min_length, email)
@@ -81,9 +86,10 @@ async def _verified(users: list[User], password: str) -> str | None:
     return None
 
 
-async def _store_password(
+async def store_password(
     session: AsyncSession, user_id: str, password_hash: str, keep_session_id: str | None = None
 ) -> None:
+    """Set the user's password hash and close their sessions (but `keep_session_id`)."""
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("Utilisateur introuvable.")
@@ -93,7 +99,8 @@ async def _store_password(
 
 
 class AccountService:
-    """Administration of credentials, inside the request's transaction."""
+    """Revocations and (de)activation, inside the request's transaction; never a credential
+    handed to someone else."""
 
     def __init__(self, session: AsyncSession, settings: AuthSettings) -> None:
         self.session, self.settings = session, settings
@@ -105,14 +112,6 @@ class AccountService:
             raise NotFound("Utilisateur introuvable.")
         return user
 
-    async def set_password(self, user_id: str, password: str) -> None:
-        """An administrator sets a user's (first or forgotten) password; sessions end."""
-        user = await self._user(user_id)
-        problem = password_problem(password, self.settings.password_min_length, user.email)
-        if problem:
-            raise Invalid(problem)
-        await _store_password(self.session, user_id, await hash_password(password))
-
     async def set_active(self, user_id: str, active: bool, by: str) -> User:
         """(De)activate a user; deactivation revokes every token and session at once."""
         user = await self._user(user_id)
@@ -123,19 +122,23 @@ class AccountService:
             now = utcnow()
             await self.repo.revoke_tokens(user_id, now)
             await self.repo.revoke_sessions(user_id, now)
+            await self.repo.revoke_activations(user_id, now)
+        action = Action.USER_REACTIVATED if active else Action.USER_DEACTIVATED
+        await record(self.session, by, action, user_id)
         return user
 
     async def tokens(self, user_id: str) -> list[ApiToken]:
         await self._user(user_id)
         return await self.repo.tokens(user_id)
 
-    async def revoke_token(self, user_id: str, token_id: str) -> None:
+    async def revoke_token(self, user_id: str, token_id: str, by: str) -> None:
         """Revoke one of `user_id`'s tokens (idempotent); another user's answers 404."""
         token = await self.repo.token(token_id)
         if token is None or token.user_id != user_id:
             raise NotFound("Jeton introuvable.")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
+            await record(self.session, by, Action.TOKEN_REVOKED, user_id, token_id=token_id)
 
     async def end_session(self, session_id: str) -> None:
         row = await self.repo.session_by_id(session_id)

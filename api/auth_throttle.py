@@ -94,6 +94,10 @@ class LoginThrottle:
             f"Trop de tentatives de connexion infructueuses. Réessayez dans {after}.", wait
         )
 
+    async def failed(self, repo: AuthRepository, reservation: Reservation, at: datetime) -> None:
+        """The attempt was wrong: its delay runs from now, the end of the attempt."""
+        await repo.move_failures(reservation.row_ids, at)
+
     async def succeeded(self, repo: AuthRepository, reservation: Reservation) -> None:
         """The attempt was right: it is no failure, and its address starts afresh."""
         await repo.delete_failures(reservation.row_ids)

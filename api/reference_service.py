@@ -1,19 +1,17 @@
-"""Reference data use cases: platforms, structures, users and their API tokens."""
+"""Reference data use cases: platforms, structures, users."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import asdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import hash_token
 from api.errors import Conflict, Invalid, NotFound
-from api.schemas import PlatformIn, PolicyIn, StructureIn, TokenOut, UserIn
+from api.schemas import PlatformIn, PolicyIn, StructureIn, UserIn
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Role, TimerPolicy
-from filrouge.store.models import ApiToken, Platform, Structure, User
+from filrouge.store.models import Platform, Structure, User
 from filrouge.store.repositories import ReferenceRepository
 
 PLATFORM_ROLES = frozenset({Role.REFERENT, Role.COORDINATEUR, Role.PARTENAIRE})
@@ -73,8 +71,8 @@ class ReferenceService:
         await self.repo.add(structure)
         return structure
 
-    async def create_user(self, body: UserIn) -> tuple[User, TokenOut]:
-        """Create a user and their first personal API token (shown once)."""
+    async def create_user(self, body: UserIn) -> User:
+        """Create a user with no credential (they activate their account themselves)."""
         await self._check_attachment(body)
         user = User(
             id=f"u{uuid.uuid4().hex[:15]}",
@@ -87,7 +85,7 @@ class ReferenceService:
             created_at=utcnow(),
         )
         await self.repo.add(user)
-        return user, await self.issue_token(user.id)
+        return user
 
     async def _check_attachment(self, body: UserIn) -> None:
         if body.role in PLATFORM_ROLES and not body.platform_id:
@@ -100,18 +98,3 @@ class ReferenceService:
                 raise Invalid("La structure n'appartient pas à cette plateforme.")
         if body.role == Role.REFERENT and not body.structure_id:
             raise Invalid("Un référent doit être rattaché à une structure (structure_id).")
-
-    async def issue_token(self, user_id: str, label: str = "") -> TokenOut:
-        if await self.repo.user(user_id) is None:
-            raise NotFound("Utilisateur introuvable.")
-        token = f"fr_{secrets.token_urlsafe(32)}"
-        row = ApiToken(
-            id=f"t{uuid.uuid4().hex[:15]}",
-            user_id=user_id,
-            token_hash=hash_token(token),
-            label=label,
-            created_at=utcnow(),
-            revoked_at=None,
-        )
-        await self.repo.add(row)
-        return TokenOut(token_id=row.id, user_id=user_id, token=token)

@@ -44,6 +44,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.app import create_app
+from api.auth_audit import create_user_with_token
 from api.reference_service import ReferenceService
 from api.schemas import PlatformIn, StructureIn, TerritoryIn, UserIn
 from bench.noop import NoopWorkflow
@@ -218,13 +219,15 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> str:
                             structure_id=structure,
                         )
                     )
-        _, token = await service.create_user(
+        _, token = await create_user_with_token(
+            session,
             UserIn(
                 display_name="Coordination banc d'essai",
                 email="coordination@bench.filrouge.fr",
                 role=Role.COORDINATEUR,
                 platform_id="bench-bretagne",
-            )
+            ),
+            "banc d'essai",
         )
     return token.token
 

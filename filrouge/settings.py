@@ -92,6 +92,8 @@ class AuthSettings(BaseSettings):
     login_delay_base: timedelta = timedelta(seconds=2)
     login_max_delay_per_account: timedelta = timedelta(minutes=1)
     password_min_length: int = 12
+    # How long an activation link (sent when an administrator creates a user) works.
+    activation_lifetime: timedelta = timedelta(hours=72)
     # Origins allowed to send cookie-authenticated writes besides the API's own, comma-separated.
     allowed_origins: str = ""
 

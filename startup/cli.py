@@ -1,4 +1,6 @@
-"""The `filrouge` command: dev stack, worker, API, migrations, first admin, list import."""
+"""The `filrouge` command: dev stack, worker, API, migrations, first admin, list import.
+
+Its output is in French, like everything its users read."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def _migrate(_: argparse.Namespace) -> None:
     from filrouge.store.migrate import upgrade
 
     upgrade(DatabaseSettings().database_url)
-    print("Database schema is up to date.")
+    print("Le schéma de la base de données est à jour.")
 
 
 def _api(_: argparse.Namespace) -> None:
@@ -70,7 +72,7 @@ def _dev(_: argparse.Namespace) -> None:
     try:
         asyncio.run(run_dev_stack())
     except KeyboardInterrupt:
-        print("\nFil rouge stopped.")
+        print("\nFil rouge est arrêté.")
 
 
 def _create_admin(args: argparse.Namespace) -> None:
@@ -78,19 +80,21 @@ def _create_admin(args: argparse.Namespace) -> None:
 
 
 async def create_admin(name: str, email: str) -> None:
-    """Create an administrator and print their personal API token once."""
-    from api.reference_service import ReferenceService
+    """Create an administrator and print their personal API token once (the bootstrap:
+    whoever runs this command already holds the database)."""
+    from api.auth_audit import create_user_with_token
     from api.schemas import UserIn
     from filrouge.core.domain import Role
     from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 
     engine = make_engine(DatabaseSettings().database_url)
     async with transaction(make_sessionmaker(engine)) as session:
-        user, token = await ReferenceService(session).create_user(
-            UserIn(display_name=name, email=email, role=Role.ADMIN)
+        user, token = await create_user_with_token(
+            session, UserIn(display_name=name, email=email, role=Role.ADMIN), "create-admin"
         )
     await engine.dispose()
-    print(f"Administrator {user.id} created. Token (shown once): {token.token}")
+    print(f"Administrateur {user.id} créé.")
+    print(f"Jeton personnel (affiché une seule fois, conservez-le) : {token.token}")
 
 
 def _import(args: argparse.Namespace) -> None:
@@ -100,22 +104,30 @@ def _import(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="filrouge", description="Fil rouge")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("dev", help="start the whole embedded stack (make run)").set_defaults(func=_dev)
-    sub.add_parser("worker", help="run the Temporal worker").set_defaults(func=_worker)
-    sub.add_parser("api", help="serve the HTTP API").set_defaults(func=_api)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
-    admin = sub.add_parser("create-admin", help="create an administrator and print a token")
-    admin.add_argument("--name", required=True)
-    admin.add_argument("--email", required=True)
+    parser = argparse.ArgumentParser(
+        prog="filrouge", description="Fil rouge : suivi des jeunes sortis sans qualification"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, title="commandes")
+    sub.add_parser("dev", help="démarrer toute la pile embarquée (make run)").set_defaults(
+        func=_dev
+    )
+    sub.add_parser("worker", help="lancer le worker Temporal").set_defaults(func=_worker)
+    sub.add_parser("api", help="servir l'API HTTP").set_defaults(func=_api)
+    sub.add_parser("migrate", help="appliquer les migrations de la base de données").set_defaults(
+        func=_migrate
+    )
+    admin = sub.add_parser("create-admin", help="créer un administrateur et afficher son jeton")
+    admin.add_argument("--name", required=True, help="nom affiché")
+    admin.add_argument("--email", required=True, help="adresse électronique")
     admin.set_defaults(func=_create_admin)
     upload = sub.add_parser(
-        "import", help="import a list (CSV or XLSX) through the API, with a progress bar"
+        "import", help="importer une liste (CSV ou XLSX) par l'API, avec une barre de progression"
     )
-    upload.add_argument("file", type=Path, help="the list: CSV (UTF-8 or Windows) or XLSX")
-    upload.add_argument("--token", help="personal API token (default: $FILROUGE_TOKEN)")
-    upload.add_argument("--api-url", help="API address (default: $FILROUGE_API_URL or local)")
+    upload.add_argument("file", type=Path, help="la liste : CSV (UTF-8 ou Windows) ou XLSX")
+    upload.add_argument("--token", help="jeton personnel (par défaut : $FILROUGE_TOKEN)")
+    upload.add_argument(
+        "--api-url", help="adresse de l'API (par défaut : $FILROUGE_API_URL ou locale)"
+    )
     upload.set_defaults(func=_import)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth_audit import create_user_with_token
 from api.case_service import CaseService
 from api.deps import CurrentUserInfo
 from api.reference_service import ReferenceService
@@ -156,14 +157,17 @@ async def _reference_data(session: AsyncSession) -> dict[str, tuple[CurrentUserI
     }
     staff = {}
     for key, (name, mailbox, role, platform_id, structure) in people.items():
-        user, token = await service.create_user(
+        # Created in code, not through the admin API: no administrator holds these tokens.
+        user, token = await create_user_with_token(
+            session,
             UserIn(
                 display_name=name,
                 email=f"{mailbox}@demo.filrouge.fr",
                 role=role,
                 platform_id=platform_id,
                 structure_id=structure,
-            )
+            ),
+            "démo",
         )
         staff[key] = (CurrentUserInfo(user.id, role, platform_id, structure), token.token)
     return staff

@@ -7,7 +7,15 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filrouge.store.models import ApiToken, LoginFailure, OidcLoginFlow, User, UserSession
+from filrouge.store.models import (
+    AccountActivation,
+    AdminAuditEvent,
+    ApiToken,
+    LoginFailure,
+    OidcLoginFlow,
+    User,
+    UserSession,
+)
 
 
 class AuthRepository:
@@ -78,6 +86,10 @@ class AuthRepository:
             lock = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
             await self.session.execute(lock, {"key": key})
 
+    async def move_failures(self, ids: list[int], at: datetime) -> None:
+        query = update(LoginFailure).where(LoginFailure.id.in_(ids)).values(at=at)
+        await self.session.execute(query)
+
     async def delete_failures(self, ids: list[int]) -> None:
         await self.session.execute(delete(LoginFailure).where(LoginFailure.id.in_(ids)))
 
@@ -97,3 +109,39 @@ class AuthRepository:
 
     async def purge_oidc_flows(self, before: datetime) -> None:
         await self.session.execute(delete(OidcLoginFlow).where(OidcLoginFlow.created_at < before))
+
+    async def activation_by_token(self, token_hash: str) -> AccountActivation | None:
+        query = select(AccountActivation).where(AccountActivation.token_hash == token_hash)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def revoke_activations(self, user_id: str, at: datetime) -> None:
+        """Cancel the user's activation links not used yet."""
+        query = update(AccountActivation).where(
+            AccountActivation.user_id == user_id,
+            AccountActivation.used_at.is_(None),
+            AccountActivation.revoked_at.is_(None),
+        )
+        await self.session.execute(query.values(revoked_at=at))
+
+    async def use_activation(self, activation_id: str, at: datetime) -> bool:
+        """Mark the link used; False when it was used or revoked meanwhile (one use only)."""
+        query = (
+            update(AccountActivation)
+            .where(
+                AccountActivation.id == activation_id,
+                AccountActivation.used_at.is_(None),
+                AccountActivation.revoked_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+        result = await self.session.execute(query)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def admin_audit(
+        self, target_user_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[AdminAuditEvent]:
+        """Credential actions, newest first."""
+        query = select(AdminAuditEvent).order_by(AdminAuditEvent.id.desc())
+        if target_user_id:
+            query = query.where(AdminAuditEvent.target_user_id == target_user_id)
+        return list((await self.session.execute(query.limit(limit).offset(offset))).scalars())

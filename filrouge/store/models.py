@@ -144,6 +144,34 @@ class OidcLoginFlow(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class AccountActivation(Base):
+    """A one-use link for a user to set their own password; only its SHA-256 is stored."""
+
+    __tablename__ = "account_activations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AdminAuditEvent(Base):
+    """A credential action: who (None: the command line), on whom, what, when; no secret."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(40))
+    target_user_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class Case(Base):
     """The read model of one case, kept current by the workflow's activities."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
+from api.auth_audit import create_token
 from api.deps import hash_token
 from filrouge.core.clock import utcnow
 from filrouge.mail.sink import MailSink
@@ -68,6 +70,8 @@ class Api:
     sessions: async_sessionmaker[AsyncSession]
     admin: Member
     new_worker: Any = field(repr=False)
+    # The API's own SMTP server: activation mails, kept apart from the worker's mails.
+    accounts_mail: MailSink | None = field(default=None, repr=False)
 
     async def admin_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.http.post(path, json=body, headers=self.admin.headers)
@@ -85,7 +89,11 @@ class Api:
             "structure_id": structure_id,
         }
         created = await self.admin_post("/admin/users", body)
-        return Member(created["user"]["id"], created["token"]["token"], structure_id)
+        user_id = created["user"]["id"]
+        # Test setup: the user's own token, made in the database (no admin can issue one).
+        async with transaction(self.sessions) as session:
+            issued = await create_token(session, user_id, "tests", actor_id=user_id)
+        return Member(user_id, issued.token, structure_id)
 
     async def team(
         self, policy: dict[str, Any] | None = None, territory: dict[str, Any] | None = None
@@ -189,6 +197,8 @@ async def running_api(
     """The app on its own task queue; `api.new_worker()` builds the worker that serves it."""
     task_queue = f"api-{uuid.uuid4().hex[:10]}"
     smtp = SmtpSettings(host="127.0.0.1", port=smtp_port)
+    accounts_mail = MailSink(directory=tempfile.mkdtemp(prefix="comptes-"), port=0)
+    accounts_mail.start()
 
     def new_worker() -> Worker:
         return build_worker(env.client, task_queue, sessions, smtp, "http://test")
@@ -197,14 +207,21 @@ async def running_api(
         DatabaseSettings(database_url=database_url),
         TemporalSettings(task_queue=task_queue, search_attributes=True),
         temporal_client=env.client,
+        smtp_settings=SmtpSettings(host="127.0.0.1", port=accounts_mail.port),
+        public_url="http://test",
     )
     transport = httpx.ASGITransport(app=app)
     hooks = {"response": [_no_server_error]}
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks) as http,
-    ):
-        yield Api(http, sessions, await create_admin(sessions), new_worker)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=transport, base_url="http://test", event_hooks=hooks
+            ) as http,
+        ):
+            yield Api(http, sessions, await create_admin(sessions), new_worker, accounts_mail)
+    finally:
+        accounts_mail.stop()
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,13 @@ SAMPLES: dict[str, Sample] = {
         lambda: {"current_password": "pas le bon", "new_password": "un tout autre secret"},
     ),
     "list_my_tokens": Sample("GET", "/auth/tokens"),
+    "create_my_token": Sample("POST", "/auth/tokens", lambda: {"label": "matrice"}),
+    # Public: an unknown link answers 422 in French (test_accounts.py activates for real).
+    "activate_account": Sample(
+        "POST",
+        "/auth/activation",
+        lambda: {"token": "lien-inconnu-de-la-matrice", "password": "matrice de droits 2026"},
+    ),
     "revoke_my_token": Sample("DELETE", "/auth/tokens/t-unknown", unknown=True),
     "upload_import": Sample("POST", "/imports", upload=True),
     "get_import": Sample("GET", "/imports/{import}", platform_scoped=True),
@@ -152,10 +159,8 @@ SAMPLES: dict[str, Sample] = {
     "list_structures": Sample("GET", "/admin/structures"),
     "create_user": Sample("POST", "/admin/users", _user),
     "list_users": Sample("GET", "/admin/users"),
-    "issue_token": Sample("POST", "/admin/users/{user}/tokens"),
-    "set_user_password": Sample(
-        "PUT", "/admin/users/{user}/password", lambda: {"password": "matrice de droits 2026"}
-    ),
+    "send_activation": Sample("POST", "/admin/users/{user}/activation"),
+    "admin_audit": Sample("GET", "/admin/audit"),
     "deactivate_user": Sample("POST", "/admin/users/u-unknown/deactivate", unknown=True),
     "reactivate_user": Sample("POST", "/admin/users/{user}/reactivate"),
     "list_user_tokens": Sample("GET", "/admin/users/{user}/tokens"),

@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 
 from api.app import create_app
+from api.auth_audit import create_token
 from filrouge.mail.sink import MailSink
+from filrouge.store.engine import transaction
 from tests.api.conftest import Api, Member, Team
 
 TODAY = date.today()
@@ -299,7 +301,9 @@ async def hostile_team(api: Api, policy: dict[str, Any]) -> tuple[Team, dict[str
         "structure_id": ml,
     }
     created = await api.admin_post("/admin/users", user)
-    referent = Member(created["user"]["id"], created["token"]["token"], ml)
+    async with transaction(api.sessions) as session:  # the user's own token, made in setup
+        issued = await create_token(session, created["user"]["id"], "tests", created["user"]["id"])
+    referent = Member(created["user"]["id"], issued.token, ml)
     team = Team(
         platform_id=platform_id,
         coordinator=await api.user("coordinateur", platform_id),

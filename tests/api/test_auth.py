@@ -406,29 +406,32 @@ async def test_changing_ones_password_closes_the_other_sessions(auth: AuthApi) -
     assert old.status_code == 401 and fresh.status_code == 200
 
 
-async def test_an_admin_reset_of_a_password_ends_the_users_sessions(auth: AuthApi) -> None:
+async def test_a_forgotten_password_is_reset_by_the_user_through_a_new_link(
+    auth: AuthApi,
+) -> None:
     user = await auth.user()
-    path = f"/admin/users/{user['id']}/password"
+    path = f"/admin/users/{user['id']}/activation"
     async with auth.browser() as browser, auth.browser() as http:
         await login(browser, user["email"])
-        weak = await http.put(
-            path, json={"password": "aaaaaaaaaaaaaaa"}, headers=auth.admin.headers
+        resent = await http.post(path, headers=auth.admin.headers)
+        token = auth.activation_token(user["email"])
+        weak = await http.post(
+            "/auth/activation", json={"token": token, "password": "aaaaaaaaaaaaaaa"}
         )
-        reset = await http.put(
-            path, json={"password": "remise à zéro 2026"}, headers=auth.admin.headers
+        reset = await http.post(
+            "/auth/activation", json={"token": token, "password": "remise à zéro 2026"}
         )
         after = await browser.get("/auth/me")
-        unknown = await http.put(
-            "/admin/users/u-inconnu/password",
-            json={"password": "remise à zéro 2026"},
-            headers=auth.admin.headers,
-        )
+        fresh = await login(browser, user["email"], "remise à zéro 2026")
+        unknown = await http.post("/admin/users/u-inconnu/activation", headers=auth.admin.headers)
 
+    assert resent.status_code == 200
     assert (
         weak.status_code == 422 and weak.json()["message"] == "Le mot de passe est trop répétitif."
     )
     assert reset.status_code == 204
-    assert after.status_code == 401
+    assert after.status_code == 401  # the sessions opened with the old password end
+    assert fresh.status_code == 200
     assert unknown.status_code == 404
 
 
