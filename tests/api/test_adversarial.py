@@ -154,6 +154,7 @@ def id_requests(world: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] |
         ("POST", f"{case}/close"): {"outcome": "hors_champ"},
         ("POST", f"{case}/reopen"): {"reason": "retour"},
         ("POST", f"{case}/summons"): {"on": TODAY.isoformat()},
+        ("POST", f"{case}/obligation-report"): {"on": TODAY.isoformat()},
         ("GET", "/imports/{import_id}"): None,
         ("GET", "/imports/{import_id}/report"): None,
         ("GET", "/imports/{import_id}/rejected.csv"): None,
