@@ -17,6 +17,7 @@ from api.intake import router as intake_router
 from api.intake_service import IntakeService
 from api.limits import BodySizeLimit
 from api.security_headers import SecurityHeaders
+from filrouge.core.passwords import Argon2Cost, use_cost
 from filrouge.mail.mailer import Mailer
 from filrouge.settings import (
     ApiSettings,
@@ -51,6 +52,7 @@ def create_app(
     database = database or DatabaseSettings()
     temporal = temporal or TemporalSettings()
     auth_settings = auth_settings or AuthSettings()
+    use_cost(Argon2Cost(*auth_settings.argon2_cost()))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -94,8 +94,17 @@ class AuthSettings(BaseSettings):
     password_min_length: int = 12
     # How long an activation link (sent when an administrator creates a user) works.
     activation_lifetime: timedelta = timedelta(hours=72)
+    # Argon2id cost of new password hashes; the defaults are production's (RFC 9106 low
+    # memory). Only the test configuration lowers them.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
     # Origins allowed to send cookie-authenticated writes besides the API's own, comma-separated.
     allowed_origins: str = ""
+
+    def argon2_cost(self) -> tuple[int, int, int]:
+        """Argon2id (passes, memory in KiB, lanes) for new password hashes."""
+        return self.argon2_time_cost, self.argon2_memory_kib, self.argon2_parallelism
 
     def origins(self) -> set[str]:
         return {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}

@@ -21,6 +21,12 @@ from filrouge.temporal.codec import KeyRing
 from filrouge.temporal.server import SEARCH_ATTRIBUTES, data_converter, temporal_binary
 from workflows.case import SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_KEYS
 
+# Argon2 at test cost (1 pass, 8 KiB, 1 lane): the production cost takes ~0.5 s a hash here,
+# and the auth tests hash and verify hundreds of times. tests/filrouge/core/test_passwords.py
+# checks that production keeps the strong parameters.
+TEST_ARGON2_COST = {"AUTH_ARGON2_TIME_COST": "1", "AUTH_ARGON2_MEMORY_KIB": "8"}
+os.environ.update(TEST_ARGON2_COST | {"AUTH_ARGON2_PARALLELISM": "1"})
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test"
 )

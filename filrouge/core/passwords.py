@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -11,7 +12,33 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 MAX_LENGTH = 256  # hashing cost is bounded; nobody types more
 
-_hasher = PasswordHasher()  # Argon2id with the RFC 9106 low-memory parameters
+
+@dataclass(frozen=True)
+class Argon2Cost:
+    """Argon2id work factors: passes, memory in KiB, lanes."""
+
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+
+
+# The RFC 9106 low-memory parameters (argon2-cffi's defaults): what production uses.
+PRODUCTION_COST = Argon2Cost(time_cost=3, memory_kib=65536, parallelism=4)
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(cost: Argon2Cost) -> PasswordHasher:
+    return PasswordHasher(cost.time_cost, cost.memory_kib, cost.parallelism)
+
+
+_cost = PRODUCTION_COST
+_hasher = _hasher_for(_cost)
+
+
+def use_cost(cost: Argon2Cost) -> None:
+    """Hash new passwords with `cost` (set once at start-up from the settings)."""
+    global _cost, _hasher
+    _cost, _hasher = cost, _hasher_for(cost)
 
 
 def password_problem(password: str, min_length: int, email: str = "") -> str | None:
@@ -55,6 +82,10 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-@lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash_for(_cost)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_for(cost: Argon2Cost) -> str:
+    return _hasher_for(cost).hash(secrets.token_urlsafe(16))
