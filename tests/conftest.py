@@ -19,6 +19,7 @@ from filrouge.store.engine import make_engine, make_sessionmaker
 from filrouge.store.migrate import upgrade
 from filrouge.temporal.codec import KeyRing
 from filrouge.temporal.server import SEARCH_ATTRIBUTES, data_converter, temporal_binary
+from tests.support.territory import Territory, TerritoryAllocator, allocator_for
 from workflows.case import SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_KEYS
 
 # Argon2 at test cost (1 pass, 8 KiB, 1 lane): the production cost takes ~0.5 s a hash here,
@@ -122,3 +123,15 @@ def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
     sink.start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def territories(database_url: str) -> TerritoryAllocator:
+    """Hands out communes and postal codes that no other platform of the database claims."""
+    return allocator_for(database_url)
+
+
+@pytest.fixture
+def territory(territories: TerritoryAllocator) -> Territory:
+    """A territory of the test's own (one commune, one postal code)."""
+    return territories.territory()

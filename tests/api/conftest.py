@@ -25,6 +25,7 @@ from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import ApiToken, User
 from startup.worker import build_worker
+from tests.support.territory import TerritoryAllocator, allocator_for
 
 
 async def _no_server_error(response: httpx.Response) -> None:
@@ -72,6 +73,8 @@ class Api:
     new_worker: Any = field(repr=False)
     # The API's own SMTP server: activation mails, kept apart from the worker's mails.
     accounts_mail: MailSink | None = field(default=None, repr=False)
+    # Codes no other platform of the database claims (shared with the `territory` fixture).
+    territories: TerritoryAllocator = field(default_factory=TerritoryAllocator, repr=False)
 
     async def admin_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.http.post(path, json=body, headers=self.admin.headers)
@@ -219,7 +222,9 @@ async def running_api(
                 transport=transport, base_url="http://test", event_hooks=hooks
             ) as http,
         ):
-            yield Api(http, sessions, await create_admin(sessions), new_worker, accounts_mail)
+            admin = await create_admin(sessions)
+            territories = allocator_for(database_url)
+            yield Api(http, sessions, admin, new_worker, accounts_mail, territories)
     finally:
         accounts_mail.stop()
 

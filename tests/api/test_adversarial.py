@@ -8,10 +8,8 @@ bodies: `test_adversarial_inputs.py`.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import itertools
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +23,7 @@ from api.auth_audit import create_token
 from filrouge.mail.sink import MailSink
 from filrouge.store.engine import transaction
 from tests.api.conftest import Api, Member, Team
+from tests.support.mail import mail_for, mails_for
 
 TODAY = date.today()
 ADULT = date(TODAY.year - 19, 1, 15)
@@ -101,15 +100,11 @@ async def upload(api: Api, who: Member, content: bytes, filename: str = "liste.c
     return response.json()
 
 
-# Referrals are routed by territory: each team referring someone claims a postal code of
-# its own (a postal code beats the département another test's platform may claim).
-POSTAL_CODES = itertools.count(48100)
-
-
 async def local_team(api: Api) -> tuple[Team, str]:
-    """A team whose territory is a postal code no other platform claims."""
-    postal_code = str(next(POSTAL_CODES))
-    return await api.team(territory={"postal_codes": [postal_code]}), postal_code
+    """A team whose territory is a postal code no other platform claims (referrals are
+    routed by territory; a postal code beats the département another platform may claim)."""
+    territory = api.territories.territory()
+    return await api.team(territory=territory.claim()), territory.postal_code
 
 
 async def review_of(api: Api, team: Team, postal_code: str) -> str:
@@ -326,16 +321,6 @@ PERSON_TEXTS = (
 )
 
 
-async def received(sink: MailSink, address: str, wait: float = 20.0) -> EmailMessage:
-    """The first message delivered to `address`."""
-    for _ in range(int(wait * 10)):
-        for mail in sink.messages:
-            if address in mail.envelope_to:
-                return mail.message
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no mail for {address}")
-
-
 def html_part(message: EmailMessage) -> str:
     part = message.get_body(("html",))
     assert part is not None
@@ -404,7 +389,7 @@ async def test_injection_in_every_text_field_is_stored_verbatim_and_echoed_escap
     assert page.headers["content-type"].startswith("text/html")
     assert_escaped(page.text, [stored[name] for name in PERSON_TEXTS] + free_texts)
 
-    convocation = html_part(await received(smtp_sink, email))
+    convocation = html_part(await mail_for(smtp_sink, email))
     assert_escaped(convocation, [stored["first_name"], *names.values()] * 1)
 
 
@@ -417,14 +402,8 @@ async def test_injection_in_an_import_is_escaped_in_the_summary_mail(
     filename = f"{injected(1)} {injected(5)}.csv"
     imported = await upload(api, team.coordinator, csv_bytes(rows), filename=filename)
 
-    for _ in range(200):
-        found = [m for m in smtp_sink.messages if imported["id"] in html_part(m.message)]
-        if found:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("no import summary mail")
-    assert_escaped(html_part(found[0].message), [filename, injected(2)])
+    found = await mails_for(smtp_sink, also=lambda m: imported["id"] in html_part(m))
+    assert_escaped(html_part(found[0]), [filename, injected(2)])
     read = await api.http.get(f"/imports/{imported['id']}", headers=team.coordinator.headers)
     assert read.json()["filename"] == filename
     assert injected(2) in read.json()["ignored_columns"]

@@ -1,29 +1,12 @@
 """Indicators over HTTP: the pilot sees counts of every platform, a coordinator their own."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from tests.api.conftest import Api, Member, Team
+from tests.api.conftest import Api, Member
+from tests.support.pathway import walk
 
 TODAY = date.today()
-
-
-async def walk_to_solution(api: Api, team: Team, case: dict[str, Any]) -> None:
-    """Reach, interview, propose, approve and confirm the entry of one case."""
-    referent = team.member(case["referent_id"])
-    at = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0).isoformat()
-    solution = {"type": "e2c", "structure": "E2C", "start_date": TODAY.isoformat()}
-    steps: list[tuple[str, dict[str, Any], Member]] = [
-        ("contact-attempts", {"channel": "sms", "result": "joint"}, referent),
-        ("contact-outcome", {"outcome": "accepte_entretien"}, referent),
-        ("interview", {"at": at, "place": "CIO"}, referent),
-        ("interview/result", {"held": True}, referent),
-        ("proposals", {"solutions": [solution]}, referent),
-        ("decision", {"decision": "valider", "comment": "ok"}, team.coordinator),
-        ("entry", {"entered": True, "on": TODAY.isoformat()}, referent),
-    ]
-    for path, body, who in steps:
-        await api.step(case["id"], path, body, who)
 
 
 async def platform_figures(api: Api, who: Member, platform_id: str) -> dict[str, Any]:
@@ -35,7 +18,7 @@ async def platform_figures(api: Api, who: Member, platform_id: str) -> dict[str,
 async def test_indicators_count_the_pathway_without_any_personal_data(api: Api) -> None:
     team = await api.team()
     placed, refusing = await api.create_case(team), await api.create_case(team, source="cio")
-    await walk_to_solution(api, team, placed)
+    await walk(api, team, placed, through="entry")  # reached, interviewed, in solution
     referent = team.member(refusing["referent_id"])
     await api.step(
         refusing["id"], "contact-attempts", {"channel": "sms", "result": "joint"}, referent

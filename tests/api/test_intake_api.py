@@ -23,12 +23,11 @@ from filrouge.mail.sink import MailSink
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case, CaseIdentity, Import, ImportFile, ImportRow, User
 from tests.api.conftest import Api, Member, Team
+from tests.support.imports import finished, imported, upload
+from tests.support.mail import delivered, mails_for
 
 TODAY = date.today()
 HEADER = ["INE", "Nom", "Prénom", "Date de naissance", "Code postal", "Code commune INSEE"]
-# Platforms of one database must not claim the same codes: each team takes its own, in
-# départements that the other test modules sharing the database do not use (49, 79).
-_CODES = iter(random.Random(uuid.uuid4().int).sample(range(100, 1000), 900))
 # Long enough that the first deadline of a new routed case is the reminder, not an escalation.
 CALM_POLICY = {"reminder_no_contact": "P20D", "escalation_no_contact": "P25D"}
 ENGLISH = ("Input should", "Value error", "should match", "value is not", "Field required")
@@ -61,50 +60,13 @@ def csv_bytes(
 
 async def territorial_team(api: Api, policy: dict[str, Any] | None = None) -> tuple[Team, dict]:
     """A platform covering two communes and a postal code of its own."""
+    land = api.territories.territory(communes=2)
     codes = {
-        "commune": f"49{next(_CODES)}",
-        "other_commune": f"49{next(_CODES)}",
-        "postal_code": f"79{next(_CODES)}",
+        "commune": land.communes[0],
+        "other_commune": land.communes[1],
+        "postal_code": land.postal_code,
     }
-    territory = {
-        "communes": [codes["commune"], codes["other_commune"]],
-        "postal_codes": [codes["postal_code"]],
-    }
-    return await api.team(policy or CALM_POLICY, territory), codes
-
-
-async def upload(
-    api: Api,
-    who: Member,
-    content: bytes,
-    filename: str = "liste.csv",
-    expect: int = 202,
-) -> dict[str, Any]:
-    files = {"file": (filename, content, "application/octet-stream")}
-    response = await api.http.post("/imports", files=files, headers=who.headers)
-    assert response.status_code == expect, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def finished(api: Api, who: Member, import_id: str) -> dict[str, Any]:
-    """Poll GET /imports/{id} until the import is done; progress never goes backwards."""
-    processed = 0
-    for _ in range(600):
-        response = await api.http.get(f"/imports/{import_id}", headers=who.headers)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["processed"] >= processed
-        processed = body["processed"]
-        if body["status"] in ("done", "failed"):
-            return body  # type: ignore[no-any-return]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"import still {body['status']} after a minute")
-
-
-async def imported(api: Api, who: Member, content: bytes, filename: str = "liste.csv") -> dict:
-    accepted = await upload(api, who, content, filename)
-    assert accepted["status"] in ("pending", "running")
-    return await finished(api, who, accepted["id"])
+    return await api.team(policy or CALM_POLICY, land.claim()), codes
 
 
 async def report(api: Api, who: Member, import_id: str) -> dict[str, Any]:
@@ -231,11 +193,7 @@ async def test_a_list_becomes_routed_cases_with_a_report_and_a_summary_mail(
     await assert_not_stored(api.sessions, accepted["id"], ["SECRETNAT", "SECRETMED"])
 
     coordinator = await email_of(api, team.coordinator)
-    for _ in range(100):
-        mails = [m.message for m in smtp_sink.messages if coordinator in m.envelope_to]
-        if mails:
-            break
-        await asyncio.sleep(0.1)
+    mails = await mails_for(smtp_sink, coordinator)
     assert len(mails) == 1 and "Import de la liste" in mails[0]["Subject"]
     body = mails[0].get_body(("plain",))
     assert body is not None
@@ -551,11 +509,7 @@ async def test_a_known_ine_is_a_reidentification_and_a_closed_case_reopens(
 async def notices(smtp_sink: MailSink, case_id: str, count: int) -> list[Any]:
     """The re-identification notices received for a case, once `count` have arrived."""
     subject = f"Nouveau repérage, dossier {case_id}"
-    for _ in range(150):
-        told = [m.message for m in smtp_sink.messages if subject in m.message["Subject"]]
-        if len(told) >= count:
-            break
-        await asyncio.sleep(0.1)
+    told = await mails_for(smtp_sink, subject=subject, count=count)
     assert len(told) == count, [m.message["Subject"] for m in smtp_sink.messages]
     return told
 
@@ -756,21 +710,9 @@ async def test_the_to_route_queue_escalates_what_nobody_assigned(
     assert response.json()[0]["ok"], response.text
 
     coordinator = await email_of(api, team.coordinator)
-    for _ in range(100):
-        escalations = [
-            m.message
-            for m in smtp_sink.messages
-            if coordinator in m.envelope_to and "attente d'attribution" in m.message["Subject"]
-        ]
-        if escalations:
-            break
-        await asyncio.sleep(0.1)
+    await mails_for(smtp_sink, coordinator, "attente d'attribution")
     await asyncio.sleep(1)  # the assigned case would have escalated by now too
-    escalations = [
-        m.message
-        for m in smtp_sink.messages
-        if coordinator in m.envelope_to and "attente d'attribution" in m.message["Subject"]
-    ]
+    escalations = delivered(smtp_sink, coordinator, "attente d'attribution")
     assert [str(m["Subject"]).strip() for m in escalations] == [
         f"[Fil rouge] Dossier {waiting[1]} en attente d'attribution"
     ]

@@ -30,10 +30,12 @@ from filrouge.store.models import Case, CaseIdentity, DuplicateReview, Import
 from startup.schedules import ensure_purge_schedule
 from startup.worker import build_worker
 from tests.api.conftest import Api, Member, Team
+from tests.support.imports import finished
+from tests.support.pathway import walk
+from tests.support.territory import Territory
 from workflows.retention import PurgeWorkflow
 
 MOTIVE = "Léa Martin a déménagé chez sa tante"
-POSTAL_CODE = "48500"
 
 
 async def closed_case(api: Api, team: Team, months_ago: int) -> dict[str, Any]:
@@ -130,13 +132,13 @@ async def test_the_daily_schedule_is_created_idempotently(dev_env: WorkflowEnvir
         await handle.delete()
 
 
-async def walked_case(api: Api, team: Team) -> str:
+async def walked_case(api: Api, team: Team, postal_code: str) -> str:
     """A case taken through the whole pathway with free texts at every step, merged with a
     possible duplicate, then closed long ago."""
     case = await api.create_case(team)
     case_id, referent, coordinator = case["id"], team.member(case["referent_id"]), team.coordinator
     person = {"last_name": "Martin", "first_name": "Léa", "birth_date": "2004-05-12"}
-    referral = {"source": "cio", "person": person | {"postal_code": POSTAL_CODE}}
+    referral = {"source": "cio", "person": person | {"postal_code": postal_code}}
     await api.http.post("/referrals", json=referral, headers=coordinator.headers)
     reviews = (await api.http.get("/duplicates", headers=coordinator.headers)).json()
     review_id = next(r["id"] for r in reviews if case_id in r["candidate_case_ids"])
@@ -147,20 +149,17 @@ async def walked_case(api: Api, team: Team) -> str:
     start = utcnow().date().isoformat()
     at = (utcnow() + timedelta(days=2)).replace(microsecond=0).isoformat()
     solution = {"type": "e2c", "structure": "E2C Toulouse", "start_date": start}
-    steps: list[tuple[str, dict[str, Any], Member]] = [
-        ("contact-attempts", {"channel": "telephone", "result": "pas_de_reponse"}, referent),
-        ("contact-attempts", {"channel": "sms", "result": "joint"}, referent),
-        ("contact-outcome", {"outcome": "accepte_entretien"}, referent),
-        ("interview", {"at": at, "place": "Chez Léa Martin, 3 rue des Lilas"}, referent),
-        ("interview/result", {"held": True}, referent),
-        ("proposals", {"solutions": [solution]}, referent),
-        ("decision", {"decision": "valider", "comment": "Léa Martin motivée"}, coordinator),
-        ("entry", {"entered": True, "on": start}, referent),
-        ("follow-ups", {"status": "maintenu"}, referent),
-        ("close", {"outcome": "autre", "reason": MOTIVE}, coordinator),
-    ]
-    for path, body, who in steps:
-        await api.step(case_id, path, body, who)
+    failed = {"channel": "telephone", "result": "pas_de_reponse"}
+    texts: dict[str, Any] = {
+        "contact-attempts": [failed, {"channel": "sms", "result": "joint"}],
+        "interview": {"at": at, "place": "Chez Léa Martin, 3 rue des Lilas"},
+        "proposals": {"solutions": [solution]},
+        "decision": {"decision": "valider", "comment": "Léa Martin motivée"},
+        "entry": {"entered": True, "on": start},
+    }
+    await walk(api, team, case, through="entry", bodies=texts)
+    await api.step(case_id, "follow-ups", {"status": "maintenu"}, referent)
+    await api.step(case_id, "close", {"outcome": "autre", "reason": MOTIVE}, coordinator)
     async with transaction(api.sessions) as session:
         closed_at = utcnow() - timedelta(days=31 * 26)
         await session.execute(update(Case).where(Case.id == case_id).values(closed_at=closed_at))
@@ -176,11 +175,7 @@ async def uploaded(api: Api, team: Team, months_ago: int) -> str:
     response = await api.http.post("/imports", files=files, headers=team.coordinator.headers)
     assert response.status_code == 202, response.text
     import_id = str(response.json()["id"])
-    for _ in range(100):  # wait for the import to finish before moving it back in time
-        done = await api.http.get(f"/imports/{import_id}", headers=team.coordinator.headers)
-        if done.json()["status"] == "done":
-            break
-        await asyncio.sleep(0.1)
+    await finished(api, team.coordinator, import_id)  # before moving it back in time
     async with transaction(api.sessions) as session:
         started = utcnow() - timedelta(days=31 * months_ago)
         await session.execute(
@@ -196,11 +191,11 @@ async def all_indicators(api: Api, pilot: Member) -> dict[str, Any]:
 
 
 async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
-    api: Api, dev_env: WorkflowEnvironment
+    api: Api, dev_env: WorkflowEnvironment, territory: Territory
 ) -> None:
     # Referrals are routed by territory: a postal code no other test's platform claims.
-    team = await api.team(territory={"postal_codes": [POSTAL_CODE]})
-    review_id = await walked_case(api, team)
+    team = await api.team(territory=territory.claim())
+    review_id = await walked_case(api, team, territory.postal_code)
     unreachable = await closed_case(api, team, 27)
     moved = await api.create_case(team)
     step = {"outcome": "demenage", "new_commune": "Albi, chez sa tante"}
@@ -281,13 +276,14 @@ async def test_a_possible_duplicate_nobody_decides_on_expires_with_the_retention
     api: Api, dev_env: WorkflowEnvironment, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Each platform claims its own postal code, so the referrals stay with it.
-    team = await api.team(territory={"postal_codes": ["48600"]})
-    patient = await api.team({"retention": "P36M"}, {"postal_codes": ["48700"]})
+    own, patients = api.territories.territory(), api.territories.territory()
+    team = await api.team(territory=own.claim())
+    patient = await api.team({"retention": "P36M"}, patients.claim())
     known = await api.create_case(team)
     await api.create_case(patient)
-    old = await open_review(api, team, "48600", 25)
-    recent = await open_review(api, team, "48600", 1)
-    kept_longer = await open_review(api, patient, "48700", 25)
+    old = await open_review(api, team, own.postal_code, 25)
+    recent = await open_review(api, team, own.postal_code, 1)
+    kept_longer = await open_review(api, patient, patients.postal_code, 25)
     pilot = await api.user("pilote", None)
     before = await all_indicators(api, pilot)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import random
 import socket
 import sys
 import uuid
@@ -26,11 +25,10 @@ from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from startup.import_client import ImportCommand, ImportFailed
 from startup.worker import build_worker
 from tests.api.conftest import Api, Team, create_admin
+from tests.support.territory import Territory, allocator_for
 
 TODAY = date.today()
 FILROUGE = str(Path(sys.executable).parent / "filrouge")
-# A territory of its own per test (a département no other module of the database uses).
-COMMUNES = iter(f"53{n}" for n in random.Random(uuid.uuid4().int).sample(range(100, 1000), 900))
 
 
 @dataclass
@@ -54,6 +52,7 @@ async def live(
     database_url: str,
     sessions: async_sessionmaker[AsyncSession],
     mail_sink: MailSink,
+    territory: Territory,
 ) -> AsyncIterator[Live]:
     """The real app served by uvicorn on a free loopback port, with its worker."""
     queue = f"cli-{uuid.uuid4().hex[:10]}"
@@ -75,10 +74,10 @@ async def live(
             build_worker(dev_env.client, queue, sessions, smtp, url),
             httpx.AsyncClient(base_url=url) as http,
         ):
-            api = Api(http, sessions, await create_admin(sessions), new_worker=None)
-            commune = next(COMMUNES)
-            team = await api.team({}, {"communes": [commune]})
-            yield Live(url, api, team, commune)
+            admin = await create_admin(sessions)
+            api = Api(http, sessions, admin, None, territories=allocator_for(database_url))
+            team = await api.team({}, territory.claim())  # a territory of the test's own
+            yield Live(url, api, team, territory.commune)
     finally:
         server.should_exit = True
         await serving

@@ -28,8 +28,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
 from filrouge.mail.sink import MailSink
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.engine import transaction
 from filrouge.temporal.codec import ENCODING
 from tests.api.conftest import Api, running_api
+from tests.support.pathway import walk
+from tests.support.waiting import eventually
 from tests.workflows.test_case_workflow import CaseRun, running_worker, start_case
 from workflows.case import CaseWorkflow
 
@@ -115,22 +119,26 @@ async def a_case_moved_by_hand(api: Api) -> tuple[str, str]:
     body = {"platform_id": team.platform_id, "source": "siei", "person": PERSON}
     created = await api.http.post("/cases", json=body, headers=team.coordinator.headers)
     assert created.status_code == 201, created.text
-    case_id, referent = created.json()["id"], team.member(created.json()["referent_id"])
+    case = created.json()
+    case_id, referent = case["id"], team.member(case["referent_id"])
     interview = {
         "at": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
         "place": f"Domicile de {FULL_NAME}, {PERSON['address']}",
     }
-    steps: list[tuple[str, dict[str, Any], int]] = [
-        ("contact-attempts", {"channel": "sms", "result": "joint"}, 200),
-        ("contact-outcome", {"outcome": "accepte_entretien"}, 200),
-        ("interview", interview, 200),
-        ("decision", {"decision": "valider", "comment": f"{FULL_NAME} {PERSON['phone']}"}, 409),
-        ("reopen", {"reason": f"{FULL_NAME} rappelle au {PERSON['phone']}"}, 409),
-    ]
-    for path, step, status in steps:
-        who = team.coordinator if path == "decision" else referent
-        await api.step(case_id, path, step, who, expect=status)
+    await walk(api, team, case, through="interview", bodies={"interview": interview})
+    # Steps refused in this stage: their free text must not reach Temporal either.
+    decision = {"decision": "valider", "comment": f"{FULL_NAME} {PERSON['phone']}"}
+    await api.step(case_id, "decision", decision, team.coordinator, expect=409)
+    reopen = {"reason": f"{FULL_NAME} rappelle au {PERSON['phone']}"}
+    await api.step(case_id, "reopen", reopen, referent, expect=409)
     return case_id, team.platform_id
+
+
+async def reminders_sent(api: Api, case_id: str) -> bool:
+    """True once the interview reminder fired and both its mails (référent, young person) went."""
+    async with transaction(api.sessions) as session:
+        kinds = [e.kind for e in await AuditRepository(session).history(case_id)]
+    return "timer_fired" in kinds and kinds[kinds.index("timer_fired") :].count("email_sent") >= 2
 
 
 @activity.defn(name="notify_young_person")
@@ -185,7 +193,8 @@ async def test_case_histories_and_search_attributes_hold_no_identity_in_clear(
 ) -> None:
     case_id, platform_id = await a_case_moved_by_hand(api)
     workflow_id = f"case-{case_id}"
-    await asyncio.sleep(3)  # the convocation reminder (58 s before the interview) falls due
+    # The interview reminder and convocation (58 s before the interview) fall due and go out.
+    await eventually(lambda: reminders_sent(api, case_id))
     plain = plain_client(dev_env)
 
     history = await raw_history(plain, workflow_id)

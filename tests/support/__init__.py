@@ -1,0 +1,1 @@
+"""Scaffolding the test modules share: the pathway walker, territories, imports, mail."""
