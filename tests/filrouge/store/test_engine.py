@@ -18,9 +18,10 @@ async def test_a_cancelled_unit_of_work_releases_the_sqlite_write_lock(tmp_path:
     async with transaction(sessions) as session:
         await session.execute(text("CREATE TABLE t (x INTEGER)"))
 
-    async def busy_writer() -> None:
+    async def busy_writer(writing: asyncio.Event) -> None:
         async with transaction(sessions) as session:
             await session.execute(text("INSERT INTO t VALUES (1)"))
+            writing.set()
             while True:  # always inside a statement when the cancellation comes
                 await session.execute(text("SELECT count(*) FROM t"))
 
@@ -28,8 +29,10 @@ async def test_a_cancelled_unit_of_work_releases_the_sqlite_write_lock(tmp_path:
     kept = []  # the cancellations stay referenced, as a worker's failure reporting keeps them
     try:
         for _ in range(6):
-            task = asyncio.create_task(busy_writer())
-            await asyncio.sleep(0.2)
+            writing = asyncio.Event()
+            task = asyncio.create_task(busy_writer(writing))
+            await writing.wait()  # the write lock is held
+            await asyncio.sleep(0.02)  # well inside the loop of statements
             task.cancel()
             kept += await asyncio.gather(task, return_exceptions=True)
             async with other.begin() as connection:  # "database is locked" without the fix
