@@ -2,8 +2,11 @@
 
 Order of work, so that a crash or a retry never sends twice knowingly: the outbox row is
 committed as pending before the SMTP conversation, and marked sent (with its audit event)
-right after. A crash between the two resends with the same Message-ID, which receivers use
-to drop the duplicate.
+right after. The moment the SMTP server accepts the message, the activity also heartbeats
+`DELIVERED` to Temporal (one quick call, no database lock to wait for): a retry after a crash
+before the row is marked sent finds it in its heartbeat details and records the delivery
+instead of sending again. Only a crash in the few milliseconds before that heartbeat reaches
+the server resends, with the same Message-ID, which receivers use to drop the duplicate.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from filrouge.store.models import Case, OutboxMessage, User
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+# Heartbeat detail: the SMTP server accepted the message (see the module docstring).
+DELIVERED = "delivered"
 
 SOURCE_LABELS = {
     Source.SIEI: "liste SIEI",
@@ -104,6 +109,9 @@ class MailActivities:
         prepared = await self._prepare(input, key)
         if isinstance(prepared, SendNotificationResult):
             return prepared
+        delivered = _delivered_by_earlier_attempt()
+        if delivered is not None:
+            return await self._finish_sent(input, key, prepared.recipients, delivered)
         try:
             refused = await self.mailer.send(prepared.message)
         except PermanentSmtpError as exc:
@@ -111,6 +119,8 @@ class MailActivities:
         except TemporarySmtpError as exc:
             reason = exc.reason
         else:
+            # Before the database write, which may wait seconds for a busy SQLite lock.
+            activity.heartbeat(DELIVERED, len(refused))
             return await self._finish_sent(input, key, prepared.recipients, len(refused))
         await self._postpone(key, reason)
         # Raised outside the except block: the SMTP exception (which may name the young
@@ -207,6 +217,14 @@ class MailActivities:
             row = await _outbox_row(session, key)
             row.last_error = reason
         activity.logger.warning("Notification %s postponed: %s", key, reason)
+
+
+def _delivered_by_earlier_attempt() -> int | None:
+    """Refused recipients when an earlier attempt had the message accepted; else None."""
+    details = list(activity.info().heartbeat_details)
+    if len(details) == 2 and details[0] == DELIVERED:
+        return int(details[1])
+    return None
 
 
 async def _outbox_row(session: AsyncSession, key: str) -> OutboxMessage:

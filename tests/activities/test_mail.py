@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -469,3 +470,33 @@ async def test_staff_mails_carry_no_personal_data(
     events = await mail_events(db, CASE)
     assert [e.kind for e in events] == ["email_sent"] * len(inputs)
     assert {e.data["kind"] for e in events} == set(STAFF_KINDS)
+
+
+class _WorkerKilled(Exception):
+    """Stands for a SIGKILL of the worker right after the activity's heartbeat."""
+
+
+async def test_worker_killed_after_delivery_does_not_send_twice(
+    mail: MailActivities, mail_sink: MailSink, db: async_sessionmaker[AsyncSession]
+) -> None:
+    input = notification("no_contact_reminder", Recipient.REFERENT)
+    first, beats = ActivityEnvironment(), []
+
+    def killed(*details: object) -> None:
+        beats.append(details)
+        raise _WorkerKilled
+
+    first.on_heartbeat = killed
+    with pytest.raises(_WorkerKilled):
+        await first.run(mail.send_notification, input)
+    assert len(mail_sink.wait_for(1)) == 1
+    row = await outbox_row(db, input)
+    assert row is not None and row.status == "pending"  # killed before the row was marked
+
+    retry = ActivityEnvironment()
+    retry.info = dataclasses.replace(retry.info, attempt=2, heartbeat_details=beats[-1])
+    assert (await retry.run(mail.send_notification, input)).status == "sent"
+    assert len(mail_sink.messages) == 1
+    row = await outbox_row(db, input)
+    assert row is not None and row.status == "sent"
+    assert [e.kind for e in await mail_events(db, CASE)] == ["email_sent"]
