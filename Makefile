@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck format worker api bench-intake compose-check clean
+.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults compose-check clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -46,6 +46,14 @@ typecheck: $(STAMP)
 ## Intake benchmark: a 20,000-row synthetic list on the embedded stack -> bench/results/intake.json.
 bench-intake: $(STAMP)
 	$(BIN)/python -m bench.intake
+
+## Fault trials: SIGKILL the worker 21 times (import, timers, API burst), an SMTP outage and a
+## Temporal restart; nothing lost or doubled -> bench/results/faults.json (about 8 min).
+bench-faults: $(STAMP)
+	$(BIN)/python -m bench.faults
+
+## Every benchmark of the project, one after the other.
+bench: bench-intake bench-faults
 
 compose-check:
 	SECURITY_SECRET_KEY=ci-dummy docker-compose -f docker-compose.yml config -q

@@ -1,0 +1,93 @@
+"""The fault trials' counters (bench/fault_checks.py) count what they claim, on made-up looks.
+
+The trials themselves (`make bench-faults`, about 8 minutes) are not part of `make test`: one
+real trial needs the dev server, a worker process and up to a minute for the activities a
+SIGKILL interrupted to time out, far above the 30 s a test may take here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from temporalio.client import WorkflowExecutionStatus as Status
+
+from bench.fault_checks import _Db, _figures
+from bench.fault_load import Ledger
+from filrouge.mail.mailer import message_id_for
+from filrouge.settings import SmtpSettings
+
+FIRED = {"deadline": "no_contact_reminder", "due_at": "", "recipients": ["referent"]}
+KEY = "c1|no_contact_reminder|referent|no_contact_reminder@t1"
+MESSAGE = "<m1@filrouge.localhost>"
+
+
+def a_look(**changes: object) -> _Db:
+    """Two cases, one timer firing whose mail went out, one finished import."""
+    db = _Db(
+        cases={"c1": 0, "c2": 1},
+        ines=[],
+        import_rows=[("created", "c2")],
+        imports=[("i1", "done", "sent")],
+        outbox=[(KEY, "sent", MESSAGE)],
+        timer_firings=[("c1", "timer:no_contact_reminder@t1", FIRED)],
+        mail_outcomes={KEY},
+        overdue=0,
+    )
+    for name, value in changes.items():
+        setattr(db, name, value)
+    return db
+
+
+def sink(*extra: str) -> Counter[str]:
+    summary = message_id_for("import|i1", SmtpSettings().sender)
+    return Counter([MESSAGE, summary, *extra])
+
+
+def ledger() -> Ledger:
+    book = Ledger(imports=["i1"], created={"c1"})
+    book.attempts["c2"] = 1
+    return book
+
+
+RUNS = {"case-c1": [Status.RUNNING], "case-c2": [Status.CONTINUED_AS_NEW, Status.COMPLETED]}
+
+
+def test_a_clean_look_counts_nothing() -> None:
+    figures = _figures(a_look(), RUNS, 0, sink(), ledger())
+    assert set(figures.counters.values()) == {0}
+    assert figures.settled
+    assert figures.details["mails_expected"] == 2 and figures.details["steps_lost"] == 0
+
+
+def test_an_acknowledged_case_without_row_or_live_workflow_is_lost() -> None:
+    no_row = _figures(a_look(cases={"c2": 1}), RUNS, 0, sink(), ledger())
+    failed_run = _figures(a_look(), RUNS | {"case-c1": [Status.FAILED]}, 1, sink(), ledger())
+    assert no_row.counters["cases_lost"] == 1
+    assert failed_run.counters["cases_lost"] == 1
+    assert failed_run.counters["workflows_failed"] == 1
+
+
+def test_same_ine_twice_or_a_second_run_is_a_duplicate() -> None:
+    same_ine = _figures(a_look(ines=[("p", "123", 2)]), RUNS, 0, sink(), ledger())
+    twice = RUNS | {"case-c1": [Status.COMPLETED, Status.RUNNING]}
+    assert same_ine.counters["cases_duplicated"] == 1
+    assert _figures(a_look(), twice, 0, sink(), ledger()).counters["cases_duplicated"] == 1
+
+
+def test_a_message_id_received_twice_is_a_duplicated_mail() -> None:
+    figures = _figures(a_look(), RUNS, 0, sink(MESSAGE), ledger())
+    assert figures.counters["mails_duplicated"] == 1
+
+
+def test_a_firing_without_its_mail_is_missing_until_it_arrives() -> None:
+    pending = a_look(outbox=[(KEY, "pending", MESSAGE)], mail_outcomes=set())
+    figures = _figures(pending, RUNS, 0, Counter(), ledger())
+    assert figures.counters["mails_missing"] == 2  # the reminder and the import summary
+    assert not figures.settled and figures.waiting["outbox_pending"] == 1
+    no_recipient = a_look(outbox=[], mail_outcomes={KEY})  # recorded as "no recipient"
+    assert _figures(no_recipient, RUNS, 0, sink(), ledger()).counters["mails_missing"] == 0
+
+
+def test_an_acknowledged_step_missing_from_the_read_model_is_lost() -> None:
+    figures = _figures(a_look(cases={"c1": 0, "c2": 0}), RUNS, 0, sink(), ledger())
+    assert figures.details["steps_lost"] == 1 and not figures.settled
