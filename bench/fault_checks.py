@@ -183,6 +183,7 @@ def _figures(
         "steps_applied_twice": steps["twice"],
         "lost_case_ids": lost[:SAMPLE],
         "missing_mail_keys": mails["missing"][:SAMPLE],
+        "duplicated_mail_keys": _duplicated_keys(db, message_ids)[:SAMPLE],
     }
     waiting = {
         "imports_unfinished": len(unfinished),
@@ -233,6 +234,14 @@ def _mails(db: _Db, message_ids: Counter[str]) -> dict[str, Any]:
         "pending": pending,
         "failed": failed,
     }
+
+
+def _duplicated_keys(db: _Db, message_ids: Counter[str]) -> list[str]:
+    """The outbox key (or import summary) of each Message-ID received more than once."""
+    sender = SmtpSettings().sender
+    keys = {message_id: key for key, _, message_id in db.outbox}
+    keys |= {message_id_for(f"import|{i}", sender): f"import|{i}" for i, _, _ in db.imports}
+    return sorted(keys.get(m, m) for m, n in message_ids.items() if n > 1)
 
 
 def _steps(db: _Db, ledger: Ledger) -> dict[str, int]:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.fault_checks import Figures, settle
 from bench.fault_load import Ledger, Load, seed, upcoming_deadlines
@@ -105,9 +105,16 @@ class Run:
                 self.stack.sessions, timedelta(seconds=self.args.timer_window)
             )
         target = self.rng.choice(upcoming) if upcoming else datetime.now(UTC)
-        target += timedelta(seconds=self.rng.uniform(-1.0, 2.0))
-        delay = max(0.0, (target - datetime.now(UTC)).total_seconds())
-        await asyncio.sleep(delay)
+        began = time.perf_counter()
+        await asyncio.sleep(max(0.0, (target - datetime.now(UTC)).total_seconds()))
+        # The worker may run late: wait until firings are being recorded, then kill among them.
+        fired = await timer_firings(self.stack)
+        for _ in range(int(self.args.timer_window / 0.3)):
+            if await timer_firings(self.stack) > fired:
+                break
+            await asyncio.sleep(0.3)
+        await asyncio.sleep(self.rng.uniform(0.0, 1.5))
+        delay = time.perf_counter() - began
         return await self.kill_and_restart() | {"delay_s": round(delay, 2)}
 
     async def during_steps(self) -> dict[str, Any]:
@@ -147,6 +154,13 @@ class Run:
         fault = {"fault": "temporal_restart", "seconds": seconds, "worker_survived": alive}
         self.faults.append(fault)
         print(f"  Temporal dev server restarted in {seconds} s (worker survived: {alive})")
+
+
+async def timer_firings(stack: FaultStack) -> int:
+    """Timer firings recorded so far (the audit log)."""
+    query = select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "timer_fired")
+    async with transaction(stack.sessions) as session:
+        return int(await session.scalar(query) or 0)
 
 
 def _moment_text(moment: dict[str, Any]) -> str:

@@ -77,6 +77,7 @@ def test_same_ine_twice_or_a_second_run_is_a_duplicate() -> None:
 def test_a_message_id_received_twice_is_a_duplicated_mail() -> None:
     figures = _figures(a_look(), RUNS, 0, sink(MESSAGE), ledger())
     assert figures.counters["mails_duplicated"] == 1
+    assert figures.details["duplicated_mail_keys"] == [KEY]
 
 
 def test_a_firing_without_its_mail_is_missing_until_it_arrives() -> None:
