@@ -5,8 +5,9 @@ committed as pending before the SMTP conversation, and marked sent (with its aud
 right after. The moment the SMTP server accepts the message, the activity also heartbeats
 `DELIVERED` to Temporal (one quick call, no database lock to wait for): a retry after a crash
 before the row is marked sent finds it in its heartbeat details and records the delivery
-instead of sending again. Only a crash in the few milliseconds before that heartbeat reaches
-the server resends, with the same Message-ID, which receivers use to drop the duplicate.
+instead of sending again. Only a crash in the moment before that heartbeat reaches the server
+(under a second even on a loaded machine) resends, with the same Message-ID, which receivers
+use to drop the duplicate.
 """
 
 from __future__ import annotations
