@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth_audit import create_user_with_token
 from api.reference_service import ReferenceService
 from api.schemas import PlatformIn, PolicyIn, StructureIn, TerritoryIn, UserIn
 from filrouge.core.domain import Role
@@ -92,13 +93,15 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
         await service.create_user(
             UserIn(display_name="Pilotage", email="pilote@faults.filrouge.fr", role=Role.PILOTE)
         )
-        _, token = await service.create_user(
+        _, token = await create_user_with_token(
+            session,
             UserIn(
                 display_name="Coordination essais",
                 email="coordination@faults.filrouge.fr",
                 role=Role.COORDINATEUR,
                 platform_id=PLATFORM,
-            )
+            ),
+            "essais de pannes",
         )
     return Seeded(token.token)
 
