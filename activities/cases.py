@@ -12,9 +12,10 @@ from filrouge.core.cases.contracts import (
     RecordCaseEventsInput,
 )
 from filrouge.core.routing import preferred_structure_kinds
+from filrouge.services.cases.placement import ReferentPool
 from filrouge.store.audit_repository import AuditRepository, apply_snapshot
 from filrouge.store.engine import transaction
-from filrouge.store.repositories import ReferenceRepository
+from filrouge.store.intake_repository import MatchRepository
 
 
 class CaseActivities:
@@ -39,9 +40,8 @@ class CaseActivities:
         """Least-loaded active référent of the platform, in the structure the rule prefers."""
         kinds = preferred_structure_kinds(input.age, input.left_within_a_year)
         async with transaction(self.sessions) as session:
-            found = await ReferenceRepository(session).least_loaded_referent(
-                input.platform_id, kinds
-            )
+            loads = await MatchRepository(session).referent_loads(input.platform_id)
+        found = ReferentPool(loads).pick(input.platform_id, kinds)
         if found is None:
             return ChooseReferentResult(None, None)
         return ChooseReferentResult(referent_id=found[0], structure_id=found[1])

@@ -12,7 +12,6 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -156,7 +155,7 @@ class IntakeActivities:
             if imp.status == "failed":
                 return StageImportResult(0, error=imp.error)
             if await repo.has_rows(imp.id):
-                return StageImportResult(await _batches(session, imp.id), imp.rows_read)
+                return StageImportResult(await repo.batches(imp.id), imp.rows_read)
             content = await repo.content(imp.id)
             identified_on = imp.identified_on
         try:
@@ -173,7 +172,7 @@ class IntakeActivities:
             imp = await _import(repo, input.import_id, lock=True)
             if not await repo.has_rows(imp.id):
                 for start in range(0, len(rows), CHUNK):
-                    await session.execute(insert(ImportRow), rows[start : start + CHUNK])
+                    await repo.insert_rows(rows[start : start + CHUNK])
                     activity.heartbeat(f"{start + CHUNK} lignes enregistrées")
                 imp.status, imp.rows_read = "running", report.rows_read
                 imp.ignored_columns = list(report.ignored_columns)
@@ -329,12 +328,6 @@ async def _import(repo: ImportRepository, import_id: str, *, lock: bool = False)
     if imp is None:
         raise ApplicationError("import row missing", type="ImportMissing", non_retryable=True)
     return imp
-
-
-async def _batches(session: AsyncSession, import_id: str) -> int:
-    query = select(func.max(ImportRow.batch)).where(ImportRow.import_id == import_id)
-    highest = await session.scalar(query)
-    return int(highest) + 1 if highest is not None and highest >= 0 else 0
 
 
 def _candidate(imp: Import, row: ImportRow) -> Candidate:

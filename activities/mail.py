@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -30,6 +29,7 @@ from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case, OutboxMessage, User
+from filrouge.store.outbox import OutboxRepository
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -64,20 +64,6 @@ def template_for(kind: str, recipient: Recipient) -> str:
 
 def _fit(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
-
-
-class OutboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, business_key: str) -> OutboxMessage | None:
-        query = select(OutboxMessage).where(OutboxMessage.business_key == business_key)
-        return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def add(self, row: OutboxMessage) -> OutboxMessage:
-        self.session.add(row)
-        await self.session.flush()
-        return row
 
 
 @dataclass

@@ -1,21 +1,18 @@
-"""Authorisation in one place: which roles may call each endpoint, and which cases each may see."""
+"""Which roles may call each endpoint (which cases each may see: filrouge.services.access)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Header, Request
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from api.deps import CurrentUserInfo, authenticate
-from api.errors import Forbidden, NotFound
+from api.deps import authenticate
+from api.errors import Forbidden
 from filrouge.core.cases.registry import endpoint_roles as step_endpoint_roles
-from filrouge.core.cases.steps import roles_for
 from filrouge.core.domain import Role
-from filrouge.store.models import Case
 
 STAFF = frozenset({Role.REFERENT, Role.COORDINATEUR})
 ADMIN = frozenset({Role.ADMIN})
@@ -79,26 +76,6 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
 }
 
 
-class CaseAccess(StrEnum):
-    NONE = "none"
-    READ = "read"
-    ACT = "act"
-
-
-def case_access(user: CurrentUserInfo, case: Case) -> CaseAccess:
-    """Coordinators act on their platform's cases; a référent acts on the cases assigned to
-    them and reads the others of their structure; nobody else sees a case."""
-    if user.platform_id is None or case.platform_id != user.platform_id:
-        return CaseAccess.NONE
-    if user.role == Role.COORDINATEUR:
-        return CaseAccess.ACT
-    if user.role == Role.REFERENT and case.referent_id == user.id:
-        return CaseAccess.ACT
-    if user.role == Role.REFERENT and user.structure_id and case.structure_id == user.structure_id:
-        return CaseAccess.READ
-    return CaseAccess.NONE
-
-
 def endpoint_names(routes: Iterable[BaseRoute]) -> list[str]:
     """Names of all API endpoints, including those of included routers."""
     names: list[str] = []
@@ -125,20 +102,3 @@ async def enforce_endpoint_roles(
     user = await authenticate(request, authorization)
     if allowed is None or user.role not in allowed:
         raise Forbidden("Cette action n'est pas autorisée pour votre rôle.")
-
-
-def readable(user: CurrentUserInfo, case: Case | None) -> Case:
-    """The case if the user may read it; 404 otherwise (its existence is not revealed)."""
-    if case is None or case_access(user, case) == CaseAccess.NONE:
-        raise NotFound("Dossier introuvable.")
-    return case
-
-
-def actionable(user: CurrentUserInfo, case: Case | None, step_type: type) -> Case:
-    """The case if the user may perform this step on it: 404 if unseen, 403 if read-only."""
-    case = readable(user, case)
-    if user.role not in roles_for(step_type):
-        raise Forbidden("Cette action n'est pas autorisée pour votre rôle.")
-    if case_access(user, case) != CaseAccess.ACT:
-        raise Forbidden("Ce dossier est suivi par un autre référent : accès en lecture seule.")
-    return case

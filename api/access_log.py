@@ -6,11 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.access import readable
 from api.deps import CurrentUser, SessionDep
 from api.schemas import AccessOut, AccessPage
-from filrouge.store.access_log import AccessLogRepository
-from filrouge.store.repositories import CaseRepository
+from filrouge.services.access.log import AccessLogReader
 
 router = APIRouter(tags=["journal des accès"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -22,8 +20,7 @@ async def platform_access_log(
     user: CurrentUser, session: SessionDep, limit: Limit = 100, offset: Offset = 0
 ) -> AccessPage:
     """Every read of personal data on the coordinator's platform, newest first."""
-    assert user.platform_id is not None
-    rows, total = await AccessLogRepository(session).page(user.platform_id, None, limit, offset)
+    rows, total = await AccessLogReader(session).platform(user, limit, offset)
     items = [AccessOut.model_validate(r) for r in rows]
     return AccessPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -33,7 +30,6 @@ async def case_access_log(
     case_id: str, user: CurrentUser, session: SessionDep, limit: Limit = 100, offset: Offset = 0
 ) -> AccessPage:
     """Who read this case's personal data, when and through which view."""
-    case = readable(user, await CaseRepository(session).get(case_id))
-    rows, total = await AccessLogRepository(session).page(case.platform_id, case.id, limit, offset)
+    rows, total = await AccessLogReader(session).case(user, case_id, limit, offset)
     items = [AccessOut.model_validate(r) for r in rows]
     return AccessPage(items=items, total=total, limit=limit, offset=offset)

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import SessionDep
-from api.reference_service import ReferenceService
 from api.schemas import (
     PlatformIn,
     PlatformOut,
@@ -17,7 +16,7 @@ from api.schemas import (
     StructureOut,
     UserOut,
 )
-from filrouge.store.repositories import ReferenceRepository
+from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
 
 router = APIRouter(prefix="/admin", tags=["administration"])
 
@@ -35,30 +34,39 @@ def _platform_out(platform: Any) -> PlatformOut:
 @router.post("/platforms", response_model=PlatformOut, status_code=201)
 async def create_platform(body: PlatformIn, session: SessionDep) -> PlatformOut:
     """Create a platform with its territory and timer policy."""
-    return _platform_out(await ReferenceService(session).create_platform(body))
+    new = NewPlatform(
+        id=body.id,
+        name=body.name,
+        region=body.region,
+        territory=body.territory.model_dump(),
+        policy=body.policy.model_dump(exclude_none=True),
+    )
+    return _platform_out(await ReferenceService(session).create_platform(new))
 
 
 @router.get("/platforms", response_model=list[PlatformOut])
 async def list_platforms(session: SessionDep) -> list[PlatformOut]:
-    return [_platform_out(p) for p in await ReferenceRepository(session).platforms()]
+    return [_platform_out(p) for p in await ReferenceService(session).platforms()]
 
 
 @router.put("/platforms/{platform_id}/policy", response_model=PlatformOut)
 async def set_policy(platform_id: str, body: PolicyIn, session: SessionDep) -> PlatformOut:
     """Change the timer policy; it applies to cases created afterwards."""
-    return _platform_out(await ReferenceService(session).set_policy(platform_id, body))
+    changes = body.model_dump(exclude_none=True)
+    return _platform_out(await ReferenceService(session).set_policy(platform_id, changes))
 
 
 @router.post("/structures", response_model=StructureOut, status_code=201)
 async def create_structure(body: StructureIn, session: SessionDep) -> Any:
-    return await ReferenceService(session).create_structure(body)
+    new = NewStructure(id=body.id, platform_id=body.platform_id, name=body.name, kind=body.kind)
+    return await ReferenceService(session).create_structure(new)
 
 
 @router.get("/structures", response_model=list[StructureOut])
 async def list_structures(session: SessionDep, platform_id: str | None = None) -> Any:
-    return await ReferenceRepository(session).structures(platform_id)
+    return await ReferenceService(session).structures(platform_id)
 
 
 @router.get("/users", response_model=list[UserOut])
 async def list_users(session: SessionDep, platform_id: str | None = None) -> Any:
-    return await ReferenceRepository(session).users(platform_id)
+    return await ReferenceService(session).users(platform_id)

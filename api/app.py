@@ -10,15 +10,18 @@ from temporalio.client import Client
 
 from api import access_log, admin, admin_accounts, auth, cases, indicators, notes, oidc, rights
 from api.access import enforce_endpoint_roles
-from api.case_service import CaseService
 from api.codec import install_codec
 from api.errors import install_error_handlers
 from api.intake import router as intake_router
-from api.intake_service import IntakeService
 from api.limits import BodySizeLimit
 from api.security_headers import SecurityHeaders
 from filrouge.core.passwords import Argon2Cost, use_cost
 from filrouge.mail.mailer import Mailer
+from filrouge.services.cases.service import CaseService
+from filrouge.services.intake.duplicates import DuplicateReviews
+from filrouge.services.intake.imports import ImportService
+from filrouge.services.rights.requests import ErasureOnRequest
+from filrouge.services.transactions import make_engine, make_sessionmaker
 from filrouge.settings import (
     ApiSettings,
     AuthSettings,
@@ -28,7 +31,6 @@ from filrouge.settings import (
     SmtpSettings,
     TemporalSettings,
 )
-from filrouge.store.engine import make_engine, make_sessionmaker
 from filrouge.temporal.codec import payload_key_ring
 from filrouge.temporal.server import connect_when_ready, data_converter
 
@@ -63,14 +65,14 @@ def create_app(
             data_converter(payload_key_ring(SecuritySettings())),
             wait_seconds=30,
         )
-        app.state.sessions = make_sessionmaker(engine)
+        app.state.sessions = sessions = make_sessionmaker(engine)
         app.state.temporal = client
-        app.state.case_service = CaseService(
-            app.state.sessions, client, temporal.task_queue, temporal.search_attributes
-        )
-        app.state.intake_service = IntakeService(
-            app.state.sessions, client, temporal.task_queue, temporal.search_attributes
-        )
+        queue, attributes = temporal.task_queue, temporal.search_attributes
+        cases = CaseService(sessions, client, queue, attributes)
+        app.state.case_service = cases
+        app.state.import_service = ImportService(sessions, client, queue, attributes)
+        app.state.duplicate_reviews = DuplicateReviews(sessions, client, cases.creation)
+        app.state.erasure_on_request = ErasureOnRequest(sessions, client, cases)
         try:
             yield
         finally:

@@ -3,28 +3,65 @@ from `api/steps.py`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-from api.access import readable
-from api.case_service import CaseService, case_out
 from api.deps import CurrentUser, IdempotencyKey, SessionDep
 from api.schemas import (
+    AcknowledgementOut,
+    CaseCreatedOut,
     CaseOut,
     CasePage,
     CreateCaseIn,
+    DeadlineOut,
     EventOut,
+    PersonOut,
     VerificationOut,
 )
 from api.steps import step_router
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Role, Stage
-from filrouge.store.access_log import AccessLogRepository
-from filrouge.store.audit_repository import AuditRepository
-from filrouge.store.repositories import CaseFilters, CaseRepository
+from filrouge.core.domain import Stage
+from filrouge.services.cases.creation import Identification
+from filrouge.services.cases.reading import CaseQuery, CaseReader
+from filrouge.services.cases.service import CaseService
+
+if TYPE_CHECKING:  # a row type only: the API reads rows through services
+    from filrouge.store.models import Case
 
 router = APIRouter(prefix="/cases", tags=["dossiers"])
+
+
+def case_out(case: Case, *, with_person: bool, now: datetime | None = None) -> CaseOut:
+    """The answer body of a case (the identity only when asked for and not erased)."""
+    now = now or utcnow()
+    deadline = None
+    if case.next_deadline_at and case.next_deadline_kind:
+        deadline = DeadlineOut(
+            kind=case.next_deadline_kind,
+            at=case.next_deadline_at,
+            overdue=case.next_deadline_at < now,
+        )
+    person = PersonOut.model_validate(case.identity) if with_person and case.identity else None
+    return CaseOut(
+        id=case.id,
+        platform_id=case.platform_id,
+        source=case.source,
+        identified_at=case.identified_at,
+        stage=case.stage,  # type: ignore[arg-type]
+        referent_id=case.referent_id,
+        structure_id=case.structure_id,
+        stage_entered_at=case.stage_entered_at,
+        next_deadline=deadline,
+        overdue_since=case.overdue_since,
+        interview_at=case.interview_at,
+        failed_attempts=case.failed_attempts,
+        outcome=case.outcome,
+        closed_at=case.closed_at,
+        person=person,
+    )
 
 
 def get_case_service(request: Request) -> CaseService:
@@ -33,21 +70,41 @@ def get_case_service(request: Request) -> CaseService:
 
 Service = Annotated[CaseService, Depends(get_case_service)]
 
+CREATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": CaseCreatedOut, "description": "Déjà suivi, ou requête rejouée."},
+    202: {
+        "model": AcknowledgementOut,
+        "description": "Doublon possible à vérifier, ou jeune relevant d'une autre plateforme.",
+    },
+}
 
-@router.post("", response_model=CaseOut, status_code=201)
+
+@router.post("", response_model=CaseCreatedOut, status_code=201, responses=CREATION_RESPONSES)
 async def create_case(
     body: CreateCaseIn,
     user: CurrentUser,
     service: Service,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> CaseOut:
-    """Create a case from a referral; it is assigned to a référent of the platform."""
-    case, created = await service.create(user, body, idempotency_key)
-    if not created:
+) -> Any:
+    """Create a case, routed and deduplicated like any identification (see the README)."""
+    person = body.person.model_dump(exclude={"convocation_consent"})
+    given = Identification(
+        person=person,
+        source=body.source,
+        identified_on=body.identified_on,
+        convocation_consent=body.person.convocation_consent,
+        platform_id=body.platform_id,
+    )
+    created = await service.create(user, given, idempotency_key)
+    outcome = {"status": created.status, "message": created.message}
+    if created.case is None:
+        ack = AcknowledgementOut.model_validate(outcome)
+        return JSONResponse(ack.model_dump(), status_code=202)
+    if created.status != "created":
         response.status_code = 200
-    # A partner gets an acknowledgement, not the file: they follow nobody.
-    return case_out(case, with_person=user.role != Role.PARTENAIRE)
+    out = case_out(created.case, with_person=created.with_person)
+    return CaseCreatedOut.model_validate(out.model_dump() | outcome)
 
 
 @router.get("", response_model=CasePage)
@@ -62,20 +119,9 @@ async def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePage:
     """List the cases the caller may see, filtered by stage, référent or overdue deadline."""
-    if platform_id and platform_id != user.platform_id:
-        return CasePage(items=[], total=0, limit=limit, offset=offset)
     now = utcnow()
-    filters = CaseFilters(
-        platform_id=user.platform_id,
-        structure_id=user.structure_id if user.role == Role.REFERENT else None,
-        visible_to_referent=user.id if user.role == Role.REFERENT else None,
-        stage=stage,
-        referent_id=referent_id,
-        overdue_at=now if overdue else None,
-        limit=limit,
-        offset=offset,
-    )
-    rows, total = await CaseRepository(session).search(filters)
+    query = CaseQuery(stage, platform_id, referent_id, now if overdue else None, limit, offset)
+    rows, total = await CaseReader(session).page(user, query)
     items = [case_out(c, with_person=False, now=now) for c in rows]
     return CasePage(items=items, total=total, limit=limit, offset=offset)
 
@@ -83,24 +129,19 @@ async def list_cases(
 @router.get("/{case_id}", response_model=CaseOut)
 async def get_case(case_id: str, user: CurrentUser, session: SessionDep) -> CaseOut:
     """Current state of a case, with the young person's identity (the read is logged)."""
-    case = readable(user, await CaseRepository(session).get(case_id))
-    AccessLogRepository(session).record(case, user.id, user.role.value, "case")
-    return case_out(case, with_person=True)
+    return case_out(await CaseReader(session).case(user, case_id), with_person=True)
 
 
 @router.get("/{case_id}/history", response_model=list[EventOut])
 async def case_history(case_id: str, user: CurrentUser, session: SessionDep) -> list[Any]:
     """The case's complete audit log, in order (the read is logged)."""
-    case = readable(user, await CaseRepository(session).get(case_id))
-    AccessLogRepository(session).record(case, user.id, user.role.value, "history")
-    return await AuditRepository(session).history(case_id)  # type: ignore[return-value]
+    return await CaseReader(session).history(user, case_id)  # type: ignore[return-value]
 
 
 @router.get("/{case_id}/history/verify", response_model=VerificationOut)
 async def verify_history(case_id: str, user: CurrentUser, session: SessionDep) -> Any:
     """Check the hash chain: detects any edited, inserted or deleted audit row."""
-    case = readable(user, await CaseRepository(session).get(case_id))
-    return await AuditRepository(session).verify(case)
+    return await CaseReader(session).verify(user, case_id)
 
 
 # ---------------------------------------------------------------- human steps

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,23 +12,20 @@ from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
 from api.sessions import auth_settings, check_csrf, session_from_cookie
-from filrouge.core.domain import Actor, Role
-from filrouge.store.engine import transaction, unit_of_work
-from filrouge.store.repositories import ReferenceRepository
+from filrouge.core.caller import Caller
+from filrouge.core.domain import Role
+from filrouge.services.access.tokens import hash_token, token_user
+from filrouge.services.transactions import unit_of_work
+
+__all__ = ["CurrentUserInfo", "hash_token"]  # hash_token: where tests and auth expect it
 
 
 @dataclass(frozen=True)
-class CurrentUserInfo:
-    id: str
-    role: Role
-    platform_id: str | None
-    structure_id: str | None
+class CurrentUserInfo(Caller):
+    """The caller of a request: what services need, plus how they authenticated."""
+
     # The browser session the request came with; None for a personal API token.
     session_id: str | None = None
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(user_id=self.id, role=self.role)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -44,10 +40,6 @@ def get_temporal(request: Request) -> Client:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def authenticate(request: Request, authorization: str | None) -> CurrentUserInfo:
@@ -65,15 +57,11 @@ async def authenticate(request: Request, authorization: str | None) -> CurrentUs
 
 
 async def _token_user(request: Request, token: str) -> CurrentUserInfo:
-    # Its own short transaction, not the request's: a step waits on the workflow, whose
-    # activities write, and an open request transaction would hold SQLite's write lock.
     # Read on every request, never cached: a revoked token is refused at once.
-    async with transaction(request.app.state.sessions) as session:
-        row = await ReferenceRepository(session).token(hash_token(token))
-    if row is None or row.revoked_at is not None or not row.user.active:
+    caller = await token_user(request.app.state.sessions, token)
+    if caller is None:
         raise Unauthorized("Jeton invalide ou révoqué.")
-    user = row.user
-    return CurrentUserInfo(user.id, Role(user.role), user.platform_id, user.structure_id)
+    return CurrentUserInfo(caller.id, caller.role, caller.platform_id, caller.structure_id)
 
 
 async def _session_user(request: Request) -> CurrentUserInfo:

@@ -10,9 +10,51 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from filrouge.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    InvalidFile,
+    NotFound,
+    Unavailable,
+)
+
+__all__ = [
+    "AppError",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "Invalid",
+    "InvalidFile",
+    "NotFound",
+    "TooManyRequests",
+    "Unauthorized",
+    "Unavailable",
+    "install_error_handlers",
+]
+
+# The one mapping from a domain error to its HTTP answer (most specific kind first).
+DOMAIN_STATUSES: list[tuple[type[DomainError], int, str]] = [
+    (InvalidFile, 422, "fichier_invalide"),
+    (NotFound, 404, "introuvable"),
+    (Conflict, 409, "conflit"),
+    (Invalid, 422, "donnees_invalides"),
+    (Forbidden, 403, "interdit"),
+    (Unavailable, 503, "indisponible"),
+]
+
+
+def status_of(error: DomainError) -> tuple[int, str]:
+    """The HTTP status and the error code of a domain error."""
+    for kind, status, code in DOMAIN_STATUSES:
+        if isinstance(error, kind):
+            return status, code
+    return 400, "erreur"
+
 
 class AppError(Exception):
-    """An expected failure with its HTTP status and a French message for the user."""
+    """A failure that only exists in HTTP (authentication, rate limit, body size)."""
 
     status_code = 400
     code = "erreur"
@@ -23,28 +65,8 @@ class AppError(Exception):
         self.message = message
 
 
-class NotFound(AppError):
-    status_code, code = 404, "introuvable"
-
-
-class Conflict(AppError):
-    status_code, code = 409, "conflit"
-
-
-class Invalid(AppError):
-    status_code, code = 422, "donnees_invalides"
-
-
 class Unauthorized(AppError):
     status_code, code = 401, "non_authentifie"
-
-
-class Forbidden(AppError):
-    status_code, code = 403, "interdit"
-
-
-class Unavailable(AppError):
-    status_code, code = 503, "indisponible"
 
 
 class TooManyRequests(AppError):
@@ -53,6 +75,10 @@ class TooManyRequests(AppError):
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.headers = {"Retry-After": str(max(1, retry_after_seconds))}
+
+
+class TooLarge(AppError):
+    status_code, code = 413, "fichier_trop_volumineux"
 
 
 class FieldErrorOut(BaseModel):
@@ -163,6 +189,11 @@ def install_error_handlers(app: FastAPI) -> None:
             content={"code": exc.code, "message": exc.message},
             headers=exc.headers,
         )
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        status, code = status_of(exc)
+        return JSONResponse(status_code=status, content={"code": code, "message": exc.message})
 
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:

@@ -5,13 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, SessionDep
-from api.errors import NotFound
 from api.schemas import IndicatorsOut, PlatformIndicatorsOut
-from filrouge.core.clock import utcnow
-from filrouge.core.domain import Role
-from filrouge.core.indicators import compute
-from filrouge.store.indicators import IndicatorRepository
-from filrouge.store.repositories import ReferenceRepository
+from filrouge.services.indicators import indicators_for
 
 router = APIRouter(tags=["indicateurs"])
 
@@ -21,18 +16,9 @@ async def indicators(
     user: CurrentUser, session: SessionDep, platform_id: str | None = None
 ) -> IndicatorsOut:
     """Counts, rates and median delays per platform, from the read model and the audit log."""
-    if user.role == Role.PILOTE:
-        known = [p.id for p in await ReferenceRepository(session).platforms()]
-    else:
-        known = [user.platform_id] if user.platform_id else []
-    if platform_id is not None:
-        if platform_id not in known:
-            raise NotFound("Plateforme introuvable.")
-        known = [platform_id]
-    facts = await IndicatorRepository(session).facts(known)
-    per_platform = [compute(pid, [f for f in facts if f.platform_id == pid]) for pid in known]
+    report = await indicators_for(session, user, platform_id)
     return IndicatorsOut(
-        generated_at=utcnow(),
-        platforms=[PlatformIndicatorsOut.model_validate(p) for p in per_platform],
-        total=PlatformIndicatorsOut.model_validate(compute("*", facts)),
+        generated_at=report.generated_at,
+        platforms=[PlatformIndicatorsOut.model_validate(p) for p in report.platforms],
+        total=PlatformIndicatorsOut.model_validate(report.total),
     )

@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from api.case_service import CaseService
 from api.deps import CurrentUser, IdempotencyKey
-from api.errors import AppError, Invalid
-from api.intake_service import ACKNOWLEDGEMENTS, IntakeService, TooLarge
+from api.errors import TooLarge
 from api.schemas import Body, StepOut
-from filrouge.core.cases.steps import AssignReferentInput
-from filrouge.core.clock import utcnow
-from filrouge.core.domain import Role, Source
+from filrouge.core.domain import Source
 from filrouge.core.intake_contracts import ImportCounts
-from filrouge.store.models import Import
-from workflows.case import CaseWorkflow
+from filrouge.services.cases.creation import CaseCreation, Identification
+from filrouge.services.cases.service import CaseService
+from filrouge.services.intake.duplicates import DuplicateReviews
+from filrouge.services.intake.imports import ImportService
+from filrouge.services.intake.referrals import refer
+
+if TYPE_CHECKING:  # a row type only: the API reads rows through services
+    from filrouge.store.models import Import
 
 router = APIRouter(tags=["repérage"])
 Text = Annotated[str, Field(max_length=300)]
 CaseId = Annotated[str, Field(min_length=1, max_length=40)]
 
 
-def get_intake_service(request: Request) -> IntakeService:
-    return request.app.state.intake_service  # type: ignore[no-any-return]
+def get_import_service(request: Request) -> ImportService:
+    return request.app.state.import_service  # type: ignore[no-any-return]
 
 
 def get_case_service(request: Request) -> CaseService:
     return request.app.state.case_service  # type: ignore[no-any-return]
 
 
-Service = Annotated[IntakeService, Depends(get_intake_service)]
+def get_creation(request: Request) -> CaseCreation:
+    return get_case_service(request).creation
+
+
+def get_reviews(request: Request) -> DuplicateReviews:
+    return request.app.state.duplicate_reviews  # type: ignore[no-any-return]
+
+
+Service = Annotated[ImportService, Depends(get_import_service)]
 Cases = Annotated[CaseService, Depends(get_case_service)]
+Creation = Annotated[CaseCreation, Depends(get_creation)]
+Reviews = Annotated[DuplicateReviews, Depends(get_reviews)]
 
 
 class ImportOut(BaseModel):
@@ -198,26 +211,17 @@ class ReferralOut(BaseModel):
 
 @router.post("/referrals", response_model=ReferralOut, status_code=201)
 async def create_referral(
-    body: ReferralIn, user: CurrentUser, service: Service, key: IdempotencyKey = None
+    body: ReferralIn, user: CurrentUser, creation: Creation, key: IdempotencyKey = None
 ) -> ReferralOut:
     """Report one young person (a *droit au retour* request starts the 15-day legal clock)."""
-    if body.source == Source.SIEI:
-        raise Invalid("Les listes SIEI s'importent par POST /imports.")
-    today = utcnow().date()
-    identified_on = body.identified_on or today
-    if identified_on > today:
-        raise Invalid("La date de repérage ne peut pas être dans le futur.")
-    person = body.person.model_dump(exclude={"convocation_consent"})
-    consent = body.person.convocation_consent
-    placed = await service.refer(user, person, body.source, identified_on, consent, key)
-    # Only the platform's own staff learn the case id: a case routed to (or already followed
-    # by) another platform is not theirs to open.
-    staff = user.role in (Role.REFERENT, Role.COORDINATEUR)
-    own = staff and placed.platform_id == user.platform_id
-    case_id = placed.case_id if own and placed.status != "duplicate_review" else None
-    return ReferralOut(
-        status=placed.status, message=ACKNOWLEDGEMENTS[placed.status], case_id=case_id
+    given = Identification(
+        person=body.person.model_dump(exclude={"convocation_consent"}),
+        source=body.source,
+        identified_on=body.identified_on,
+        convocation_consent=body.person.convocation_consent,
     )
+    referral = await refer(creation, user, given, key)
+    return ReferralOut(status=referral.status, message=referral.message, case_id=referral.case_id)
 
 
 # ---------------------------------------------------------------- possible duplicates
@@ -256,7 +260,7 @@ def duplicate_out(review: Any) -> DuplicateOut:
 @router.get("/duplicates", response_model=list[DuplicateOut])
 async def list_duplicates(
     user: CurrentUser,
-    service: Service,
+    service: Reviews,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DuplicateOut]:
@@ -266,14 +270,14 @@ async def list_duplicates(
 
 @router.post("/duplicates/{review_id}/merge", response_model=DuplicateOut)
 async def merge_duplicate(
-    review_id: str, body: MergeIn, user: CurrentUser, service: Service
+    review_id: str, body: MergeIn, user: CurrentUser, service: Reviews
 ) -> DuplicateOut:
     """Same young person: the identification is appended to the chosen case."""
     return duplicate_out(await service.merge(user, review_id, body.case_id))
 
 
 @router.post("/duplicates/{review_id}/keep-apart", response_model=DuplicateOut)
-async def keep_duplicate_apart(review_id: str, user: CurrentUser, service: Service) -> DuplicateOut:
+async def keep_duplicate_apart(review_id: str, user: CurrentUser, service: Reviews) -> DuplicateOut:
     """Different young people: a new case is created and routed."""
     return duplicate_out(await service.keep_apart(user, review_id))
 
@@ -300,18 +304,5 @@ async def assign_many(
     body: AssignManyIn, user: CurrentUser, cases: Cases, key: IdempotencyKey = None
 ) -> list[AssignedOut]:
     """Coordinator: assign many cases (e.g. the "to route" queue) to one référent."""
-    structure_id = await cases.referent_structure(user, body.referent_id)
-    out = []
-    for case_id in dict.fromkeys(body.case_ids):
-        step = AssignReferentInput(user.actor, body.referent_id, structure_id)
-        step_key = f"{key}|{case_id}" if key else None
-        try:
-            await cases.get(user, case_id)
-            result = await cases.run_step(
-                user, case_id, CaseWorkflow.assign_referent, step, step_key
-            )
-        except AppError as error:
-            out.append(AssignedOut(case_id=case_id, ok=False, error=error.message))
-            continue
-        out.append(AssignedOut(case_id=case_id, ok=True, result=result))
-    return out
+    done = await cases.assign_many(user, body.case_ids, body.referent_id, key)
+    return [AssignedOut.model_validate(asdict(one)) for one in done]

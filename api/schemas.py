@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -158,6 +158,26 @@ class CaseOut(BaseModel):
     outcome: str | None
     closed_at: datetime | None
     person: PersonOut | None = None
+
+
+class CaseCreatedOut(CaseOut):
+    """The answer to POST /cases when the case is the caller's to see."""
+
+    status: Literal["created", "exists", "replayed"] = Field(
+        description="created : nouveau dossier (201) ; exists : jeune déjà suivi, le repérage "
+        "est ajouté à son dossier (200) ; replayed : même Idempotency-Key, même réponse (200)."
+    )
+    message: str
+
+
+class AcknowledgementOut(BaseModel):
+    """The answer to POST /cases when no case of the caller's platform can be shown (202)."""
+
+    status: Literal["duplicate_review", "transmitted"] = Field(
+        description="duplicate_review : doublon possible, un coordinateur décide ; "
+        "transmitted : le jeune relève d'une autre plateforme."
+    )
+    message: str
 
 
 class CasePage(BaseModel):

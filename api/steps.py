@@ -19,12 +19,12 @@ from typing import Annotated, Any, Union
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, create_model
 
-from api.case_service import CaseService
 from api.deps import CurrentUser, CurrentUserInfo, IdempotencyKey
 from api.schemas import AwareDatetime, Body, StepOut
 from filrouge.core.cases.declaration import FieldRule, Items, StepDeclaration, Text
 from filrouge.core.cases.steps import STEPS
 from filrouge.core.domain import Actor
+from filrouge.services.cases.service import CaseService
 from workflows.case import CaseWorkflow
 
 Resolver = Callable[[CaseService, CurrentUserInfo, str, Any], Awaitable[dict[str, Any]]]

@@ -45,13 +45,18 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from api.auth_audit import create_user_with_token
-from api.reference_service import ReferenceService
-from api.schemas import PlatformIn, StructureIn, TerritoryIn, UserIn
+from api.schemas import UserIn
 from bench.noop import NoopWorkflow
-from filrouge.core.domain import Role
+from filrouge.core.domain import Role, StructureKind
 from filrouge.intake.synthetic import generate_list, planned_counts
 from filrouge.mail.sink import MailSink
 from filrouge.services.cases.launch import bounded
+from filrouge.services.reference.admin import (
+    NewPlatform,
+    NewStructure,
+    NewUser,
+    ReferenceService,
+)
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 from filrouge.store.migrate import upgrade
@@ -199,19 +204,19 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> str:
     async with transaction(sessions) as session:
         service = ReferenceService(session)
         for platform_id, departements in PLATFORMS.items():
-            territory = TerritoryIn(departements=departements)
+            territory = {"departements": list(departements)}
             name = f"PSAD {platform_id.removeprefix('bench-')} (banc d'essai)"
             await service.create_platform(
-                PlatformIn(id=platform_id, name=name, territory=territory)
+                NewPlatform(id=platform_id, name=name, territory=territory)
             )
-            for kind in ("mission_locale", "mlds"):
-                structure = f"{platform_id}-{kind.replace('_', '-')}"
+            for kind in (StructureKind.MISSION_LOCALE, StructureKind.MLDS):
+                structure = f"{platform_id}-{kind.value.replace('_', '-')}"
                 await service.create_structure(
-                    StructureIn(id=structure, platform_id=platform_id, name=structure, kind=kind)  # type: ignore[arg-type]
+                    NewStructure(id=structure, platform_id=platform_id, name=structure, kind=kind)
                 )
                 for n in range(REFERENTS_PER_STRUCTURE):
                     await service.create_user(
-                        UserIn(
+                        NewUser(
                             display_name=f"Référent {n + 1} {structure}",
                             email=f"referent{n + 1}.{structure}@bench.filrouge.fr",
                             role=Role.REFERENT,

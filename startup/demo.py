@@ -11,18 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth_audit import create_user_with_token
-from api.case_service import CaseService
-from api.deps import CurrentUserInfo
-from api.reference_service import ReferenceService
-from api.schemas import (
-    CreateCaseIn,
-    PersonIn,
-    PlatformIn,
-    PolicyIn,
-    StructureIn,
-    TerritoryIn,
-    UserIn,
-)
+from api.schemas import UserIn
+from filrouge.core.caller import Caller
 from filrouge.core.cases.steps import (
     ConfirmEntryInput,
     DecideInput,
@@ -42,28 +32,35 @@ from filrouge.core.domain import (
     Solution,
     SolutionType,
     Source,
+    StructureKind,
 )
-from filrouge.store.engine import transaction
-from filrouge.store.repositories import ReferenceRepository
+from filrouge.services.cases.creation import Identification
+from filrouge.services.cases.service import CaseService
+from filrouge.services.reference.admin import (
+    NewPlatform,
+    NewStructure,
+    ReferenceService,
+)
+from filrouge.services.transactions import transaction
 from workflows.case import CaseWorkflow
 
 # A platform whose timers run in minutes, so reminders and escalations land during a demo.
-EXPRESS_POLICY = PolicyIn(
-    reminder_no_contact="PT1M",
-    escalation_no_contact="PT2M",
-    stuck_escalation="PT15M",
-    routing_escalation="PT1M",
-    attempt_spacing="PT10S",
-    interview_reminder_before="PT1M",
-    interview_unrecorded_reminder="PT1M",
-    interview_unrecorded_escalation="PT2M",
-    droit_retour_deadline="PT3M",
-    decision_escalation="PT2M",
-    entry_unconfirmed_reminder="PT2M",
-    follow_up_checks=["PT2M", "PT4M", "PT6M"],
-    obligation_report="PT5M",
-    retention="PT1H",
-)
+EXPRESS_POLICY: dict[str, Any] = {
+    "reminder_no_contact": "PT1M",
+    "escalation_no_contact": "PT2M",
+    "stuck_escalation": "PT15M",
+    "routing_escalation": "PT1M",
+    "attempt_spacing": "PT10S",
+    "interview_reminder_before": "PT1M",
+    "interview_unrecorded_reminder": "PT1M",
+    "interview_unrecorded_escalation": "PT2M",
+    "droit_retour_deadline": "PT3M",
+    "decision_escalation": "PT2M",
+    "entry_unconfirmed_reminder": "PT2M",
+    "follow_up_checks": ["PT2M", "PT4M", "PT6M"],
+    "obligation_report": "PT5M",
+    "retention": "PT1H",
+}
 
 
 @dataclass
@@ -86,7 +83,8 @@ async def load_demo(
 ) -> DemoTokens:
     """Load the demo once; later runs reuse the saved tokens."""
     async with transaction(sessions) as session:
-        already = await ReferenceRepository(session).platform("psad-demo") is not None
+        platforms = await ReferenceService(session).platforms()
+        already = any(p.id == "psad-demo" for p in platforms)
     saved = DemoTokens.load(tokens_file)
     if already and saved:
         return saved
@@ -103,20 +101,20 @@ async def load_demo(
     return tokens
 
 
-async def _reference_data(session: AsyncSession) -> dict[str, tuple[CurrentUserInfo, str]]:
+async def _reference_data(session: AsyncSession) -> dict[str, tuple[Caller, str]]:
     service = ReferenceService(session)
     await service.create_platform(
-        PlatformIn(
+        NewPlatform(
             id="psad-demo",
             name="PSAD Bassin rennais (démo)",
             region="Bretagne",
             # All of Ille-et-Vilaine: the rows of docs/samples/ in 35 are routed here, the
             # others (Corsica, La Réunion) wait in the "to route" queue.
-            territory=TerritoryIn(departements=["35"]),
+            territory={"departements": ["35"]},
         )
     )
     await service.create_platform(
-        PlatformIn(
+        NewPlatform(
             id="psad-express",
             name="PSAD démo accélérée (délais en minutes)",
             region="Bretagne",
@@ -125,19 +123,19 @@ async def _reference_data(session: AsyncSession) -> dict[str, tuple[CurrentUserI
     )
     for platform in ("psad-demo", "psad-express"):
         await service.create_structure(
-            StructureIn(
+            NewStructure(
                 id=f"{platform}-ml",
                 platform_id=platform,
                 name="Mission locale du bassin rennais",
-                kind="mission_locale",  # type: ignore[arg-type]
+                kind=StructureKind.MISSION_LOCALE,
             )
         )
         await service.create_structure(
-            StructureIn(
+            NewStructure(
                 id=f"{platform}-mlds",
                 platform_id=platform,
                 name="MLDS Rennes",
-                kind="mlds",  # type: ignore[arg-type]
+                kind=StructureKind.MLDS,
             )
         )
     people: dict[str, tuple[str, str, Role, str | None, str | None]] = {
@@ -169,24 +167,24 @@ async def _reference_data(session: AsyncSession) -> dict[str, tuple[CurrentUserI
             ),
             "démo",
         )
-        staff[key] = (CurrentUserInfo(user.id, role, platform_id, structure), token.token)
+        staff[key] = (Caller(user.id, role, platform_id, structure), token.token)
     return staff
 
 
-def _person(n: int, age: int, **extra: Any) -> PersonIn:
+def _person(n: int, age: int, *, in_rennes: bool = True) -> dict[str, Any]:
+    """A young person; living in Rennes routes them to psad-demo (Ille-et-Vilaine)."""
     today = utcnow().date()
     first, last = DEMO_NAMES[n % len(DEMO_NAMES)]
-    return PersonIn(
-        last_name=last,
-        first_name=first,
-        birth_date=date(today.year - age, 3, 1 + n),
-        commune_insee="35238",
-        postal_code="35000",
-        commune_name="Rennes",
-        phone=f"06 12 34 56 {10 + n:02d}",
-        leaving_date=today - timedelta(days=120),
-        **extra,
-    )
+    person: dict[str, Any] = {
+        "last_name": last,
+        "first_name": first,
+        "birth_date": date(today.year - age, 3, 1 + n),
+        "phone": f"06 12 34 56 {10 + n:02d}",
+        "leaving_date": today - timedelta(days=120),
+    }
+    if in_rennes:
+        person |= {"commune_insee": "35238", "postal_code": "35000", "commune_name": "Rennes"}
+    return person
 
 
 DEMO_NAMES = [
@@ -200,7 +198,7 @@ DEMO_NAMES = [
 ]
 
 
-async def _demo_cases(cases: CaseService, staff: dict[str, tuple[CurrentUserInfo, str]]) -> None:
+async def _demo_cases(cases: CaseService, staff: dict[str, tuple[Caller, str]]) -> None:
     """Cases at different stages: contacting, interview, decision, follow-up, closed."""
     coord, ref = staff["coord"][0], staff["ref_ml"][0]
     plan = [
@@ -212,27 +210,30 @@ async def _demo_cases(cases: CaseService, staff: dict[str, tuple[CurrentUserInfo
         ("droit", 18, Source.DROIT_AU_RETOUR, 0),
     ]
     for n, (label, age, source, steps) in enumerate(plan):
-        body = CreateCaseIn(platform_id="psad-demo", source=source, person=_person(n, age))
-        case, _ = await cases.create(coord, body, f"demo-{label}")
+        given = Identification(_person(n, age), source, platform_id="psad-demo")
+        case = (await cases.create(coord, given, f"demo-{label}")).case
+        assert case is not None
         actor = ref if case.referent_id == ref.id else staff["ref_mlds"][0]
         await _advance(cases, actor, coord, case.id, steps, label)
     express_coord = staff["coord_express"][0]
     for n in range(2):
-        body = CreateCaseIn(platform_id="psad-express", source=Source.SIEI, person=_person(n, 19))
-        await cases.create(express_coord, body, f"demo-express-{n}")
+        # No address: a case created for psad-express stays there (no territory to route by).
+        person = _person(n, 19, in_rennes=False)
+        given = Identification(person, Source.SIEI, platform_id="psad-express")
+        await cases.create(express_coord, given, f"demo-express-{n}")
 
 
 async def _advance(
     cases: CaseService,
-    ref: CurrentUserInfo,
-    coord: CurrentUserInfo,
+    ref: Caller,
+    coord: Caller,
     case_id: str,
     steps: int,
     label: str,
 ) -> None:
     tomorrow = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
     start = utcnow().date() + timedelta(days=14)
-    script: list[tuple[CurrentUserInfo, Any, Any]] = [
+    script: list[tuple[Caller, Any, Any]] = [
         (
             ref,
             CaseWorkflow.record_contact_attempt,

@@ -10,8 +10,8 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
-from api.case_service import CaseService
 from filrouge.mail.sink import MailSink
+from filrouge.services.cases.service import CaseService
 from filrouge.settings import (
     DATA_DIR,
     ApiSettings,

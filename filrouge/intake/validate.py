@@ -85,9 +85,17 @@ def normalized_name_key(last_name: str, first_name: str, birth_date: date) -> st
 
 
 def validate_row(
-    raw: Mapping[str, CellValue], row_number: int, identified_on: date
+    raw: Mapping[str, CellValue],
+    row_number: int,
+    identified_on: date,
+    *,
+    address_required: bool = True,
 ) -> ValidRow | RejectedRow:
-    """Check and normalise one row; a rejection lists every faulty column."""
+    """Check and normalise one row; a rejection lists every faulty column.
+
+    `address_required=False`: the caller names the platform itself (a case created for a
+    given platform), so the address is only used for routing when there is one.
+    """
     values: dict[str, object] = {}
     errors: list[FieldError] = []
     for name, check in FIELD_PARSERS.items():
@@ -95,16 +103,18 @@ def validate_row(
             values[name] = check(raw.get(name))
         except RowInvalid as invalid:
             errors.append(FieldError(LABELS[name], str(invalid)))
-    errors.extend(_cross_checks(values, identified_on))
+    errors.extend(_cross_checks(values, identified_on, address_required))
     if errors:
         return RejectedRow(row_number, sorted(errors, key=lambda error: _ORDER[error.column]))
     return ValidRow(row_number=row_number, **values)  # type: ignore[arg-type]
 
 
-def _cross_checks(values: Mapping[str, object], identified_on: date) -> list[FieldError]:
+def _cross_checks(
+    values: Mapping[str, object], identified_on: date, address_required: bool = True
+) -> list[FieldError]:
     errors: list[FieldError] = []
     birth, leaving = values.get("birth_date"), values.get("leaving_date")
-    if not values.get("commune_insee") and not values.get("postal_code"):
+    if address_required and not values.get("commune_insee") and not values.get("postal_code"):
         if "commune_insee" in values and "postal_code" in values:
             message = "code commune INSEE ou code postal obligatoire"
             errors.append(FieldError(LABELS["commune_insee"], message))

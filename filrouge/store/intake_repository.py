@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.core.domain import Role, Stage
@@ -67,6 +68,17 @@ class ImportRepository:
     async def has_rows(self, import_id: str) -> bool:
         query = select(func.count()).where(ImportRow.import_id == import_id)
         return bool(await self.session.scalar(query))
+
+    async def batches(self, import_id: str) -> int:
+        """How many batches the staged rows of an import form."""
+        query = select(func.max(ImportRow.batch)).where(ImportRow.import_id == import_id)
+        highest = await self.session.scalar(query)
+        return int(highest) + 1 if highest is not None and highest >= 0 else 0
+
+    async def insert_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Stage many rows in one statement (plain values: no object per row)."""
+        if rows:
+            await self.session.execute(insert(ImportRow), list(rows))
 
     async def add_rows(self, rows: Sequence[ImportRow]) -> None:
         self.session.add_all(rows)
@@ -169,8 +181,8 @@ class MatchRepository:
                 found.setdefault((platform_id, key), []).append(case_id)
         return found
 
-    async def referent_loads(self) -> list[ReferentLoad]:
-        """Every active référent with their open cases, in one query."""
+    async def referent_loads(self, platform_id: str | None = None) -> list[ReferentLoad]:
+        """Every active référent (of one platform, or all) with their open cases, in one query."""
         open_cases = (
             select(Case.referent_id, func.count().label("n"))
             .where(Case.stage != Stage.CLOTURE.value, Case.referent_id.is_not(None))
@@ -193,6 +205,8 @@ class MatchRepository:
                 User.platform_id.is_not(None),
             )
         )
+        if platform_id is not None:
+            query = query.where(User.platform_id == platform_id)
         rows = (await self.session.execute(query)).all()
         return [ReferentLoad(p, u, s, k, int(n)) for p, u, s, k, n in rows]
 

@@ -50,34 +50,6 @@ class ReferenceRepository:
         self.session.add_all(rows)
         await self.session.flush()
 
-    async def least_loaded_referent(
-        self, platform_id: str, structure_kinds: list[str]
-    ) -> tuple[str, str | None] | None:
-        """The active référent with the fewest open cases, preferring the given structure kinds."""
-        open_cases = (
-            select(Case.referent_id, func.count().label("n"))
-            .where(Case.platform_id == platform_id, Case.stage != Stage.CLOTURE.value)
-            .group_by(Case.referent_id)
-            .subquery()
-        )
-        base = (
-            select(User.id, User.structure_id)
-            .outerjoin(open_cases, open_cases.c.referent_id == User.id)
-            .outerjoin(Structure, Structure.id == User.structure_id)
-            .where(
-                User.platform_id == platform_id,
-                User.role == Role.REFERENT.value,
-                User.active.is_(True),
-            )
-            .order_by(func.coalesce(open_cases.c.n, 0), User.id)
-            .limit(1)
-        )
-        for query in (base.where(Structure.kind.in_(structure_kinds)), base):
-            row = (await self.session.execute(query)).first()
-            if row is not None:
-                return row[0], row[1]
-        return None
-
 
 @dataclass
 class CaseFilters:

@@ -129,8 +129,12 @@ class Api:
         expect: int = 201,
         **extra: Any,
     ) -> dict[str, Any]:
-        """POST /cases for a young person of `team`'s platform; returns the case body."""
+        """POST /cases for a young person of `team`'s platform; returns the case body.
+
+        Each call is a different young person (their own INE): POST /cases deduplicates.
+        """
         person = {"last_name": "Martin", "first_name": "Léa", "birth_date": birth_date.isoformat()}
+        person["ine"] = f"{uuid.uuid4().int % 10**10:010d}K"
         if leaving_date:
             person["leaving_date"] = leaving_date.isoformat()
         body = {"platform_id": team.platform_id, "source": "siei", "person": person} | extra

@@ -26,8 +26,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.workflow import UpdateMethodMultiParam
 
-from api.case_service import workflow_id
 from filrouge.core.cases.contracts import CaseSnapshot
+from filrouge.core.cases.contracts import case_workflow_id as workflow_id
 from filrouge.core.cases.steps import (
     CloseCaseInput,
     ConfirmEntryInput,

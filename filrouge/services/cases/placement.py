@@ -70,6 +70,9 @@ class Candidate:
     convocation_consent: bool = False
     import_id: str | None = None
     row_number: int | None = None
+    # The caller named the platform (POST /cases): without a territory match, the case
+    # still gets a référent there instead of waiting in the "to route" queue.
+    assign_unrouted: bool = False
 
     @property
     def name_key(self) -> str:
@@ -85,6 +88,8 @@ class Placed:
     platform_id: str
     case_id: str | None = None
     review_id: str | None = None
+    # The same request was answered before (same caller, same Idempotency-Key).
+    replayed: bool = False
 
 
 class ReferentPool:
@@ -179,7 +184,8 @@ class Placer:
         i, at = candidate.identity, candidate.identified_at
         left_recently = bool(i.get("leaving_date") and (at.date() - i["leaving_date"]).days < 365)
         kinds = preferred_structure_kinds(age_on(i["birth_date"], at.date()), left_recently)
-        choice = self.pool.pick(platform_id, kinds) if routed else None
+        assign = routed or candidate.assign_unrouted
+        choice = self.pool.pick(platform_id, kinds) if assign else None
         case_id = opaque_id("c", candidate.key)
         start = self.start_input(candidate, case_id, platform_id, choice)
         state = CaseState.new(start)

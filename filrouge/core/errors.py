@@ -1,0 +1,39 @@
+"""Domain errors: one type per failure kind, each carrying a French message for the user.
+
+Services raise them; the HTTP layer maps each kind to a status code in one place
+(`api/errors.py`), and the pages of the application can show the same message.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """An expected failure, with a French message that names no personal value."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """Unknown, or outside the caller's scope (its existence is not revealed)."""
+
+
+class Conflict(DomainError):
+    """Not possible in the current state (step refused, already decided, erased...)."""
+
+
+class Invalid(DomainError):
+    """The input breaks a rule (age, dates, unknown référent...)."""
+
+
+class InvalidFile(Invalid):
+    """An uploaded list cannot be read as a whole: nothing is imported."""
+
+
+class Forbidden(DomainError):
+    """The caller may see this, but not do that."""
+
+
+class Unavailable(DomainError):
+    """A service we depend on (the workflow engine) does not answer now; retry later."""

@@ -1,0 +1,29 @@
+"""Personal API tokens: stored as a hash, read on every request (a revoked one fails at once)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from filrouge.core.caller import Caller
+from filrouge.core.domain import Role
+from filrouge.store.engine import transaction
+from filrouge.store.repositories import ReferenceRepository
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a personal API token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def token_user(sessions: async_sessionmaker[AsyncSession], token: str) -> Caller | None:
+    """The active user holding this unrevoked token, or None."""
+    # Its own short transaction, not the request's: a step waits on the workflow, whose
+    # activities write, and an open request transaction would hold SQLite's write lock.
+    async with transaction(sessions) as session:
+        row = await ReferenceRepository(session).token(hash_token(token))
+        if row is None or row.revoked_at is not None or not row.user.active:
+            return None
+        user = row.user
+        return Caller(user.id, Role(user.role), user.platform_id, user.structure_id)

@@ -1,0 +1,88 @@
+"""Reading cases: one case, a page of them, the history and its verification, notes.
+
+Every read of personal data is logged. Runs in the door's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filrouge.core.audit import ChainVerification
+from filrouge.core.caller import Caller
+from filrouge.core.domain import Role, Stage
+from filrouge.services.access.cases import readable
+from filrouge.store.access_log import AccessLogRepository
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.models import AuditEvent, Case, CaseNote
+from filrouge.store.notes import NoteRepository
+from filrouge.store.repositories import CaseFilters, CaseRepository
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """What a caller asks of the case list (their own scope is added here)."""
+
+    stage: Stage | None = None
+    platform_id: str | None = None
+    referent_id: str | None = None
+    overdue_at: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class CaseReader:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.cases = CaseRepository(session)
+
+    async def case(self, caller: Caller, case_id: str, view: str | None = "case") -> Case:
+        """The case if the caller may read it; the read is logged under `view`."""
+        case = readable(caller, await self.cases.get(case_id))
+        if view:
+            AccessLogRepository(self.session).record(case, caller.id, caller.role.value, view)
+        return case
+
+    async def page(self, caller: Caller, query: CaseQuery) -> tuple[list[Case], int]:
+        """The cases the caller may see matching the query, and their total."""
+        if query.platform_id and query.platform_id != caller.platform_id:
+            return [], 0
+        referent = caller.role == Role.REFERENT
+        filters = CaseFilters(
+            platform_id=caller.platform_id,
+            structure_id=caller.structure_id if referent else None,
+            visible_to_referent=caller.id if referent else None,
+            stage=query.stage,
+            referent_id=query.referent_id,
+            overdue_at=query.overdue_at,
+            limit=query.limit,
+            offset=query.offset,
+        )
+        return await self.cases.search(filters)
+
+    async def history(self, caller: Caller, case_id: str) -> list[AuditEvent]:
+        """The case's complete audit log, in order (the read is logged)."""
+        case = await self.case(caller, case_id, "history")
+        return await AuditRepository(self.session).history(case.id)
+
+    async def verify(self, caller: Caller, case_id: str) -> ChainVerification:
+        """Check the hash chain: detects any edited, inserted or deleted audit row."""
+        case = await self.case(caller, case_id, None)
+        return await AuditRepository(self.session).verify(case)
+
+    async def add_note(self, caller: Caller, case_id: str, text: str) -> CaseNote:
+        """A free-text note, kept inside the caller's platform."""
+        case = await self.case(caller, case_id, None)
+        assert caller.platform_id is not None
+        return await NoteRepository(self.session).add(case.id, caller.platform_id, caller.id, text)
+
+    async def notes(self, caller: Caller, case_id: str) -> list[CaseNote]:
+        """The notes written inside the caller's platform, oldest first (the read is logged)."""
+        return await self.notes_of(caller, await self.case(caller, case_id, "notes"))
+
+    async def notes_of(self, caller: Caller, case: Case) -> list[CaseNote]:
+        """The notes of a case already read, written inside the caller's platform."""
+        assert caller.platform_id is not None
+        return await NoteRepository(self.session).visible(case.id, caller.platform_id)

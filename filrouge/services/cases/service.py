@@ -1,0 +1,178 @@
+"""Case use cases that write: create (the one pipeline), assign, run a human step."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from filrouge.core.caller import Caller
+from filrouge.core.cases.contracts import case_workflow_id
+from filrouge.core.cases.steps import AssignReferentInput, Step
+from filrouge.core.domain import Role, StepResult
+from filrouge.core.errors import Conflict, DomainError, Invalid, Unavailable
+from filrouge.services.access.cases import CaseAccess, actionable, case_access, readable
+from filrouge.services.cases.creation import CaseCreation, Identification
+from filrouge.services.cases.placement import DUPLICATE_REVIEW, REIDENTIFIED, TO_ROUTE
+from filrouge.store.engine import transaction
+from filrouge.store.models import Case
+from filrouge.store.repositories import CaseRepository, ReferenceRepository
+from workflows.case import CaseWorkflow
+
+# What POST /cases answers, by what became of the young person.
+NEW, EXISTS, REPLAYED, PENDING_REVIEW, ELSEWHERE = (
+    "created",
+    "exists",
+    "replayed",
+    "duplicate_review",
+    "transmitted",
+)
+MESSAGES = {
+    NEW: "Dossier créé.",
+    TO_ROUTE: "Dossier créé : aucun référent disponible, la plateforme l'attribuera.",
+    EXISTS: "Ce jeune est déjà suivi : le repérage est ajouté à son dossier.",
+    REPLAYED: "Requête déjà traitée : voici le dossier créé alors.",
+    PENDING_REVIEW: "Signalement enregistré : un coordinateur vérifie s'il s'agit d'un jeune "
+    "déjà suivi.",
+    ELSEWHERE: "Signalement enregistré : le jeune relève d'une autre plateforme, qui le prend "
+    "en charge.",
+}
+
+
+@dataclass(frozen=True)
+class CreatedCase:
+    """What POST /cases did: `case` is set when the caller may see it (else an acknowledgement)."""
+
+    status: str
+    message: str
+    case: Case | None = None
+    with_person: bool = False
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """One case of a bulk assignment: its step result, or why it was refused."""
+
+    case_id: str
+    ok: bool
+    result: StepResult | None = None
+    error: str | None = None
+
+
+def step_update_id(user_id: str, step: Step, idempotency_key: str | None) -> str:
+    """Scoped to the caller and the step, so a key reused for another step never replays it.
+
+    Hashed to a bounded length: the id becomes the audit key (200 characters at most).
+    """
+    if not idempotency_key:
+        return str(uuid.uuid4())
+    digest = hashlib.sha256(f"{user_id}|{idempotency_key}".encode()).hexdigest()[:32]
+    return f"{type(step).__name__}:{digest}"
+
+
+@dataclass
+class CaseService:
+    """Built once per application with the session factory and the Temporal client."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: Client
+    task_queue: str
+    search_attributes: bool = True
+    creation: CaseCreation = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.creation = CaseCreation(
+            self.sessions, self.temporal, self.task_queue, self.search_attributes
+        )
+
+    async def create(self, caller: Caller, given: Identification, key: str | None) -> CreatedCase:
+        """A case for the platform the caller names, through the one creation pipeline."""
+        placed = await self.creation.identify(caller, given, key)
+        if placed.status == DUPLICATE_REVIEW and placed.platform_id == caller.platform_id:
+            return CreatedCase(PENDING_REVIEW, MESSAGES[PENDING_REVIEW])
+        case = await self.creation.case(placed.case_id) if placed.case_id else None
+        if case is None or case.platform_id != caller.platform_id:
+            # Routed to, or already followed by, another platform: not the caller's to open,
+            # and the same answer either way (its existence is not revealed).
+            return CreatedCase(ELSEWHERE, MESSAGES[ELSEWHERE])
+        status = EXISTS if placed.status == REIDENTIFIED else NEW
+        if placed.replayed:
+            status = REPLAYED
+        message = MESSAGES[TO_ROUTE if placed.status == TO_ROUTE else status]
+        # A partner gets an acknowledgement, not the file: they follow nobody.
+        sent = status in (NEW, REPLAYED)
+        readable_now = case_access(caller, case) != CaseAccess.NONE
+        return CreatedCase(
+            status, message, case, with_person=caller.is_staff and (sent or readable_now)
+        )
+
+    async def get(self, caller: Caller, case_id: str) -> Case:
+        """The case if the caller may read it (NotFound otherwise)."""
+        async with transaction(self.sessions) as session:
+            return readable(caller, await CaseRepository(session).get(case_id))
+
+    async def referent_structure(self, caller: Caller, referent_id: str) -> str | None:
+        """The structure of an active référent of the caller's platform; Invalid otherwise."""
+        async with transaction(self.sessions) as session:
+            referent = await ReferenceRepository(session).user(referent_id)
+        if (
+            referent is None
+            or not referent.active
+            or referent.role != Role.REFERENT.value
+            or referent.platform_id != caller.platform_id
+        ):
+            raise Invalid("Ce référent n'existe pas ou n'est pas actif sur votre plateforme.")
+        return referent.structure_id
+
+    async def assign_many(
+        self, caller: Caller, case_ids: Iterable[str], referent_id: str, key: str | None
+    ) -> list[Assigned]:
+        """Coordinator: assign many cases to one référent; each case answers on its own."""
+        structure_id = await self.referent_structure(caller, referent_id)
+        out = []
+        for case_id in dict.fromkeys(case_ids):
+            step = AssignReferentInput(caller.actor, referent_id, structure_id)
+            step_key = f"{key}|{case_id}" if key else None
+            try:
+                await self.get(caller, case_id)
+                result = await self.run_step(
+                    caller, case_id, CaseWorkflow.assign_referent, step, step_key
+                )
+            except DomainError as error:
+                out.append(Assigned(case_id, ok=False, error=error.message))
+                continue
+            out.append(Assigned(case_id, ok=True, result=result))
+        return out
+
+    async def run_step(
+        self, caller: Caller, case_id: str, update: Any, step: Step, idempotency_key: str | None
+    ) -> StepResult:
+        """Send a human step to the case workflow; Conflict with the reason when refused."""
+        async with transaction(self.sessions) as session:
+            actionable(caller, await CaseRepository(session).get(case_id), type(step))
+        handle = self.temporal.get_workflow_handle(case_workflow_id(case_id))
+        try:
+            result: StepResult = await handle.execute_update(
+                update, step, id=step_update_id(caller.id, step, idempotency_key)
+            )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "StepRejected":
+                raise Conflict(cause.message) from exc
+            raise
+        except RPCError as exc:
+            raise _rpc_error(exc) from exc
+        return result
+
+
+def _rpc_error(exc: RPCError) -> DomainError:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return Conflict("Ce dossier n'a plus de parcours actif (archivé).")
+    return Unavailable("Le moteur de parcours est momentanément indisponible ; réessayez.")

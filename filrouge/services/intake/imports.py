@@ -1,0 +1,129 @@
+"""List imports: upload a list, read its progress, its report and its rejected rows."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from filrouge.core.caller import Caller
+from filrouge.core.clock import utcnow
+from filrouge.core.errors import Conflict, InvalidFile, NotFound, Unavailable
+from filrouge.intake import IntakeFileError, IntakeLimits, read_list, validate_list
+from filrouge.intake.forbidden import without_forbidden_values
+from filrouge.intake.report import rejected_rows_csv
+from filrouge.services.cases.placement import opaque_id
+from filrouge.store.engine import transaction
+from filrouge.store.intake_repository import ImportRepository
+from filrouge.store.models import Import, ImportRow
+from workflows.intake import ImportWorkflow, ImportWorkflowInput, import_workflow_id
+
+
+def own_platform(caller: Caller, platform_id: str | None = None) -> str:
+    """The caller's platform; NotFound when they have none or name another one."""
+    if not caller.platform_id or (platform_id and platform_id != caller.platform_id):
+        raise NotFound("Introuvable.")
+    return caller.platform_id
+
+
+@dataclass
+class ImportService:
+    """Built once per application with the session factory and the Temporal client."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: Client
+    task_queue: str
+    search_attributes: bool = True
+    limits: IntakeLimits = field(default_factory=IntakeLimits)
+
+    async def upload(self, caller: Caller, filename: str, content: bytes) -> tuple[Import, bool]:
+        """Check the file as a whole, store it once per platform and content, start its import."""
+        platform_id = own_platform(caller)
+        try:
+            parsed = await asyncio.to_thread(read_list, content, self.limits)
+        except IntakeFileError as error:
+            raise InvalidFile(error.message) from error
+        sha = hashlib.sha256(content).hexdigest()  # of the file as sent: the same file, one import
+        import_id = opaque_id("i", platform_id, sha)
+        kept = await asyncio.to_thread(without_forbidden_values, content, parsed)
+        now = utcnow()
+        row = Import(
+            id=import_id,
+            platform_id=platform_id,
+            uploaded_by=caller.id,
+            filename=filename[:255],
+            content_sha256=sha,
+            status="pending",
+            identified_on=now.date(),
+            ignored_columns=[],
+            dropped_columns=[],
+            created_at=now,
+        )
+        existing = await self._store_once(row, kept)
+        await self._start_import(import_id)
+        return existing or row, existing is None
+
+    async def _store_once(self, row: Import, content: bytes) -> Import | None:
+        """Store a new import; the one already stored when this file was sent before."""
+        try:
+            async with transaction(self.sessions) as session:
+                repo = ImportRepository(session)
+                existing = await repo.get(row.id)
+                if existing is None:
+                    await repo.add(row, content)
+                return existing
+        except IntegrityError:  # the same file sent twice at once: the other request stored it
+            async with transaction(self.sessions) as session:
+                return await ImportRepository(session).get(row.id)
+
+    async def _start_import(self, import_id: str) -> None:
+        try:
+            await self.temporal.start_workflow(
+                ImportWorkflow.run,
+                ImportWorkflowInput(import_id, search_attributes=self.search_attributes),
+                id=import_workflow_id(import_id),
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        except RPCError as exc:
+            raise Unavailable("Le moteur d'import est momentanément indisponible.") from exc
+
+    async def get(self, caller: Caller, import_id: str) -> Import:
+        """One import of the caller's platform."""
+        async with transaction(self.sessions) as session:
+            imp = await ImportRepository(session).get(import_id)
+        if imp is None or imp.platform_id != caller.platform_id:
+            raise NotFound("Import introuvable.")
+        return imp
+
+    async def report_rows(self, caller: Caller, import_id: str) -> list[ImportRow]:
+        """The rows that did not become a new case, with their fate and reasons."""
+        await self.get(caller, import_id)
+        async with transaction(self.sessions) as session:
+            return await ImportRepository(session).rejected_rows(import_id, with_reviews=True)
+
+    async def rejected_csv(self, caller: Caller, import_id: str) -> bytes:
+        """The rejected rows with their original values, as the report computed them."""
+        imp = await self.get(caller, import_id)
+        async with transaction(self.sessions) as session:
+            content = await ImportRepository(session).content(import_id)
+        if content is None:
+            raise Conflict(
+                "La liste importée a été effacée : sa durée de conservation est dépassée."
+            )
+
+        def build() -> bytes:
+            parsed = read_list(content, self.limits)
+            _, report = validate_list(parsed, imp.identified_on)
+            return rejected_rows_csv(report, parsed.rows)
+
+        try:
+            return await asyncio.to_thread(build)
+        except IntakeFileError as error:
+            raise InvalidFile(error.message) from error

@@ -1,0 +1,158 @@
+"""Reference data use cases: platforms (territory, timer policy), structures, users."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Role, StructureKind, TimerPolicy
+from filrouge.core.errors import Conflict, Invalid, NotFound
+from filrouge.store.models import Platform, Structure, User
+from filrouge.store.repositories import ReferenceRepository
+
+PLATFORM_ROLES = frozenset({Role.REFERENT, Role.COORDINATEUR, Role.PARTENAIRE})
+
+
+@dataclass(frozen=True)
+class NewPlatform:
+    id: str
+    name: str
+    region: str = ""
+    # {"communes": [...], "postal_codes": [...], "departements": [...]}
+    territory: dict[str, list[str]] = field(default_factory=dict)
+    # Timer policy fields to change from the defaults (ISO 8601 durations); None: default.
+    policy: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewStructure:
+    id: str
+    platform_id: str
+    name: str
+    kind: StructureKind
+
+
+class UserFields(Protocol):
+    """Who a new user is (a `NewUser`, or any object with these attributes)."""
+
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def platform_id(self) -> str | None: ...
+    @property
+    def structure_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class NewUser:
+    display_name: str
+    email: str
+    role: Role
+    platform_id: str | None = None
+    structure_id: str | None = None
+
+
+def policy_from(changes: dict[str, Any], base: TimerPolicy | None = None) -> TimerPolicy:
+    """Merge the given fields over `base` (defaults) and validate every duration."""
+    values = asdict(base or TimerPolicy())
+    values.update({k: v for k, v in changes.items() if v is not None})
+    try:
+        return TimerPolicy.from_dict(values)
+    except (TypeError, ValueError) as exc:
+        raise Invalid(f"Politique de délais invalide : {exc}") from exc
+
+
+def policy_json(policy: TimerPolicy) -> dict[str, object]:
+    data = asdict(policy)
+    data["follow_up_checks"] = list(policy.follow_up_checks)
+    return data
+
+
+class ReferenceService:
+    """Runs in the door's transaction (an administrator's request, a command)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = ReferenceRepository(session)
+
+    async def platforms(self) -> list[Platform]:
+        return await self.repo.platforms()
+
+    async def structures(self, platform_id: str | None = None) -> list[Structure]:
+        return await self.repo.structures(platform_id)
+
+    async def users(self, platform_id: str | None = None) -> list[User]:
+        return await self.repo.users(platform_id)
+
+    async def create_platform(self, new: NewPlatform) -> Platform:
+        """A platform with its territory and timer policy."""
+        if await self.repo.platform(new.id):
+            raise Conflict("Une plateforme porte déjà cet identifiant.")
+        platform = Platform(
+            id=new.id,
+            name=new.name,
+            region=new.region,
+            territory={k: list(v) for k, v in new.territory.items()},
+            policy=policy_json(policy_from(new.policy)),
+            created_at=utcnow(),
+        )
+        await self.repo.add(platform)
+        return platform
+
+    async def set_policy(self, platform_id: str, changes: dict[str, Any]) -> Platform:
+        """Change a platform's timer policy; it applies to cases created from now on."""
+        platform = await self.repo.platform(platform_id)
+        if platform is None:
+            raise NotFound("Plateforme introuvable.")
+        current = TimerPolicy.from_dict(platform.policy or {})
+        platform.policy = policy_json(policy_from(changes, current))
+        return platform
+
+    async def create_structure(self, new: NewStructure) -> Structure:
+        if await self.repo.platform(new.platform_id) is None:
+            raise NotFound("Plateforme introuvable.")
+        if await self.repo.structure(new.id):
+            raise Conflict("Une structure porte déjà cet identifiant.")
+        structure = Structure(
+            id=new.id,
+            platform_id=new.platform_id,
+            name=new.name,
+            kind=StructureKind(new.kind).value,
+        )
+        await self.repo.add(structure)
+        return structure
+
+    async def create_user(self, new: UserFields) -> User:
+        """Create a user with no credential (they activate their account themselves)."""
+        await self._check_attachment(new)
+        user = User(
+            id=f"u{uuid.uuid4().hex[:15]}",
+            display_name=new.display_name,
+            email=str(new.email),
+            role=new.role.value,
+            platform_id=new.platform_id,
+            structure_id=new.structure_id,
+            active=True,
+            created_at=utcnow(),
+        )
+        await self.repo.add(user)
+        return user
+
+    async def _check_attachment(self, new: UserFields) -> None:
+        if new.role in PLATFORM_ROLES and not new.platform_id:
+            raise Invalid("Ce rôle exige une plateforme (platform_id).")
+        if new.platform_id and await self.repo.platform(new.platform_id) is None:
+            raise NotFound("Plateforme introuvable.")
+        if new.structure_id:
+            structure = await self.repo.structure(new.structure_id)
+            if structure is None or structure.platform_id != new.platform_id:
+                raise Invalid("La structure n'appartient pas à cette plateforme.")
+        if new.role == Role.REFERENT and not new.structure_id:
+            raise Invalid("Un référent doit être rattaché à une structure (structure_id).")

@@ -1,0 +1,167 @@
+"""Data-subject rights: access (the complete file), rectification and erasure on request."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from filrouge.core.caller import Caller
+from filrouge.core.cases.pathway import AuditEvent as NewEvent
+from filrouge.core.cases.steps import CloseCaseInput
+from filrouge.core.clock import utcnow
+from filrouge.core.domain import Outcome
+from filrouge.core.errors import Conflict, Forbidden
+from filrouge.core.retention import ErasePersonalDataInput, obligation_running
+from filrouge.intake.validate import normalized_name_key
+from filrouge.services.access.cases import CaseAccess, case_access, readable
+from filrouge.services.cases.creation import validated_identity
+from filrouge.services.cases.reading import CaseReader
+from filrouge.services.cases.service import CaseService
+from filrouge.services.retention.erasure import erase_case
+from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.engine import transaction
+from filrouge.store.models import AuditEvent, Case, CaseIdentity, CaseNote
+from filrouge.store.repositories import CaseRepository
+from workflows.case import CaseWorkflow
+
+ERASURE_REASON = "effacement à la demande"
+IDENTITY_FIELDS = (
+    "last_name",
+    "first_name",
+    "sex",
+    "birth_date",
+    "ine",
+    "address",
+    "postal_code",
+    "commune_insee",
+    "commune_name",
+    "phone",
+    "email",
+    "guardian_name",
+    "guardian_phone",
+    "school_uai",
+    "school_name",
+    "last_training",
+    "level",
+    "leaving_date",
+)
+
+
+@dataclass(frozen=True)
+class CaseExport:
+    """A young person's complete file, as their platform sees it."""
+
+    exported_at: datetime
+    case: Case
+    person: CaseIdentity | None
+    history: list[AuditEvent]
+    notes: list[CaseNote]
+
+
+@dataclass(frozen=True)
+class Rectification:
+    case_id: str
+    changed_fields: list[str]
+    person: CaseIdentity
+
+
+@dataclass(frozen=True)
+class Erasure:
+    case_id: str
+    closed: bool
+    erased: bool
+    history_deleted: bool
+
+
+async def export(session: AsyncSession, caller: Caller, case_id: str, view: str) -> CaseExport:
+    """Right of access: the complete file (the read is logged under `view`)."""
+    reader = CaseReader(session)
+    case = await reader.case(caller, case_id, view)
+    history = await AuditRepository(session).history(case.id)
+    return CaseExport(utcnow(), case, case.identity, history, await reader.notes_of(caller, case))
+
+
+async def rectify(
+    session: AsyncSession, caller: Caller, case_id: str, changes: dict[str, Any]
+) -> Rectification:
+    """Rectification by the coordinator or the assigned référent, checked like a creation; the
+    audit log lists the changed field names, never their values."""
+    audit = AuditRepository(session)
+    case = readable(caller, await audit.lock_case(case_id))
+    if case_access(caller, case) != CaseAccess.ACT:
+        raise Forbidden("Seuls le coordinateur et le référent du dossier peuvent le rectifier.")
+    identity = case.identity
+    if identity is None:
+        raise Conflict("Les données personnelles de ce dossier ont été effacées.")
+    current: dict[str, Any] = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
+    current["convocation_consent"] = identity.convocation_consent
+    wanted = current | changes
+    consent = bool(wanted.pop("convocation_consent"))
+    day = case.identified_at.date()
+    person = validated_identity(wanted, day, False, "Rectification refusée")
+    person["convocation_consent"] = consent
+    changed = sorted(k for k, v in person.items() if current.get(k) != v)
+    for name in changed:
+        setattr(identity, name, person[name])
+    if {"last_name", "first_name", "birth_date"} & set(changed):
+        identity.name_key = normalized_name_key(
+            person["last_name"], person["first_name"], person["birth_date"]
+        )
+    if changed:
+        event = NewEvent(
+            key=f"rectification:{uuid.uuid4().hex}",
+            kind="person_rectified",
+            data={"fields": changed},
+            actor_id=caller.id,
+            actor_role=caller.role.value,
+            at=utcnow(),
+        )
+        await audit.append(case, [event])
+    return Rectification(case.id, changed, identity)
+
+
+@dataclass
+class ErasureOnRequest:
+    """Erasure on request (coordinator): built once with the clients it needs."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: Client
+    cases: CaseService
+
+    async def erase(self, caller: Caller, case_id: str) -> Erasure:
+        """Close the case if open, then erase its personal data and delete its Temporal
+        history; refused while a legal deadline is running."""
+        case = await self._erasable(caller, case_id)
+        closed = case.stage != "cloture"
+        if closed:
+            step = CloseCaseInput(caller.actor, Outcome.AUTRE, ERASURE_REASON)
+            await self.cases.run_step(
+                caller, case_id, CaseWorkflow.close_case, step, f"erase-{case_id}"
+            )
+        done = await erase_case(
+            self.sessions,
+            self.temporal,
+            ErasePersonalDataInput(case_id, "request", caller.id, caller.role.value),
+        )
+        return Erasure(case_id, closed, done.erased, done.history_deleted)
+
+    async def _erasable(self, caller: Caller, case_id: str) -> Case:
+        async with transaction(self.sessions) as session:
+            case = readable(caller, await CaseRepository(session).get(case_id))
+            history = await AuditRepository(session).history(case.id)
+            birth_date = case.identity.birth_date if case.identity else None
+        until = obligation_running(
+            ((e.kind, e.data or {}) for e in history), birth_date, utcnow().date()
+        )
+        if until is not None:
+            raise Conflict(
+                "Effacement impossible pour l'instant : le jeune est mineur et convoqué au titre "
+                "de l'obligation de formation (délai légal en cours jusqu'à ses 18 ans, le "
+                f"{until:%d/%m/%Y}). Le dossier doit être conservé jusque-là."
+            )
+        return case
