@@ -1,0 +1,123 @@
+"""POST /cases goes through the one creation pipeline: deduplication and territory routing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from datetime import date
+from typing import Any
+
+from tests.api.conftest import Api, Member, Team
+
+# Communes of Haute-Vienne (87): no other test module claims them.
+_CODES = iter(random.Random(uuid.uuid4().int).sample(range(100, 1000), 900))
+
+
+def new_ine() -> str:
+    return f"{random.randrange(10**9, 10**10)}K"
+
+
+def young(last_name: str = "Martin", **extra: Any) -> dict[str, Any]:
+    return {"last_name": last_name, "first_name": "Léa", "birth_date": "2005-02-03"} | extra
+
+
+async def post_case(api: Api, team: Team, person: dict[str, Any], who: Member | None = None):  # type: ignore[no-untyped-def]
+    body = {"platform_id": team.platform_id, "source": "cio", "person": person}
+    return await api.http.post("/cases", json=body, headers=(who or team.coordinator).headers)
+
+
+async def history_kinds(api: Api, case_id: str, who: Member) -> list[str]:
+    response = await api.http.get(f"/cases/{case_id}/history", headers=who.headers)
+    return [event["kind"] for event in response.json()]
+
+
+async def test_an_ine_already_followed_answers_exists_and_adds_the_identification(
+    api: Api,
+) -> None:
+    team = await api.team()
+    ine = new_ine()
+    first = await post_case(api, team, young(ine=ine))
+    again = await post_case(api, team, young(ine=ine.lower(), phone="0611223344"))
+
+    assert first.status_code == 201 and first.json()["status"] == "created"
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "exists"
+    assert again.json()["id"] == first.json()["id"]
+    listed = await api.http.get("/cases", headers=team.coordinator.headers)
+    assert listed.json()["total"] == 1
+    for _ in range(50):  # the re-identification reaches the case through its workflow
+        if "reidentified" in await history_kinds(api, first.json()["id"], team.coordinator):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the new identification was not added to the case")
+
+
+async def test_same_name_and_birth_date_without_ine_waits_for_a_coordinator(api: Api) -> None:
+    team = await api.team()
+    name = f"Doublon{uuid.uuid4().hex[:6]}"
+    first = await post_case(api, team, young(name))
+    twin = await post_case(api, team, young(name.upper()))
+
+    assert first.status_code == 201
+    assert twin.status_code == 202, twin.text
+    assert twin.json()["status"] == "duplicate_review" and "id" not in twin.json()
+    reviews = await api.http.get("/duplicates", headers=team.coordinator.headers)
+    assert [r["candidate_case_ids"] for r in reviews.json()] == [[first.json()["id"]]]
+
+
+async def test_an_address_in_another_platforms_territory_routes_the_case_there(
+    api: Api,
+) -> None:
+    mine, theirs = f"87{next(_CODES)}", f"87{next(_CODES)}"
+    team = await api.team(territory={"communes": [mine]})
+    other = await api.team(territory={"communes": [theirs]})
+
+    here = await post_case(api, team, young(commune_insee=mine, ine=new_ine()))
+    there = await post_case(api, team, young(commune_insee=theirs, ine=new_ine()))
+
+    assert here.status_code == 201 and here.json()["platform_id"] == team.platform_id
+    assert here.json()["referent_id"] is not None
+    assert there.status_code == 202, there.text
+    assert there.json() == {
+        "status": "transmitted",
+        "message": "Signalement enregistré : le jeune relève d'une autre plateforme, qui le "
+        "prend en charge.",
+    }
+    theirs_listed = (await api.http.get("/cases", headers=other.coordinator.headers)).json()
+    assert theirs_listed["total"] == 1
+    case = theirs_listed["items"][0]
+    assert case["platform_id"] == other.platform_id and case["referent_id"] is not None
+    mine_listed = (await api.http.get("/cases", headers=team.coordinator.headers)).json()
+    assert mine_listed["total"] == 1
+
+
+async def test_a_young_person_followed_elsewhere_gets_the_same_answer_as_a_new_one(
+    api: Api,
+) -> None:
+    team, other = await api.team(), await api.team()
+    ine = new_ine()
+    followed = await post_case(api, other, young(ine=ine))
+    assert followed.status_code == 201
+
+    reported = await post_case(api, team, young(ine=ine))
+
+    assert reported.status_code == 202
+    assert reported.json()["status"] == "transmitted"
+    assert (await api.http.get("/cases", headers=team.coordinator.headers)).json()["total"] == 0
+
+
+async def test_creation_checks_the_identity_like_a_list_row(api: Api) -> None:
+    team = await api.team()
+    today = date.today()
+    too_young = young(birth_date=date(today.year - 15, 1, 1).isoformat())
+
+    refused = await post_case(api, team, too_young)
+    bad_ine = await post_case(api, team, young(ine="12345678901"))
+
+    assert refused.status_code == 422
+    assert refused.json()["message"] == (
+        "Le jeune a moins de 16 ans à la date de repérage : il ne peut être suivi."
+    )
+    assert bad_ine.status_code == 422 and "INE" in bad_ine.json()["message"]
