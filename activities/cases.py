@@ -40,7 +40,7 @@ class CaseActivities:
         """Least-loaded active référent of the platform, in the structure the rule prefers."""
         kinds = preferred_structure_kinds(input.age, input.left_within_a_year)
         async with transaction(self.sessions) as session:
-            loads = await MatchRepository(session).referent_loads(input.platform_id)
+            loads = await MatchRepository(session).referent_loads([input.platform_id])
         found = ReferentPool(loads).pick(input.platform_id, kinds)
         if found is None:
             return ChooseReferentResult(None, None)

@@ -181,11 +181,16 @@ class MatchRepository:
                 found.setdefault((platform_id, key), []).append(case_id)
         return found
 
-    async def referent_loads(self, platform_id: str | None = None) -> list[ReferentLoad]:
-        """Every active référent (of one platform, or all) with their open cases, in one query."""
+    async def referent_loads(self, platform_ids: Iterable[str]) -> list[ReferentLoad]:
+        """The active référents of these platforms with their open cases, in one query."""
+        wanted = sorted(set(platform_ids))
         open_cases = (
             select(Case.referent_id, func.count().label("n"))
-            .where(Case.stage != Stage.CLOTURE.value, Case.referent_id.is_not(None))
+            .where(
+                Case.platform_id.in_(wanted),
+                Case.stage != Stage.CLOTURE.value,
+                Case.referent_id.is_not(None),
+            )
             .group_by(Case.referent_id)
             .subquery()
         )
@@ -202,11 +207,9 @@ class MatchRepository:
             .where(
                 User.role == Role.REFERENT.value,
                 User.active.is_(True),
-                User.platform_id.is_not(None),
+                User.platform_id.in_(wanted),
             )
         )
-        if platform_id is not None:
-            query = query.where(User.platform_id == platform_id)
         rows = (await self.session.execute(query)).all()
         return [ReferentLoad(p, u, s, k, int(n)) for p, u, s, k, n in rows]
 

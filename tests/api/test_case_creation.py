@@ -8,6 +8,8 @@ import uuid
 from datetime import date
 from typing import Any
 
+import httpx
+
 from tests.api.conftest import Api, Member, Team
 
 # Communes of Haute-Vienne (87): no other test module claims them.
@@ -22,7 +24,9 @@ def young(last_name: str = "Martin", **extra: Any) -> dict[str, Any]:
     return {"last_name": last_name, "first_name": "Léa", "birth_date": "2005-02-03"} | extra
 
 
-async def post_case(api: Api, team: Team, person: dict[str, Any], who: Member | None = None):  # type: ignore[no-untyped-def]
+async def post_case(
+    api: Api, team: Team, person: dict[str, Any], who: Member | None = None
+) -> httpx.Response:
     body = {"platform_id": team.platform_id, "source": "cio", "person": person}
     return await api.http.post("/cases", json=body, headers=(who or team.coordinator).headers)
 

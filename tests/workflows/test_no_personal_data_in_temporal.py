@@ -110,13 +110,15 @@ async def api(
                 yield api
 
 
-async def a_case_moved_by_hand(api: Api) -> tuple[str, str]:
+async def a_case_moved_by_hand(api: Api, ine: str = str(PERSON["ine"])) -> tuple[str, str]:
     """A case through contact and interview, with free text naming the young person.
 
-    Returns the case id and its platform id.
+    Returns the case id and its platform id. POST /cases deduplicates by INE and routes by
+    postal code: each call needs its own INE, and no code another test platform claims.
     """
     team = await api.team(policy={"interview_reminder_before": "PT58S"})
-    body = {"platform_id": team.platform_id, "source": "siei", "person": PERSON}
+    person = {k: v for k, v in PERSON.items() if k != "postal_code"} | {"ine": ine}
+    body = {"platform_id": team.platform_id, "source": "siei", "person": person}
     created = await api.http.post("/cases", json=body, headers=team.coordinator.headers)
     assert created.status_code == 201, created.text
     case = created.json()
@@ -214,7 +216,7 @@ async def test_case_histories_and_search_attributes_hold_no_identity_in_clear(
 async def test_the_application_codec_decodes_and_replays_the_case_history(
     api: Api, dev_env: WorkflowEnvironment
 ) -> None:
-    case_id, _ = await a_case_moved_by_hand(api)
+    case_id, _ = await a_case_moved_by_hand(api, ine="070845124KX")
     handle = dev_env.client.get_workflow_handle(f"case-{case_id}")
 
     history = await handle.fetch_history()

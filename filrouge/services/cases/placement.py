@@ -128,7 +128,8 @@ class Placer:
         self.index = TerritoryIndex((p.id, Territory.from_json(p.territory)) for p in platforms)
         self.policies = {p.id: TimerPolicy.from_dict(p.policy or {}) for p in platforms}
         matches = MatchRepository(self.session)
-        self.pool = ReferentPool(await matches.referent_loads())
+        wanted = {self.route(c) or c.fallback_platform_id for c in candidates}
+        self.pool = ReferentPool(await matches.referent_loads(wanted))
         self.by_ine = await matches.by_ine(c.identity["ine"] for c in candidates if _ine(c))
         names = [c.name_key for c in candidates if not _ine(c)]
         self.by_name = await matches.by_name_key(names)
