@@ -19,9 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth_audit import create_user_with_token
-from api.reference_service import ReferenceService
-from api.schemas import PlatformIn, PolicyIn, StructureIn, TerritoryIn, UserIn
-from filrouge.core.domain import Role
+from api.schemas import PolicyIn, UserIn
+from filrouge.core.domain import Role, StructureKind
 from filrouge.intake.synthetic import (
     COMMUNES,
     FIRST_NAMES_F,
@@ -29,6 +28,7 @@ from filrouge.intake.synthetic import (
     LAST_NAMES,
     generate_list,
 )
+from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case
 
@@ -70,15 +70,16 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
     """The platform (all synthetic communes), its structures, référents, coordinator, pilot."""
     async with transaction(sessions) as session:
         service = ReferenceService(session)
-        territory = TerritoryIn(departements=["35", "2A", "2B", "974"])
+        territory = {"departements": ["35", "2A", "2B", "974"]}
         name = "PSAD essais de pannes (délais en secondes)"
+        policy = FAST_POLICY.model_dump(exclude_none=True)
         await service.create_platform(
-            PlatformIn(id=PLATFORM, name=name, territory=territory, policy=FAST_POLICY)
+            NewPlatform(id=PLATFORM, name=name, territory=territory, policy=policy)
         )
-        for kind in ("mission_locale", "mlds"):
-            structure = f"{PLATFORM}-{kind.replace('_', '-')}"
+        for kind in (StructureKind.MISSION_LOCALE, StructureKind.MLDS):
+            structure = f"{PLATFORM}-{kind.value.replace('_', '-')}"
             await service.create_structure(
-                StructureIn(id=structure, platform_id=PLATFORM, name=structure, kind=kind)  # type: ignore[arg-type]
+                NewStructure(id=structure, platform_id=PLATFORM, name=structure, kind=kind)
             )
             for n in range(REFERENTS_PER_STRUCTURE):
                 await service.create_user(

@@ -12,9 +12,6 @@ import httpx
 
 from tests.api.conftest import Api, Member, Team
 
-# Communes of Haute-Vienne (87): no other test module claims them.
-_CODES = iter(random.Random(uuid.uuid4().int).sample(range(100, 1000), 900))
-
 
 def new_ine() -> str:
     return f"{random.randrange(10**9, 10**10)}K"
@@ -74,9 +71,10 @@ async def test_same_name_and_birth_date_without_ine_waits_for_a_coordinator(api:
 async def test_an_address_in_another_platforms_territory_routes_the_case_there(
     api: Api,
 ) -> None:
-    mine, theirs = f"87{next(_CODES)}", f"87{next(_CODES)}"
-    team = await api.team(territory={"communes": [mine]})
-    other = await api.team(territory={"communes": [theirs]})
+    ours, foreign = api.territories.territory(), api.territories.territory()
+    mine, theirs = ours.commune, foreign.commune
+    team = await api.team(territory=ours.claim())
+    other = await api.team(territory=foreign.claim())
 
     here = await post_case(api, team, young(commune_insee=mine, ine=new_ine()))
     there = await post_case(api, team, young(commune_insee=theirs, ine=new_ine()))
