@@ -50,7 +50,6 @@ EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
 # A caller whose role the endpoint refuses (or an anonymous one) stops at the door: one
 # request of each mode says as much.
 AT_THE_DOOR_EXAMPLES = 1
-BUDGET_SECONDS = 150
 NON_WORD = re.compile(r"\W")
 LIST = "Nom;Prénom;Date de naissance;Code postal\r\nMartin;Léa;12/05/2004;{postal_code}\r\n"
 
@@ -211,4 +210,3 @@ async def test_schemathesis_as_each_role(api: Api) -> None:
     for role, member in members.items():  # the tokens did authenticate: answers past the door
         assert (refused_at_door[role] == 0) is (member is not None), role
         assert any(status < 300 for (r, status) in statuses if r == role), role
-    assert elapsed < BUDGET_SECONDS
