@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from filrouge.core.errors import (
@@ -82,7 +82,8 @@ class TooLarge(AppError):
 
 
 class FieldErrorOut(BaseModel):
-    champ: str
+    field: str = Field(description="The faulty field, dotted (e.g. `person.birth_date`).")
+    champ: str = Field(description="Deprecated French alias of `field`, kept for old clients.")
     message: str
 
 
@@ -169,12 +170,17 @@ def _message(error: dict[str, object]) -> str:
     return "valeur invalide"  # never pydantic's English wording
 
 
-def _describe(error: dict[str, object]) -> dict[str, object]:
+def _describe(error: dict[str, object]) -> dict[str, str]:
     loc = [str(part) for part in error.get("loc", ()) if part != "body"]  # type: ignore[attr-defined]
     if error.get("type") == "forbidden_category":
         loc.append(str(error["ctx"]["field"]))  # type: ignore[index]
-        return {"champ": ".".join(loc), "message": str(error.get("msg"))}
-    return {"champ": ".".join(loc), "message": _message(error)}
+        return _detail(".".join(loc), str(error.get("msg")))
+    return _detail(".".join(loc), _message(error))
+
+
+def _detail(field: str, message: str) -> dict[str, str]:
+    """JSON field names are English; `champ` stays as a deprecated alias of `field`."""
+    return {"field": field, "champ": field, "message": message}
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -457,7 +457,9 @@ async def test_list_filters_by_stage_and_referent_with_pagination(api: Api) -> N
     for name, (value, text) in refusals.items():
         response = await api.http.get("/cases", params={name: value}, headers=headers)
         assert response.status_code == 422, name
-        assert response.json()["details"] == [{"champ": f"query.{name}", "message": text}]
+        assert response.json()["details"] == [
+            {"field": f"query.{name}", "champ": f"query.{name}", "message": text}
+        ]
     too_many = await api.http.get("/cases", params={"limit": 500}, headers=headers)
     assert too_many.json()["details"][0]["message"] == "valeur trop grande (maximum : 200)"
 
