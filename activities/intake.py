@@ -18,7 +18,15 @@ from temporalio.exceptions import ApplicationError
 
 from filrouge.core.cases.steps import ReidentifyInput
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Actor, Role, Source, TimerPolicy
+from filrouge.core.domain import (
+    Actor,
+    DeliveryStatus,
+    ImportStatus,
+    Role,
+    RowStatus,
+    Source,
+    TimerPolicy,
+)
 from filrouge.core.intake_contracts import (
     FinishImportInput,
     ImportCounts,
@@ -33,7 +41,6 @@ from filrouge.intake.validate import ValidRow
 from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
 from filrouge.services.cases.launch import Reidentification, reidentify_cases, start_cases
 from filrouge.services.cases.placement import (
-    DUPLICATE_REVIEW,
     Candidate,
     Placer,
     identity_from_json,
@@ -47,7 +54,7 @@ from filrouge.store.models import Import, ImportRow
 from filrouge.store.repositories import ReferenceRepository
 
 CHUNK = 2000
-PENDING, REJECTED, IN_FILE_DUPLICATE = "pending", "rejected", "in_file_duplicate"
+SUMMARY_FINAL = (DeliveryStatus.SENT, DeliveryStatus.NO_RECIPIENT, DeliveryStatus.FAILED)
 
 
 def uploader(imp: Import) -> Actor:
@@ -61,7 +68,7 @@ def import_identified_at(imp: Import) -> datetime:
 
 def counts_of(imp: Import) -> ImportCounts:
     return ImportCounts(
-        status=imp.status,
+        status=ImportStatus(imp.status),
         rows_read=imp.rows_read,
         created=imp.created,
         reidentified=imp.reidentified,
@@ -76,12 +83,12 @@ def counts_of(imp: Import) -> ImportCounts:
 async def refresh_counters(repo: ImportRepository, imp: Import) -> None:
     """Counters recounted from the rows themselves, so they are exact after any retry."""
     counts, done = await repo.status_counts(imp.id)
-    imp.created = counts.get("created", 0) + counts.get("to_route", 0)
-    imp.to_route = counts.get("to_route", 0)
-    imp.reidentified = counts.get("reidentified", 0)
-    imp.possible_duplicates = counts.get(DUPLICATE_REVIEW, 0)
-    imp.rejected = counts.get(REJECTED, 0)
-    imp.in_file_duplicates = counts.get(IN_FILE_DUPLICATE, 0)
+    imp.created = counts.get(RowStatus.CREATED, 0) + counts.get(RowStatus.TO_ROUTE, 0)
+    imp.to_route = counts.get(RowStatus.TO_ROUTE, 0)
+    imp.reidentified = counts.get(RowStatus.REIDENTIFIED, 0)
+    imp.possible_duplicates = counts.get(RowStatus.DUPLICATE_REVIEW, 0)
+    imp.rejected = counts.get(RowStatus.REJECTED, 0)
+    imp.in_file_duplicates = counts.get(RowStatus.IN_FILE_DUPLICATE, 0)
     imp.processed = done
 
 
@@ -94,7 +101,7 @@ def staged_rows(
             "import_id": import_id,
             "row_number": r.row_number,
             "batch": -1,
-            "status": REJECTED,
+            "status": RowStatus.REJECTED,
             "done": True,
             "reasons": r.reasons(),
             "data": None,
@@ -106,7 +113,7 @@ def staged_rows(
             "import_id": import_id,
             "row_number": d.row_number,
             "batch": -1,
-            "status": IN_FILE_DUPLICATE,
+            "status": RowStatus.IN_FILE_DUPLICATE,
             "done": True,
             "reasons": f"même INE que la ligne {d.same_as_row} (un seul dossier)",
             "data": None,
@@ -120,7 +127,7 @@ def staged_rows(
                 "import_id": import_id,
                 "row_number": row.row_number,
                 "batch": position // batch_size,
-                "status": PENDING,
+                "status": RowStatus.PENDING,
                 "done": False,
                 "reasons": None,
                 "data": data,
@@ -152,7 +159,7 @@ class IntakeActivities:
         async with transaction(self.sessions) as session:
             repo = ImportRepository(session)
             imp = await _import(repo, input.import_id)
-            if imp.status == "failed":
+            if imp.status == ImportStatus.FAILED:
                 return StageImportResult(0, error=imp.error)
             if await repo.has_rows(imp.id):
                 return StageImportResult(await repo.batches(imp.id), imp.rows_read)
@@ -174,7 +181,7 @@ class IntakeActivities:
                 for start in range(0, len(rows), CHUNK):
                     await repo.insert_rows(rows[start : start + CHUNK])
                     activity.heartbeat(f"{start + CHUNK} lignes enregistrées")
-                imp.status, imp.rows_read = "running", report.rows_read
+                imp.status, imp.rows_read = ImportStatus.RUNNING, report.rows_read
                 imp.ignored_columns = list(report.ignored_columns)
                 imp.dropped_columns = list(report.dropped_forbidden_columns)
                 await refresh_counters(repo, imp)
@@ -184,7 +191,7 @@ class IntakeActivities:
     async def _fail(self, import_id: str, message: str) -> None:
         async with transaction(self.sessions) as session:
             imp = await _import(ImportRepository(session), import_id, lock=True)
-            imp.status, imp.error, imp.finished_at = "failed", message, utcnow()
+            imp.status, imp.error, imp.finished_at = ImportStatus.FAILED, message, utcnow()
 
     # ------------------------------------------------------------ batches
 
@@ -213,7 +220,7 @@ class IntakeActivities:
                 result = placer.place(candidate)
                 row.status = result.status
                 row.case_id = result.case_id or result.review_id
-                if result.status == DUPLICATE_REVIEW:
+                if result.status == RowStatus.DUPLICATE_REVIEW:
                     row.done, row.data = True, None
                     row.reasons = "doublon possible (même nom et date de naissance, sans INE)"
             await placer.flush()
@@ -236,7 +243,7 @@ class IntakeActivities:
         starts, reidentifications = [], []
         for row in rows:
             case = cases[row.case_id or ""]
-            if row.status == "reidentified":
+            if row.status == RowStatus.REIDENTIFIED:
                 step = ReidentifyInput(actor, Source.SIEI, import_identified_at(imp))
                 update_id = f"reid-{imp.content_sha256[:24]}-{row.row_number}"
                 reidentifications.append(Reidentification(case.id, step, update_id))
@@ -269,9 +276,9 @@ class IntakeActivities:
         async with transaction(self.sessions) as session:
             repo = ImportRepository(session)
             imp = await _import(repo, input.import_id, lock=True)
-            if imp.status != "failed":
+            if imp.status != ImportStatus.FAILED:
                 await refresh_counters(repo, imp)
-                imp.status = "done"
+                imp.status = ImportStatus.DONE
             imp.finished_at = imp.finished_at or utcnow()
             return counts_of(imp)
 
@@ -280,27 +287,27 @@ class IntakeActivities:
         """The report summary to the coordinators of the uploading platform, once."""
         async with transaction(self.sessions) as session:
             imp = await _import(ImportRepository(session), input.import_id, lock=True)
-            if imp.summary_status in ("sent", "no_recipient", "failed"):
+            if imp.summary_status in SUMMARY_FINAL:
                 return imp.summary_status or ""
             refs = ReferenceRepository(session)
             coordinators = await refs.users(imp.platform_id, Role.COORDINATEUR)
             to = sorted({u.email.strip() for u in coordinators if u.active and u.email.strip()})
             if not to:
-                imp.summary_status = "no_recipient"
+                imp.summary_status = DeliveryStatus.NO_RECIPIENT
                 return imp.summary_status
             platform = await refs.platform(imp.platform_id)
             mail = self.mailer.render("import_summary", self._context(imp, platform))
             message_id = message_id_for(f"import|{imp.id}", self.smtp.sender)
             message = self.mailer.message(mail, to=to, message_id=message_id)
-            imp.summary_status = "pending"
+            imp.summary_status = DeliveryStatus.PENDING
         try:
             await self.mailer.send(message)
         except PermanentSmtpError as exc:
-            return await self._summary_status(input.import_id, "failed", exc.reason)
+            return await self._summary_status(input.import_id, DeliveryStatus.FAILED, exc.reason)
         except TemporarySmtpError as exc:
             reason = exc.reason
         else:
-            return await self._summary_status(input.import_id, "sent")
+            return await self._summary_status(input.import_id, DeliveryStatus.SENT)
         raise ApplicationError(f"Envoi différé : {reason}", type="TemporarySmtpError")
 
     def _context(self, imp: Import, platform: Any) -> dict[str, Any]:
@@ -314,7 +321,9 @@ class IntakeActivities:
             "rejected_url": f"{self.public_url}/imports/{imp.id}/rejected.csv",
         }
 
-    async def _summary_status(self, import_id: str, status: str, reason: str = "") -> str:
+    async def _summary_status(
+        self, import_id: str, status: DeliveryStatus, reason: str = ""
+    ) -> str:
         async with transaction(self.sessions) as session:
             imp = await _import(ImportRepository(session), import_id, lock=True)
             imp.summary_status = status

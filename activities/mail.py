@@ -23,7 +23,14 @@ from temporalio.exceptions import ApplicationError
 from filrouge.core.cases.contracts import SendNotificationInput, SendNotificationResult
 from filrouge.core.cases.pathway import STAGE_LABELS, AuditEvent, DeadlineKind
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Recipient, Role, Source, Stage
+from filrouge.core.domain import (
+    DeliveryStatus,
+    OutboxStatus,
+    Recipient,
+    Role,
+    Source,
+    Stage,
+)
 from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
 from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
@@ -32,7 +39,6 @@ from filrouge.store.models import Case, OutboxMessage, User
 from filrouge.store.outbox import OutboxRepository
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
 # Heartbeat detail: the SMTP server accepted the message (see the module docstring).
 DELIVERED = "delivered"
 
@@ -122,7 +128,7 @@ class MailActivities:
         async with transaction(self.sessions) as session:
             outbox = OutboxRepository(session)
             row = await outbox.get(key)
-            if row is not None and row.status != PENDING:
+            if row is not None and row.status != OutboxStatus.PENDING:
                 return _earlier_result(row)
             case = await CaseRepository(session).get(input.case_id)
             if case is None:
@@ -131,7 +137,9 @@ class MailActivities:
             if not to:
                 await _record(session, input, key, "email_no_recipient", {})
                 activity.logger.info("Notification %s: no recipient (%s)", key, recipient.value)
-                return SendNotificationResult("no_recipient", f"aucun destinataire {recipient}")
+                return SendNotificationResult(
+                    DeliveryStatus.NO_RECIPIENT, f"aucun destinataire {recipient}"
+                )
             context, reply_to = await self._context(session, case, input)
             mail = self.mailer.render(template_for(input.kind, recipient), context)
             message_id = message_id_for(key, self.smtp.sender)
@@ -182,22 +190,22 @@ class MailActivities:
     ) -> SendNotificationResult:
         async with transaction(self.sessions) as session:
             row = await _outbox_row(session, key)
-            row.status, row.sent_at = SENT, utcnow()
+            row.status, row.sent_at = OutboxStatus.SENT, utcnow()
             row.last_error = f"{refused} destinataire(s) refusé(s)" if refused else None
             data = {"recipients": recipients - refused, "refused": refused}
             await _record(session, input, key, "email_sent", data)
         activity.logger.info("Notification %s sent", key)
-        return SendNotificationResult("sent", row.message_id)
+        return SendNotificationResult(DeliveryStatus.SENT, row.message_id)
 
     async def _finish_failed(
         self, input: SendNotificationInput, key: str, reason: str
     ) -> SendNotificationResult:
         async with transaction(self.sessions) as session:
             row = await _outbox_row(session, key)
-            row.status, row.last_error = FAILED, reason
+            row.status, row.last_error = OutboxStatus.FAILED, reason
             await _record(session, input, key, "email_failed", {"reason": reason})
         activity.logger.warning("Notification %s failed for good: %s", key, reason)
-        return SendNotificationResult("failed", reason)
+        return SendNotificationResult(DeliveryStatus.FAILED, reason)
 
     async def _postpone(self, key: str, reason: str) -> None:
         async with transaction(self.sessions) as session:
@@ -230,16 +238,16 @@ def _pending_row(input: SendNotificationInput, key: str, message_id: str) -> Out
         to_address="",
         subject="",
         message_id=message_id,
-        status=PENDING,
+        status=OutboxStatus.PENDING,
         attempts=0,
         created_at=utcnow(),
     )
 
 
 def _earlier_result(row: OutboxMessage) -> SendNotificationResult:
-    if row.status == SENT:
-        return SendNotificationResult("already_sent", row.message_id)
-    return SendNotificationResult("failed", row.last_error or "")
+    if row.status == OutboxStatus.SENT:
+        return SendNotificationResult(DeliveryStatus.ALREADY_SENT, row.message_id)
+    return SendNotificationResult(DeliveryStatus.FAILED, row.last_error or "")
 
 
 def _active_addresses(users: list[User]) -> list[str]:

@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from api.steps import step_router
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Stage
+from filrouge.core.domain import CreationStatus, Stage
 from filrouge.services.cases.creation import Identification
 from filrouge.services.cases.reading import CaseQuery, CaseReader
 from filrouge.services.cases.service import CaseService
@@ -101,7 +101,7 @@ async def create_case(
     if created.case is None:
         ack = AcknowledgementOut.model_validate(outcome)
         return JSONResponse(ack.model_dump(), status_code=202)
-    if created.status != "created":
+    if created.status != CreationStatus.CREATED:
         response.status_code = 200
     out = case_out(created.case, with_person=created.with_person)
     return CaseCreatedOut.model_validate(out.model_dump() | outcome)

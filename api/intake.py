@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentUser, IdempotencyKey
 from api.errors import TooLarge
 from api.schemas import Body, StepOut
-from filrouge.core.domain import Source
+from filrouge.core.domain import ImportStatus, RowStatus, Source
 from filrouge.core.intake_contracts import ImportCounts
 from filrouge.services.cases.creation import CaseCreation, Identification
 from filrouge.services.cases.service import CaseService
@@ -83,7 +83,7 @@ class ImportReportOut(ImportOut):
 
 def import_out(imp: Import) -> ImportOut:
     counts = ImportCounts(
-        imp.status,
+        ImportStatus(imp.status),
         imp.rows_read,
         imp.created,
         imp.reidentified,
@@ -151,7 +151,7 @@ async def import_report(import_id: str, user: CurrentUser, service: Service) -> 
             row_number=r.row_number,
             status=r.status,
             reasons=r.reasons,
-            review_id=r.case_id if r.status == "duplicate_review" else None,
+            review_id=r.case_id if r.status == RowStatus.DUPLICATE_REVIEW else None,
         )
         for r in await service.report_rows(user, import_id)
     ]

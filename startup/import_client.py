@@ -12,6 +12,8 @@ import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tqdm import tqdm
 
+from filrouge.core.domain import ImportStatus
+
 
 class ImportClientSettings(BaseSettings):
     """Where the command finds the API and the caller's personal token (FILROUGE_*)."""
@@ -49,9 +51,9 @@ class ImportCommand:
             base_url=self.api_url.rstrip("/"), headers=headers, timeout=self.timeout_seconds
         ) as http:
             accepted = await self._upload(http, path.name, content)
-            if accepted["status"] != "done":
+            if accepted["status"] != ImportStatus.DONE:
                 accepted = await self._follow(http, accepted)
-        if accepted["status"] == "failed":
+        if accepted["status"] == ImportStatus.FAILED:
             raise ImportFailed(f"L'import a échoué : {accepted['error']}")
         self._print_report(accepted)
         return accepted
@@ -70,7 +72,7 @@ class ImportCommand:
             total=imp["rows_read"] or None, unit=" lignes", desc="Import", file=self.progress
         )
         with bar:
-            while imp["status"] not in ("done", "failed"):
+            while imp["status"] not in (ImportStatus.DONE, ImportStatus.FAILED):
                 await asyncio.sleep(self.poll_seconds)
                 response = await self._call(http.get(f"/imports/{imp['id']}"))
                 if response.status_code != 200:

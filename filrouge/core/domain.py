@@ -150,6 +150,64 @@ class Recipient(StrEnum):
     JEUNE = "jeune"
 
 
+class ImportStatus(StrEnum):
+    """Where an uploaded list stands (`imports.status`)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RowStatus(StrEnum):
+    """What became of one list row or one identification (`import_rows.status`, placements)."""
+
+    PENDING = "pending"
+    REJECTED = "rejected"
+    IN_FILE_DUPLICATE = "in_file_duplicate"
+    CREATED = "created"
+    TO_ROUTE = "to_route"
+    REIDENTIFIED = "reidentified"
+    DUPLICATE_REVIEW = "duplicate_review"
+
+
+class CreationStatus(StrEnum):
+    """What a request to create a case or refer a young person answers."""
+
+    CREATED = "created"
+    EXISTS = "exists"
+    REPLAYED = "replayed"
+    DUPLICATE_REVIEW = "duplicate_review"
+    TRANSMITTED = "transmitted"
+
+
+class ReviewStatus(StrEnum):
+    """A possible duplicate waiting for a coordinator, or what they decided."""
+
+    OPEN = "open"
+    MERGED = "merged"
+    KEPT_APART = "kept_apart"
+    EXPIRED = "expired"
+
+
+class OutboxStatus(StrEnum):
+    """Where one e-mail of the outbox stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    """What one attempt to send a mail gave (`SendNotificationResult`, import summaries)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    ALREADY_SENT = "already_sent"
+    FAILED = "failed"
+    NO_RECIPIENT = "no_recipient"
+
+
 @dataclass(frozen=True)
 class TimerPolicy:
     """A platform's timer policy: ISO 8601 durations, defaults from DOMAIN.md."""

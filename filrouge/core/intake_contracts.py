@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from temporalio import activity
 
+from filrouge.core.domain import ImportStatus
+
 
 @dataclass
 class StageImportInput:
@@ -45,7 +47,7 @@ class FinishImportInput:
 class ImportCounts:
     """The import's counters, as the report and the coordinators' e-mail show them."""
 
-    status: str
+    status: ImportStatus
     rows_read: int
     created: int
     reidentified: int

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.core.audit import redacted
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.clock import utcnow
+from filrouge.core.domain import ReviewStatus
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.models import (
     AuditEvent,
@@ -83,15 +84,15 @@ class ErasureRepository:
         `expired`, when, its source and candidate case ids; no personal data)."""
         query = select(DuplicateReview.id).where(
             DuplicateReview.platform_id == platform_id,
-            DuplicateReview.status == "open",
+            DuplicateReview.status == ReviewStatus.OPEN,
             DuplicateReview.created_at < limit,
         )
         ids = list((await self.session.execute(query.order_by(DuplicateReview.id))).scalars())
         if ids:
             await self.session.execute(
                 update(DuplicateReview)
-                .where(DuplicateReview.id.in_(ids), DuplicateReview.status == "open")
-                .values(status="expired", identity={}, resolved_at=utcnow())
+                .where(DuplicateReview.id.in_(ids), DuplicateReview.status == ReviewStatus.OPEN)
+                .values(status=ReviewStatus.EXPIRED, identity={}, resolved_at=utcnow())
             )
         return ids
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filrouge.core.domain import Role, Stage
+from filrouge.core.domain import ReviewStatus, Role, RowStatus, Stage
 from filrouge.store.models import (
     Case,
     CaseIdentity,
@@ -22,7 +22,7 @@ from filrouge.store.models import (
 )
 
 # Row statuses whose case still has to be started (or told) in Temporal.
-TO_LAUNCH = ("created", "to_route", "reidentified")
+TO_LAUNCH = (RowStatus.CREATED, RowStatus.TO_ROUTE, RowStatus.REIDENTIFIED)
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class ImportRepository:
         query = select(ImportRow).where(
             ImportRow.import_id == import_id,
             ImportRow.batch == batch,
-            ImportRow.status == "pending",
+            ImportRow.status == RowStatus.PENDING,
         )
         return list((await self.session.execute(query.order_by(ImportRow.row_number))).scalars())
 
@@ -125,8 +125,8 @@ class ImportRepository:
 
     async def rejected_rows(self, import_id: str, with_reviews: bool = False) -> list[ImportRow]:
         """Rows that became no case: rejected, in-file duplicates (and possible duplicates)."""
-        statuses = ["rejected", "in_file_duplicate"] + (
-            ["duplicate_review"] if with_reviews else []
+        statuses = [RowStatus.REJECTED, RowStatus.IN_FILE_DUPLICATE] + (
+            [RowStatus.DUPLICATE_REVIEW] if with_reviews else []
         )
         query = select(ImportRow).where(
             ImportRow.import_id == import_id, ImportRow.status.in_(statuses)
@@ -227,7 +227,10 @@ class DuplicateReviewRepository:
     async def open_for(self, platform_id: str, limit: int, offset: int) -> list[DuplicateReview]:
         query = (
             select(DuplicateReview)
-            .where(DuplicateReview.platform_id == platform_id, DuplicateReview.status == "open")
+            .where(
+                DuplicateReview.platform_id == platform_id,
+                DuplicateReview.status == ReviewStatus.OPEN,
+            )
             .order_by(DuplicateReview.created_at, DuplicateReview.id)
             .limit(limit)
             .offset(offset)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from filrouge.core.clock import as_utc
+from filrouge.core.domain import ImportStatus, OutboxStatus, ReviewStatus, Stage
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -182,7 +183,7 @@ class Case(Base):
     source: Mapped[str] = mapped_column(String(40))
     identified_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(String(40))
-    stage: Mapped[str] = mapped_column(String(20), default="a_router")
+    stage: Mapped[str] = mapped_column(String(20), default=Stage.A_ROUTER)
     referent_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     structure_id: Mapped[str | None] = mapped_column(String(40))
     stage_entered_at: Mapped[datetime | None]
@@ -272,7 +273,7 @@ class OutboxMessage(Base):
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -303,7 +304,7 @@ class Import(Base):
     uploaded_by: Mapped[str] = mapped_column(String(40))
     filename: Mapped[str] = mapped_column(String(255), default="")
     content_sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ImportStatus.PENDING)
     identified_on: Mapped[date] = mapped_column(Date)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
@@ -365,7 +366,7 @@ class DuplicateReview(Base):
     created_by: Mapped[str] = mapped_column(String(40))
     candidate_case_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     identity: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.OPEN, index=True)
     resolved_case_id: Mapped[str | None] = mapped_column(String(40))
     resolved_by: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from datetime import datetime
 from temporalio import activity
 
 from filrouge.core.cases.pathway import AuditEvent, CaseState, next_deadline, overdue_since
-from filrouge.core.domain import Outcome, Recipient, Stage, StartCaseInput
+from filrouge.core.domain import DeliveryStatus, Outcome, Recipient, Stage, StartCaseInput
 
 
 def case_workflow_id(case_id: str) -> str:
@@ -109,7 +109,7 @@ class SendNotificationInput:
 
 @dataclass
 class SendNotificationResult:
-    status: str  # sent | already_sent | failed | no_recipient
+    status: DeliveryStatus
     detail: str = ""
 
 

@@ -22,7 +22,15 @@ from filrouge.core.cases.contracts import snapshot_of
 from filrouge.core.cases.pathway import CaseState
 from filrouge.core.cases.transitions import identify
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Actor, Source, StartCaseInput, TimerPolicy
+from filrouge.core.domain import (
+    Actor,
+    ReviewStatus,
+    RowStatus,
+    Source,
+    Stage,
+    StartCaseInput,
+    TimerPolicy,
+)
 from filrouge.core.durations import age_on
 from filrouge.core.routing import Territory, TerritoryIndex, preferred_structure_kinds
 from filrouge.intake.validate import normalized_name_key
@@ -32,10 +40,10 @@ from filrouge.store.models import AuditEvent, Case, CaseIdentity, DuplicateRevie
 from filrouge.store.repositories import ReferenceRepository
 
 CREATED, TO_ROUTE, REIDENTIFIED, DUPLICATE_REVIEW = (
-    "created",
-    "to_route",
-    "reidentified",
-    "duplicate_review",
+    RowStatus.CREATED,
+    RowStatus.TO_ROUTE,
+    RowStatus.REIDENTIFIED,
+    RowStatus.DUPLICATE_REVIEW,
 )
 _DATE_FIELDS = ("birth_date", "leaving_date")
 
@@ -84,7 +92,7 @@ class Candidate:
 class Placed:
     """What became of a candidate."""
 
-    status: str
+    status: RowStatus
     platform_id: str
     case_id: str | None = None
     review_id: str | None = None
@@ -175,7 +183,7 @@ class Placer:
                 created_by=candidate.actor.user_id,
                 candidate_case_ids=list(matches),
                 identity=identity_to_json(candidate.identity),
-                status="open",
+                status=ReviewStatus.OPEN,
                 created_at=utcnow(),
             )
         )
@@ -242,7 +250,7 @@ def _case_row(candidate: Candidate, case_id: str, platform_id: str) -> Case:
         source=candidate.source.value,
         identified_at=candidate.identified_at,
         created_by=candidate.actor.user_id,
-        stage="a_router",
+        stage=Stage.A_ROUTER,
         state_version=-1,
         audit_seq=0,
         audit_head="",

@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from filrouge.core.caller import Caller
 from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.cases.steps import AssignReferentInput, Step
-from filrouge.core.domain import Role, StepResult
+from filrouge.core.domain import CreationStatus, Role, StepResult
 from filrouge.core.errors import Conflict, DomainError, Invalid, Unavailable
 from filrouge.services.access.cases import CaseAccess, actionable, case_access, readable
 from filrouge.services.cases.creation import CaseCreation, Identification
@@ -28,11 +28,11 @@ from workflows.case import CaseWorkflow
 
 # What POST /cases answers, by what became of the young person.
 NEW, EXISTS, REPLAYED, PENDING_REVIEW, ELSEWHERE = (
-    "created",
-    "exists",
-    "replayed",
-    "duplicate_review",
-    "transmitted",
+    CreationStatus.CREATED,
+    CreationStatus.EXISTS,
+    CreationStatus.REPLAYED,
+    CreationStatus.DUPLICATE_REVIEW,
+    CreationStatus.TRANSMITTED,
 )
 MESSAGES = {
     NEW: "Dossier créé.",

@@ -11,7 +11,7 @@ from temporalio.service import RPCError
 from filrouge.core.caller import Caller
 from filrouge.core.cases.steps import ReidentifyInput
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Actor, Role, Source
+from filrouge.core.domain import Actor, ReviewStatus, Role, Source
 from filrouge.core.errors import Conflict, NotFound, Unavailable
 from filrouge.services.cases.creation import ENGINE_DOWN, CaseCreation
 from filrouge.services.cases.launch import Reidentification, reidentify_cases
@@ -54,7 +54,7 @@ class DuplicateReviews:
     async def merge(self, caller: Caller, review_id: str, case_id: str) -> DuplicateReview:
         """Same young person: the identification is appended to that case (nothing else)."""
         review = await self._review(caller, review_id)
-        if review.status == "merged" and review.resolved_case_id == case_id:
+        if review.status == ReviewStatus.MERGED and review.resolved_case_id == case_id:
             return review
         _still_open(review)
         async with transaction(self.sessions) as session:
@@ -79,16 +79,16 @@ class DuplicateReviews:
             await reidentify_cases(self.temporal, [item], concurrency=1)
         except (RPCError, WorkflowUpdateFailedError) as exc:
             raise Unavailable(ENGINE_DOWN) from exc
-        return await self._resolve(caller, review_id, "merged", case_id)
+        return await self._resolve(caller, review_id, ReviewStatus.MERGED, case_id)
 
     async def keep_apart(self, caller: Caller, review_id: str) -> DuplicateReview:
         """Two different young people: the new one gets their own case, routed as usual."""
         review = await self._review(caller, review_id)
-        if review.status == "kept_apart":
+        if review.status == ReviewStatus.KEPT_APART:
             # Resolved after its case was started: a replay answers the same decision (even
             # when that case, and with it the review's identity, has been erased since).
             return review
-        if review.status == "merged":
+        if review.status == ReviewStatus.MERGED:
             raise Conflict("Ce doublon possible a déjà été fusionné.")
         _still_open(review)
         candidate = Candidate(
@@ -105,15 +105,15 @@ class DuplicateReviews:
         else:
             placed = await self.creation.place(candidate, force_new=True)
         await self.creation.launch(placed, candidate, f"review-{review.id}")
-        return await self._resolve(caller, review_id, "kept_apart", case_id)
+        return await self._resolve(caller, review_id, ReviewStatus.KEPT_APART, case_id)
 
     async def _resolve(
-        self, caller: Caller, review_id: str, status: str, case_id: str
+        self, caller: Caller, review_id: str, status: ReviewStatus, case_id: str
     ) -> DuplicateReview:
         async with transaction(self.sessions) as session:
             review = await DuplicateReviewRepository(session).get(review_id, lock=True)
             assert review is not None
-            if review.status == "open":
+            if review.status == ReviewStatus.OPEN:
                 review.status, review.resolved_case_id = status, case_id
                 review.resolved_by, review.resolved_at = caller.id, utcnow()
             return review
@@ -121,11 +121,11 @@ class DuplicateReviews:
 
 def _still_open(review: DuplicateReview) -> None:
     """A review is decided once; an expired one no longer holds an identity to decide on."""
-    if review.status == "expired":
+    if review.status == ReviewStatus.EXPIRED:
         raise Conflict(
             "Ce doublon possible a expiré sans décision : ses données personnelles ont été "
             "effacées à la fin de la durée de conservation. Saisissez à nouveau le jeune si "
             "nécessaire."
         )
-    if review.status != "open":
+    if review.status != ReviewStatus.OPEN:
         raise Conflict("Ce doublon possible a déjà été traité.")

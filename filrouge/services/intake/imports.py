@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 
 from filrouge.core.caller import Caller
 from filrouge.core.clock import utcnow
+from filrouge.core.domain import ImportStatus
 from filrouge.core.errors import Conflict, InvalidFile, NotFound, Unavailable
 from filrouge.intake import IntakeFileError, IntakeLimits, read_list, validate_list
 from filrouge.intake.forbidden import without_forbidden_values
@@ -59,7 +60,7 @@ class ImportService:
             uploaded_by=caller.id,
             filename=filename[:255],
             content_sha256=sha,
-            status="pending",
+            status=ImportStatus.PENDING,
             identified_on=now.date(),
             ignored_columns=[],
             dropped_columns=[],
