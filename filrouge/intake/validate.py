@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from filrouge.core.durations import age_on
 from filrouge.intake.columns import COLUMNS, LABELS, normalize_header
 from filrouge.intake.fields import FIELD_PARSERS, RowInvalid
 from filrouge.intake.reader import CellValue
@@ -139,11 +140,6 @@ def _birth_errors(birth: date, identified_on: date) -> list[FieldError]:
     if age > MAXIMUM_AGE:
         return [FieldError(label, "date de naissance invraisemblable")]
     return []
-
-
-def age_on(birth: date, day: date) -> int:
-    """Age in whole years on a given day."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def split_in_file_duplicates(
