@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults compose-check clean
+.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults compose-check clean assets
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -54,6 +54,27 @@ bench-faults: $(STAMP)
 
 ## Every benchmark of the project, one after the other.
 bench: bench-intake bench-faults
+
+## Refresh the pages' front-end assets (static/vendor/) from npm at the pinned versions.
+## Needs node and npm; `make run` and `make test` use the committed files and do not.
+DSFR_VERSION := 1.15.3
+HTMX_VERSION := 4.0.1
+VENDOR       := static/vendor
+assets:
+	@command -v npm >/dev/null 2>&1 || { echo "make assets needs npm (node); the committed assets need neither"; exit 1; }
+	rm -rf .assets-tmp && mkdir -p .assets-tmp/dsfr .assets-tmp/htmx
+	cd .assets-tmp && npm pack --silent @gouvfr/dsfr@$(DSFR_VERSION) htmx.org@$(HTMX_VERSION) >/dev/null
+	tar xzf .assets-tmp/gouvfr-dsfr-$(DSFR_VERSION).tgz -C .assets-tmp/dsfr
+	tar xzf .assets-tmp/htmx.org-$(HTMX_VERSION).tgz -C .assets-tmp/htmx
+	rm -rf $(VENDOR)/dsfr $(VENDOR)/htmx && mkdir -p $(VENDOR)/dsfr $(VENDOR)/htmx
+	cd .assets-tmp/dsfr/package && cp LICENSE.md ../../../$(VENDOR)/dsfr/ && cd dist && \
+	  cp -r dsfr.min.css dsfr.module.min.js dsfr.nomodule.min.js favicon ../../../../$(VENDOR)/dsfr/ && \
+	  grep -oE 'url\((fonts|icons)/[^)]*\)' dsfr.min.css | sed -E 's/^url\(//; s/\)$$//' | sort -u | \
+	  xargs -I{} cp --parents {} ../../../../$(VENDOR)/dsfr/
+	cp .assets-tmp/htmx/package/dist/htmx.min.js .assets-tmp/htmx/package/LICENSE $(VENDOR)/htmx/
+	echo "$(DSFR_VERSION)" > $(VENDOR)/dsfr/VERSION && echo "$(HTMX_VERSION)" > $(VENDOR)/htmx/VERSION
+	rm -rf .assets-tmp
+	@echo "DSFR $(DSFR_VERSION) and htmx $(HTMX_VERSION) copied to $(VENDOR)/"
 
 compose-check:
 	SECURITY_SECRET_KEY=ci-dummy docker-compose -f docker-compose.yml config -q
