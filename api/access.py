@@ -73,6 +73,19 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "revoke_user_token": ADMIN,
     "encode": ADMIN,
     "decode": ADMIN,
+    # The pages (api/pages/): HTML for people, same sessions and rules as the API.
+    "page_login_form": PUBLIC,
+    "page_login": PUBLIC,
+    "page_logout": EVERYONE,
+    "page_home": EVERYONE,
+    "page_account": EVERYONE,
+    "page_change_password": EVERYONE,
+    "page_revoke_token": EVERYONE,
+    "page_my_cases": frozenset({Role.REFERENT}),
+    "page_platform": frozenset({Role.COORDINATEUR}),
+    "page_indicators": frozenset({Role.PILOTE}),
+    "page_referrals": frozenset({Role.PARTENAIRE}),
+    "page_admin": ADMIN,
 }
 
 

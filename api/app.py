@@ -14,6 +14,7 @@ from api.codec import install_codec
 from api.errors import install_error_handlers
 from api.intake import router as intake_router
 from api.limits import BodySizeLimit
+from api.pages.mount import install_pages
 from api.security_headers import SecurityHeaders
 from filrouge.core.passwords import Argon2Cost, use_cost
 from filrouge.mail.mailer import Mailer
@@ -103,6 +104,7 @@ def create_app(
     app.include_router(oidc.router)
     app.include_router(admin_accounts.router)
     install_codec(app, temporal.ui_url)
+    install_pages(app)
     # Outermost: every answer gets the headers, the middlewares' own ones included.
     hsts = auth_settings.hsts_max_age if auth_settings.https else None
     app.add_middleware(SecurityHeaders, hsts_max_age=hsts)

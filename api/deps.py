@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
-from api.sessions import auth_settings, check_csrf, session_from_cookie
+from api.sessions import auth_settings, check_csrf, sent_csrf_token, session_from_cookie
 from filrouge.core.caller import Caller
 from filrouge.core.domain import Role
 from filrouge.services.access.tokens import hash_token, token_user
@@ -73,7 +73,7 @@ async def _session_user(request: Request) -> CurrentUserInfo:
             "ou session ouverte par POST /auth/login."
         )
     row = await session_from_cookie(request.app.state.sessions, settings, cookie)
-    check_csrf(request, row, settings)
+    check_csrf(request, row, settings, await sent_csrf_token(request))
     user = row.user
     return CurrentUserInfo(
         user.id, Role(user.role), user.platform_id, user.structure_id, session_id=row.id

@@ -2,7 +2,8 @@
 
 A session ends after `session_idle_timeout` without a request, or `session_lifetime` after
 login, whichever comes first. Writes authenticated by the cookie must carry the session's
-CSRF token in `X-CSRF-Token` (and, when the browser sends one, an allowed `Origin`).
+CSRF token in `X-CSRF-Token`, or in the `csrf_token` field of a page's HTML form (and, when
+the browser sends one, an allowed `Origin`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from filrouge.store.engine import transaction
 from filrouge.store.models import User, UserSession
 
 CSRF_HEADER = "X-CSRF-Token"
+# A plain HTML form of the pages (no script to set a header) sends it in this field.
+CSRF_FIELD = "csrf_token"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Ended sessions are kept this long (who was logged in when), then deleted at a login.
 KEEP_ENDED_SESSIONS = timedelta(days=30)
@@ -111,12 +115,21 @@ def check_origin(request: Request, settings: AuthSettings) -> None:
         raise Forbidden("Origine de la requête non autorisée.")
 
 
-def check_csrf(request: Request, row: UserSession, settings: AuthSettings) -> None:
+async def sent_csrf_token(request: Request) -> str:
+    """The CSRF token a write carries: the `X-CSRF-Token` header or, from a form, its field."""
+    sent = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "")
+    if sent or request.method in SAFE_METHODS or not content_type.startswith(FORM_TYPES):
+        return sent or ""
+    value = (await request.form()).get(CSRF_FIELD)
+    return value if isinstance(value, str) else ""
+
+
+def check_csrf(request: Request, row: UserSession, settings: AuthSettings, sent: str) -> None:
     """Cookie-authenticated writes carry the session's CSRF token and an allowed origin."""
     if request.method in SAFE_METHODS:
         return
     check_origin(request, settings)
-    sent = request.headers.get(CSRF_HEADER, "")
     if not sent or not hmac.compare_digest(digest(sent), row.csrf_hash):
         raise Forbidden(
             "Jeton CSRF absent ou invalide : renvoyez dans l'en-tête X-CSRF-Token "

@@ -110,6 +110,14 @@ class AuthSettings(BaseSettings):
         return {o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()}
 
 
+class PagesSettings(BaseSettings):
+    """The pages for people: the time zone their dates and times are shown in."""
+
+    model_config = SettingsConfigDict(env_prefix="PAGES_", extra="ignore")
+
+    time_zone: str = "Europe/Paris"
+
+
 class OidcSettings(BaseSettings):
     """Optional OpenID Connect login with a Région's identity provider; off without an issuer."""
 

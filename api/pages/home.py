@@ -1,0 +1,83 @@
+"""The home page, which sends each role to its start page, and those start pages.
+
+Only « Mes dossiers » and « Ma plateforme » show something yet, a simple list marked as
+provisional in the page; the others say they are being built.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.deps import CurrentUser, SessionDep
+from api.pages import services
+from api.pages.navigation import start_page
+from api.pages.routing import HOME_PATH, page_router
+from api.pages.templating import render
+from filrouge.core.domain import Stage
+
+router = page_router()
+
+# TODO(issue 7): one French label per stage in the core, shared with the mails.
+STAGE_LABELS = {
+    Stage.A_ROUTER: "À router",
+    Stage.CONTACT: "Prise de contact",
+    Stage.INJOIGNABLE: "Injoignable",
+    Stage.BILAN: "Bilan-positionnement",
+    Stage.PROPOSITION: "Proposition de solution",
+    Stage.DECISION: "Décision",
+    Stage.ENTREE: "Entrée en solution",
+    Stage.SUIVI: "Suivi",
+    Stage.CLOTURE: "Clôturé",
+}
+
+
+@router.get(HOME_PATH)
+async def page_home(user: CurrentUser) -> RedirectResponse:
+    """Send each person to the start page of their role."""
+    return RedirectResponse(start_page(user.role), status_code=303)
+
+
+async def _case_list(
+    request: Request, user: CurrentUser, session: SessionDep, heading: str
+) -> HTMLResponse:
+    cases, total = await services.visible_cases(session, user)
+    context = {"heading": heading, "cases": cases, "total": total, "stage_labels": STAGE_LABELS}
+    return render(request, "cases.html", context)
+
+
+@router.get("/mes-dossiers")
+async def page_my_cases(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
+    """A référent's cases (provisional list)."""
+    return await _case_list(request, user, session, "Mes dossiers")
+
+
+@router.get("/plateforme")
+async def page_platform(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
+    """A coordinator's platform (provisional: the list of its cases)."""
+    return await _case_list(request, user, session, "Dossiers de la plateforme")
+
+
+def _placeholder(request: Request, heading: str, text: str) -> HTMLResponse:
+    return render(request, "placeholder.html", {"heading": heading, "text": text})
+
+
+@router.get("/indicateurs")
+async def page_indicators(request: Request, user: CurrentUser) -> HTMLResponse:
+    """The regional pilot's start page (being built)."""
+    text = "Les indicateurs de chaque plateforme de votre Région, en nombres, arrivent bientôt."
+    return _placeholder(request, "Indicateurs", text)
+
+
+@router.get("/signalements")
+async def page_referrals(request: Request, user: CurrentUser) -> HTMLResponse:
+    """A partner's start page (being built)."""
+    text = "Le signalement d’un jeune par formulaire arrive bientôt."
+    return _placeholder(request, "Signalements", text)
+
+
+@router.get("/administration")
+async def page_admin(request: Request, user: CurrentUser) -> HTMLResponse:
+    """The administrator's start page (being built)."""
+    text = "La gestion des plateformes, des structures et des comptes arrive bientôt."
+    return _placeholder(request, "Administration", text)

@@ -1,0 +1,40 @@
+"""Where each role starts, and the links of the main menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from filrouge.core.domain import Role
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    label: str
+
+
+START_PAGES: dict[Role, Link] = {
+    Role.REFERENT: Link("/mes-dossiers", "Mes dossiers"),
+    Role.COORDINATEUR: Link("/plateforme", "Ma plateforme"),
+    Role.PILOTE: Link("/indicateurs", "Indicateurs"),
+    Role.PARTENAIRE: Link("/signalements", "Signalements"),
+    Role.ADMIN: Link("/administration", "Administration"),
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.REFERENT: "référent",
+    Role.COORDINATEUR: "coordinateur de plateforme",
+    Role.PILOTE: "pilote régional",
+    Role.PARTENAIRE: "partenaire",
+    Role.ADMIN: "administrateur",
+}
+
+
+def start_page(role: Role) -> str:
+    """The page a person of this role lands on after login."""
+    return START_PAGES[role].href
+
+
+def menu(role: Role) -> list[Link]:
+    """The main menu of this role."""
+    return [START_PAGES[role], Link("/mon-compte", "Mon compte")]

@@ -1,0 +1,84 @@
+"""What the pages ask of the application, in one place.
+
+The pages call the same code as the API, in process and never over HTTP. Until those use
+cases have moved to `filrouge/services/` (issue 7), this module reaches them where they
+still live (the API's auth services and its case listing); when they move, only this
+module changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+
+from api.auth import client_ip
+from api.auth_service import AccountService, AuthService
+from api.cases import list_cases
+from api.deps import CurrentUserInfo, SessionDep
+from api.schemas import CaseOut
+from api.sessions import OpenedSession
+from filrouge.core.domain import Role
+from filrouge.settings import AuthSettings
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """A personal API token as the pages show it (never its value)."""
+
+    id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _settings(request: Request) -> AuthSettings:
+    return request.app.state.auth_settings  # type: ignore[no-any-return]
+
+
+async def login(request: Request, email: str, password: str) -> OpenedSession:
+    """Open a session with e-mail and password (throttled like the API's login)."""
+    service = AuthService(request.app.state.sessions, _settings(request))
+    _, opened = await service.login(email, password, client_ip(request))
+    return opened
+
+
+async def logout(request: Request, session: SessionDep, user: CurrentUserInfo) -> None:
+    """Close the user's current browser session."""
+    if user.session_id:
+        await AccountService(session, _settings(request)).end_session(user.session_id)
+
+
+async def change_password(request: Request, user: CurrentUserInfo, current: str, new: str) -> None:
+    """The user changes their own password; their other sessions are closed."""
+    service = AuthService(request.app.state.sessions, _settings(request))
+    await service.change_password(user.id, user.session_id, current, new, client_ip(request))
+
+
+async def my_tokens(
+    request: Request, session: SessionDep, user: CurrentUserInfo
+) -> list[TokenView]:
+    """The user's own API tokens, newest first."""
+    rows = await AccountService(session, _settings(request)).tokens(user.id)
+    views = [TokenView(r.id, r.label, r.created_at, r.revoked_at) for r in rows]
+    return sorted(views, key=lambda t: t.created_at, reverse=True)
+
+
+async def revoke_my_token(
+    request: Request, session: SessionDep, user: CurrentUserInfo, token_id: str
+) -> None:
+    """Revoke one of the user's own tokens (404 for anybody else's)."""
+    await AccountService(session, _settings(request)).revoke_token(user.id, token_id)
+
+
+async def visible_cases(
+    session: SessionDep, user: CurrentUserInfo, limit: int = 50
+) -> tuple[Sequence[CaseOut], int]:
+    """A référent's own cases, or a coordinator's platform cases, and their total."""
+    referent_id = user.id if user.role == Role.REFERENT else None
+    page = await list_cases(
+        user, session, stage=None, platform_id=None, referent_id=referent_id, limit=limit
+    )
+    return page.items, page.total

@@ -1,0 +1,127 @@
+"""One sandboxed Jinja2 environment for the pages, built once at app start.
+
+Dates and times are shown in French, in the platform's time zone. An htmx request for a
+part of a page gets the named block of the same template, never a second template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from api.deps import CurrentUserInfo
+from api.pages.navigation import menu
+from api.sessions import CSRF_FIELD
+from filrouge.settings import PagesSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = ROOT / "templates" / "pages"
+STATIC_DIR = ROOT / "static"
+
+_MONTHS = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+).split()
+
+# What the pages may load: only their own files; forms post only to the application.
+PAGES_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+
+
+def time_zone(name: str) -> tzinfo:
+    """The named zone; UTC when the system has no time-zone database for it."""
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        return UTC
+
+
+def french_date(value: date | datetime | None, zone: tzinfo = UTC) -> str:
+    """'3 mars 2026' or '1er mars 2026' (a datetime is first put in `zone`)."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(zone)
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def french_datetime(value: datetime | None, zone: tzinfo = UTC) -> str:
+    """'3 mars 2026 à 14 h 05' in `zone`."""
+    if value is None:
+        return "—"
+    local = value.astimezone(zone)
+    return f"{french_date(local, zone)} à {local.hour} h {local.minute:02d}"
+
+
+def build_environment(
+    settings: PagesSettings, directory: Path = TEMPLATES_DIR
+) -> SandboxedEnvironment:
+    """The pages' environment: sandboxed, autoescaped, strict about undefined names."""
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(directory),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = time_zone(settings.time_zone)
+    env.filters["date_fr"] = lambda value: french_date(value, zone)
+    env.filters["datetime_fr"] = lambda value: french_datetime(value, zone)
+    env.globals["service_name"] = "Fil rouge"
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    """The request comes from htmx (it wants a fragment, not a whole page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The page `name`, or only its `block` when htmx asks for a part of it."""
+    env: SandboxedEnvironment = request.app.state.page_templates
+    template = env.get_template(name)
+    values = {**base_context(request), **(context or {})}
+    if block and is_htmx(request):
+        html = "".join(template.blocks[block](template.new_context(values)))
+    else:
+        html = template.render(values)
+    headers = {
+        "Content-Security-Policy": PAGES_CSP,
+        # With "no-referrer" (the API's), browsers send `Origin: null` with a form's POST
+        # and the origin check refuses it; "same-origin" leaks nothing to other sites.
+        "Referrer-Policy": "same-origin",
+        "Vary": "HX-Request",
+    }
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def base_context(request: Request) -> dict[str, Any]:
+    """What the layout needs on every page: the user, their menu and the CSRF token."""
+    settings = request.app.state.auth_settings
+    user = getattr(request.state, "user", None)
+    user = user if isinstance(user, CurrentUserInfo) else None
+    return {
+        "request": request,
+        "user": user,
+        "navigation": menu(user.role) if user else [],
+        "csrf_token": request.cookies.get(settings.csrf_cookie, ""),
+        "csrf_field": CSRF_FIELD,
+    }
