@@ -31,6 +31,8 @@ class Sample:
     platform_scoped: bool = False  # names the caller's platform: another one answers 404
     upload: bool = False  # sends a small CSV list as multipart instead of a JSON body
     unknown: bool = False  # names a resource that does not exist: 404 is the right answer
+    page: bool = False  # an HTML page: the anonymous are redirected to login (303), not 401
+    form: bool = False  # a page's form, sent form-encoded; without its CSRF token: 403
 
 
 def _platform() -> dict[str, Any]:
@@ -167,6 +169,24 @@ SAMPLES: dict[str, Sample] = {
     "revoke_user_token": Sample("DELETE", "/admin/users/{user}/tokens/t-unknown", unknown=True),
     "encode": Sample("POST", "/codec/encode", lambda: {"payloads": []}),
     "decode": Sample("POST", "/codec/decode", lambda: {"payloads": []}),
+    # The pages: tokens need no CSRF token, so a page's form answers as for a browser
+    # that sent it; the login form, public, refuses a post without its own token.
+    "page_login_form": Sample("GET", "/connexion", page=True),
+    "page_login": Sample("POST", "/connexion", lambda: {}, page=True, form=True),
+    "page_logout": Sample("POST", "/deconnexion", lambda: {}, page=True, form=True),
+    "page_home": Sample("GET", "/", page=True),
+    "page_account": Sample("GET", "/mon-compte", page=True),
+    "page_change_password": Sample(
+        "POST", "/mon-compte/mot-de-passe", lambda: {}, page=True, form=True
+    ),
+    "page_revoke_token": Sample(
+        "POST", "/mon-compte/jetons/t-unknown/revoquer", lambda: {}, page=True, unknown=True
+    ),
+    "page_my_cases": Sample("GET", "/mes-dossiers", page=True),
+    "page_platform": Sample("GET", "/plateforme", page=True),
+    "page_indicators": Sample("GET", "/indicateurs", page=True),
+    "page_referrals": Sample("GET", "/signalements", page=True),
+    "page_admin": Sample("GET", "/administration", page=True),
 }
 
 
@@ -208,9 +228,9 @@ def _expected(name: str, sample: Sample, caller: Caller) -> set[int] | None:
     """The statuses the rules allow; None means 'any success or business answer'."""
     allowed = ENDPOINT_ROLES[name]
     if allowed is PUBLIC:
-        return None
+        return {403} if sample.form else None
     if caller.role is None:
-        return {401}
+        return {303} if sample.page else {401}
     if caller.role not in allowed:
         return {403}
     if sample.case_scoped and not caller.sees_case:
@@ -263,10 +283,12 @@ async def test_access_matrix(api: Api) -> None:
         for caller in _callers(api, team, other, owner, pilot):
             headers = caller.member.headers if caller.member else {}
             files = {"file": ("matrice.csv", SAMPLE_LIST, "text/csv")} if sample.upload else None
+            body = _body(sample, values)
             response = await api.http.request(
                 sample.method,
                 _fill(sample.path, values),
-                json=_body(sample, values),
+                json=None if sample.form else body,
+                data=body if sample.form else None,
                 files=files,
                 headers=headers,
             )

@@ -1,0 +1,171 @@
+"""Page fixtures: the app served by uvicorn on a free port (real stack of tests/api), a
+Chromium driven by Playwright, accounts with passwords, and the accessibility check."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.app import create_app
+from filrouge.mail.sink import MailSink
+from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
+from startup.worker import build_worker
+from tests.api.conftest import Api, create_admin, smtp_sink  # noqa: F401 (fixture)
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct cheval pile agrafe"
+# axe-core impacts that fail a test.
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    role: str
+    password: str = PASSWORD
+
+
+@dataclass
+class Site:
+    """The app served over real HTTP, plus the API fixture to set data up."""
+
+    url: str
+    api: Api
+
+    async def account(
+        self, role: str = "referent", platform_id: str | None = None, **extra: Any
+    ) -> Account:
+        """A new user of `role` with a password (a platform is created when one is needed)."""
+        if platform_id is None and role in ("referent", "coordinateur", "partenaire"):
+            platform_id = (await self.api.team()).platform_id
+        structure_id = f"ml-{platform_id}" if role == "referent" else None
+        member = await self.api.user(role, platform_id, structure_id)
+        response = await self.api.http.put(
+            f"/admin/users/{member.id}/password",
+            json={"password": PASSWORD},
+            headers=self.api.admin.headers,
+        )
+        assert response.status_code == 204, response.text
+        users = await self.api.http.get("/admin/users", headers=self.api.admin.headers)
+        email = next(u["email"] for u in users.json() if u["id"] == member.id)
+        return Account(member.id, email, role)
+
+    def client(self) -> httpx.AsyncClient:
+        """A cookie-keeping HTTP client on the served app (no redirects followed)."""
+        return httpx.AsyncClient(base_url=self.url)
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="module")
+async def site(
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    smtp_sink: MailSink,  # noqa: F811 (fixture)
+) -> AsyncIterator[Site]:
+    """uvicorn serving the app on a free port with its worker; set-up calls go over HTTP."""
+    task_queue = f"pages-{uuid.uuid4().hex[:10]}"
+    app = create_app(
+        DatabaseSettings(database_url=database_url),
+        TemporalSettings(task_queue=task_queue, search_attributes=True),
+        temporal_client=dev_env.client,
+    )
+    sock = _free_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port)
+
+    def new_worker() -> Worker:
+        return build_worker(dev_env.client, task_queue, sessions, smtp, url)
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.05)
+    try:
+        async with httpx.AsyncClient(base_url=url) as http, new_worker():
+            yield Site(url, Api(http, sessions, await create_admin(sessions), new_worker))
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+
+
+def _chromium_missing() -> str | None:
+    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
+        return None
+    return (
+        f"browser tests need Chromium at {CHROMIUM} (Debian package `chromium`: "
+        "apt-get install -y chromium; .ci/run installs it)"
+    )
+
+
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Any]:
+    """The system's Chromium, driven by Playwright (no browser is ever downloaded)."""
+    missing = _chromium_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(chromium: Any, site: Site) -> AsyncIterator[Any]:
+    """A fresh browser context (no cookies) and a page in French."""
+    context = await chromium.new_context(base_url=site.url, locale="fr-FR")
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+async def assert_accessible(page: Any) -> None:
+    """axe-core on the page as shown: no violation of impact serious or critical."""
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    blocking = [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING_IMPACTS
+    ]
+    assert not blocking, f"{page.url}:\n" + "\n".join(blocking)
+
+
+def unique_email() -> str:
+    return f"inconnu-{uuid.uuid4().hex[:6]}@psad.filrouge.fr"

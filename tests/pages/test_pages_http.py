@@ -1,0 +1,127 @@
+"""The pages over plain HTTP: login redirects, CSRF, fragments, assets, French dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+
+from api.pages.templating import french_date, french_datetime, time_zone
+from tests.pages.conftest import PASSWORD, Account, Site
+
+
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+async def _log_in(http: httpx.AsyncClient, account: Account, next: str = "/") -> httpx.Response:
+    form = await http.get("/connexion", params={"next": next})
+    token = _hidden(form.text, "csrf_token")
+    body = {"email": account.email, "password": PASSWORD, "csrf_token": token, "next": next}
+    return await http.post("/connexion", data=body)
+
+
+async def test_an_unauthenticated_page_redirects_to_login_with_next(site: Site) -> None:
+    async with site.client() as http:
+        response = await http.get("/mon-compte", params={"onglet": "jetons"})
+        assert response.status_code == 303
+        assert response.headers["location"] == "/connexion?next=/mon-compte%3Fonglet%3Djetons"
+        api = await http.get("/cases")
+        assert api.status_code == 401
+        assert api.headers["content-type"].startswith("application/json")
+
+
+async def test_login_goes_back_to_next_and_home_sends_to_the_role_page(site: Site) -> None:
+    account = await site.account("referent")
+    async with site.client() as http:
+        response = await _log_in(http, account, next="/mon-compte")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/mon-compte"
+        home = await http.get("/")
+        assert (home.status_code, home.headers["location"]) == (303, "/mes-dossiers")
+        cases = await http.get("/mes-dossiers")
+        assert cases.status_code == 200
+        assert "Page provisoire" in cases.text
+        assert "Content-Security-Policy" in cases.headers
+        assert "form-action 'self'" in cases.headers["Content-Security-Policy"]
+
+
+async def test_next_never_leaves_the_site(site: Site) -> None:
+    account = await site.account("pilote")
+    async with site.client() as http:
+        response = await _log_in(http, account, next="//evil.example/x")
+        assert response.headers["location"] == "/"
+
+
+async def test_a_form_without_its_csrf_token_is_refused(site: Site) -> None:
+    account = await site.account("coordinateur")
+    async with site.client() as http:
+        await _log_in(http, account)
+        body = {"current_password": PASSWORD, "new_password": "un autre secret assez long"}
+        refused = await http.post("/mon-compte/mot-de-passe", data=body)
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "Accès refusé" in refused.text
+        logout = await http.post("/deconnexion", data={})
+        assert logout.status_code == 403
+        page = await http.get("/plateforme")
+        assert page.status_code == 200, "the session is still open"
+
+
+async def test_the_login_form_without_its_token_is_refused(site: Site) -> None:
+    account = await site.account("admin")
+    async with site.client() as http:
+        body = {"email": account.email, "password": PASSWORD, "csrf_token": "x"}
+        response = await http.post("/connexion", data=body)
+        assert response.status_code == 403
+        assert "formulaire de connexion a expiré" in response.text
+
+
+async def test_htmx_gets_the_form_block_only(site: Site) -> None:
+    account = await site.account("referent")
+    async with site.client() as http:
+        await _log_in(http, account)
+        page = await http.get("/mon-compte")
+        token = _hidden(page.text, "csrf_token")
+        headers = {"HX-Request": "true", "X-CSRF-Token": token}
+        body = {"current_password": "pas le bon", "new_password": "un autre secret assez long"}
+        response = await http.post("/mon-compte/mot-de-passe", data=body, headers=headers)
+        assert response.status_code == 422
+        assert response.text.lstrip().startswith("<form")
+        assert "<html" not in response.text
+        assert 'id="current_password-erreur"' in response.text
+        assert "Mot de passe actuel incorrect." in response.text
+
+
+async def test_a_page_of_another_role_is_refused_in_html(site: Site) -> None:
+    account = await site.account("pilote")
+    async with site.client() as http:
+        await _log_in(http, account)
+        response = await http.get("/mes-dossiers")
+        assert response.status_code == 403
+        assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_assets_are_served_by_the_app(site: Site) -> None:
+    async with site.client() as http:
+        for path in (
+            "/static/vendor/dsfr/dsfr.min.css",
+            "/static/vendor/dsfr/dsfr.module.min.js",
+            "/static/vendor/dsfr/fonts/Marianne-Regular.woff2",
+            "/static/vendor/htmx/htmx.min.js",
+        ):
+            response = await http.get(path)
+            assert response.status_code == 200, path
+            assert response.headers["cache-control"] == "public, max-age=86400"
+
+
+def test_dates_are_french_in_the_platform_time_zone() -> None:
+    paris = time_zone("Europe/Paris")
+    moment = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    assert french_date(moment, paris) == "2 mars 2026"
+    assert french_datetime(moment, paris) == "2 mars 2026 à 0 h 30"
+    assert french_date(datetime(2026, 7, 1, 8, tzinfo=UTC), paris) == "1er juillet 2026"
+    assert french_datetime(datetime(2026, 7, 1, 8, 5, tzinfo=UTC), paris).endswith("10 h 05")
