@@ -101,6 +101,7 @@ def _banner(
     print(
         f"""
 Fil rouge is running.
+  Pages (browser)    : {base}/
   API + OpenAPI docs : {base}/docs
   Temporal UI        : {temporal.ui_url}
   Mails sent         : {mail_dir}/ (one .eml file per message)
