@@ -150,8 +150,18 @@ async def page(chromium: Any, site: Site) -> AsyncIterator[Any]:
     """A fresh browser context (no cookies) and a page in French."""
     context = await chromium.new_context(base_url=site.url, locale="fr-FR")
     page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: _keep_error(errors, message))
     yield page
     await context.close()
+    # A script error or a refused asset (CSP) is a bug; a 4xx answer is what a test expects.
+    assert not errors, errors
+
+
+def _keep_error(errors: list[str], message: Any) -> None:
+    if message.type == "error" and "Failed to load resource" not in message.text:
+        errors.append(message.text)
 
 
 async def assert_accessible(page: Any) -> None:
