@@ -35,7 +35,7 @@ async def test_a_wrong_password_is_told_in_french_by_its_field(page: Any, site: 
     await page.goto("/connexion")
     await _fill_login(page, unique_email(), "pas le bon mot de passe")
     field = page.get_by_label("Mot de passe", exact=True)
-    await field.wait_for()
+    await page.locator(".fr-error-text").wait_for()  # the answer page, not the form sent
     assert await field.get_attribute("aria-invalid") == "true"
     described = await field.get_attribute("aria-describedby")
     message = await page.locator(f"#{described}").inner_text()
@@ -51,11 +51,11 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(page: Any, site: 
     await page.goto("/mon-compte")
     form = page.locator("#formulaire-mot-de-passe")
     # The browser sends the form as a plain POST, without the hidden field nor htmx's header.
-    await form.evaluate(
-        "f => { f.querySelector('[name=csrf_token]').remove(); "
-        "f.removeAttribute('hx-post'); HTMLFormElement.prototype.submit.call(f); }"
-    )
-    await page.wait_for_load_state()
+    async with page.expect_navigation():
+        await form.evaluate(
+            "f => { f.querySelector('[name=csrf_token]').remove(); "
+            "f.removeAttribute('hx-post'); HTMLFormElement.prototype.submit.call(f); }"
+        )
     assert await page.get_by_role("heading", level=1).inner_text() == "Accès refusé"
     await assert_accessible(page)
 
