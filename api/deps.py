@@ -38,7 +38,9 @@ def get_temporal(request: Request) -> Client:
     return request.app.state.temporal  # type: ignore[no-any-return]
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# "function": committed before the answer leaves, so a client that acts on it (a browser
+# following a redirect) sees the change; by default FastAPI would commit after sending.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 

@@ -125,3 +125,18 @@ def test_dates_are_french_in_the_platform_time_zone() -> None:
     assert french_datetime(moment, paris) == "2 mars 2026 à 0 h 30"
     assert french_date(datetime(2026, 7, 1, 8, tzinfo=UTC), paris) == "1er juillet 2026"
     assert french_datetime(datetime(2026, 7, 1, 8, 5, tzinfo=UTC), paris).endswith("10 h 05")
+
+
+async def test_an_answer_leaves_only_once_its_transaction_is_committed(site: Site) -> None:
+    """Over real HTTP a client acts on an answer at once (a browser follows a redirect):
+    what the answer reports must already be in the database."""
+    for _ in range(5):
+        member = await site.api.user("pilote", None)
+        issued = await site.api.http.post(
+            f"/admin/users/{member.id}/tokens", headers=site.api.admin.headers
+        )
+        assert issued.status_code == 201, issued.text
+        listed = await site.api.http.get(
+            f"/admin/users/{member.id}/tokens", headers=site.api.admin.headers
+        )
+        assert len(listed.json()) == 2, "the token just issued is not visible yet"
