@@ -14,22 +14,9 @@ from api.pages import services
 from api.pages.navigation import start_page
 from api.pages.routing import HOME_PATH, page_router
 from api.pages.templating import render
-from filrouge.core.domain import Stage
+from filrouge.core.domain import STAGE_LABELS
 
 router = page_router()
-
-# TODO(issue 7): one French label per stage in the core, shared with the mails.
-STAGE_LABELS = {
-    Stage.A_ROUTER: "À router",
-    Stage.CONTACT: "Prise de contact",
-    Stage.INJOIGNABLE: "Injoignable",
-    Stage.BILAN: "Bilan-positionnement",
-    Stage.PROPOSITION: "Proposition de solution",
-    Stage.DECISION: "Décision",
-    Stage.ENTREE: "Entrée en solution",
-    Stage.SUIVI: "Suivi",
-    Stage.CLOTURE: "Clôturé",
-}
 
 
 @router.get(HOME_PATH)

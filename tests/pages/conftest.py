@@ -56,9 +56,7 @@ class Site:
     url: str
     api: Api
 
-    async def account(
-        self, role: str = "referent", platform_id: str | None = None, **extra: Any
-    ) -> Account:
+    async def account(self, role: str = "referent", platform_id: str | None = None) -> Account:
         """A new user of `role` with a password (a platform is created when one is needed)."""
         if platform_id is None and role in ("referent", "coordinateur", "partenaire"):
             platform_id = (await self.api.team()).platform_id

@@ -140,3 +140,16 @@ async def test_an_answer_leaves_only_once_its_transaction_is_committed(site: Sit
             f"/admin/users/{member.id}/tokens", headers=site.api.admin.headers
         )
         assert len(listed.json()) == 2, "the token just issued is not visible yet"
+
+
+async def test_the_coordinator_start_page_lists_the_platform_cases(site: Site) -> None:
+    team = await site.api.team()
+    case = await site.api.create_case(team)
+    account = await site.account("coordinateur", team.platform_id)
+    async with site.client() as http:
+        await _log_in(http, account)
+        page = await http.get("/plateforme")
+    assert page.status_code == 200
+    assert case["id"] in page.text
+    assert "Prise de contact" in page.text or "À router" in page.text
+    assert "Martin" not in page.text, "the provisional list shows no identity"
