@@ -70,7 +70,7 @@ async def revoke_my_token(
     request: Request, session: SessionDep, user: CurrentUserInfo, token_id: str
 ) -> None:
     """Revoke one of the user's own tokens (404 for anybody else's)."""
-    await AccountService(session, _settings(request)).revoke_token(user.id, token_id)
+    await AccountService(session, _settings(request)).revoke_token(user.id, token_id, by=user.id)
 
 
 async def visible_cases(

@@ -20,8 +20,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
+from filrouge.core.passwords import hash_password
 from filrouge.mail.sink import MailSink
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
+from filrouge.store.engine import transaction
+from filrouge.store.models import User
 from startup.worker import build_worker
 from tests.api.conftest import Api, create_admin, smtp_sink  # noqa: F401 (fixture)
 
@@ -62,14 +65,11 @@ class Site:
             platform_id = (await self.api.team()).platform_id
         structure_id = f"ml-{platform_id}" if role == "referent" else None
         member = await self.api.user(role, platform_id, structure_id)
-        response = await self.api.http.put(
-            f"/admin/users/{member.id}/password",
-            json={"password": PASSWORD},
-            headers=self.api.admin.headers,
-        )
-        assert response.status_code == 204, response.text
-        users = await self.api.http.get("/admin/users", headers=self.api.admin.headers)
-        email = next(u["email"] for u in users.json() if u["id"] == member.id)
+        # Test setup in the database, as if the user had followed their activation link.
+        async with transaction(self.api.sessions) as session:
+            user = await session.get(User, member.id)
+            assert user is not None
+            user.password_hash, email = await hash_password(PASSWORD), user.email
         return Account(member.id, email, role)
 
     def client(self) -> httpx.AsyncClient:
@@ -93,14 +93,16 @@ async def site(
 ) -> AsyncIterator[Site]:
     """uvicorn serving the app on a free port with its worker; set-up calls go over HTTP."""
     task_queue = f"pages-{uuid.uuid4().hex[:10]}"
+    sock = _free_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port)
     app = create_app(
         DatabaseSettings(database_url=database_url),
         TemporalSettings(task_queue=task_queue, search_attributes=True),
         temporal_client=dev_env.client,
+        smtp_settings=smtp,
+        public_url=url,
     )
-    sock = _free_socket()
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    smtp = SmtpSettings(host="127.0.0.1", port=smtp_sink.port)
 
     def new_worker() -> Worker:
         return build_worker(dev_env.client, task_queue, sessions, smtp, url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
 
 import httpx
@@ -130,16 +131,14 @@ def test_dates_are_french_in_the_platform_time_zone() -> None:
 async def test_an_answer_leaves_only_once_its_transaction_is_committed(site: Site) -> None:
     """Over real HTTP a client acts on an answer at once (a browser follows a redirect):
     what the answer reports must already be in the database."""
+    headers = site.api.admin.headers
     for _ in range(5):
-        member = await site.api.user("pilote", None)
-        issued = await site.api.http.post(
-            f"/admin/users/{member.id}/tokens", headers=site.api.admin.headers
-        )
-        assert issued.status_code == 201, issued.text
-        listed = await site.api.http.get(
-            f"/admin/users/{member.id}/tokens", headers=site.api.admin.headers
-        )
-        assert len(listed.json()) == 2, "the token just issued is not visible yet"
+        platform_id = f"psad-{uuid.uuid4().hex[:8]}"
+        body = {"id": platform_id, "name": "PSAD commit", "region": "Occitanie"}
+        created = await site.api.http.post("/admin/platforms", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        listed = await site.api.http.get("/admin/platforms", headers=headers)
+        assert platform_id in {p["id"] for p in listed.json()}, "not visible yet"
 
 
 async def test_the_coordinator_start_page_lists_the_platform_cases(site: Site) -> None:
