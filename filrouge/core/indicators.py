@@ -14,7 +14,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
-from filrouge.core.domain import Stage
+from filrouge.core.domain import AttemptResult, ContactOutcome, Stage
 
 # The audit event kinds the indicators read (their coded fields only).
 EVENT_KINDS = (
@@ -68,11 +68,11 @@ def milestones(case: CaseFacts) -> Milestones:
     for e in case.events:
         if e.kind == "contact_attempt":
             m.first_attempt = m.first_attempt or e.at
-            m.reached = m.reached or e.data.get("result") == "joint"
+            m.reached = m.reached or e.data.get("result") == AttemptResult.JOINT
         elif e.kind == "contact_outcome":
             m.reached = True
-            m.refused = m.refused or e.data.get("outcome") == "refus"
-            if e.data.get("outcome") == "deja_en_solution" and m.solution is None:
+            m.refused = m.refused or e.data.get("outcome") == ContactOutcome.REFUS
+            if e.data.get("outcome") == ContactOutcome.DEJA_EN_SOLUTION and m.solution is None:
                 m.solution, m.solution_types = e.at, [str(e.data.get("solution_type"))]
         elif e.kind == "interview_recorded" and e.data.get("held"):
             m.interview = m.interview or e.at

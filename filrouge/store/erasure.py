@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.core.audit import redacted
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import ReviewStatus
+from filrouge.core.domain import ReviewStatus, Stage
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.models import (
     AuditEvent,
@@ -55,7 +55,7 @@ class ErasureRepository:
         erased = select(AuditEvent.case_id).where(AuditEvent.kind == ERASED_KIND)
         query = select(Case.id).where(
             Case.platform_id == platform_id,
-            Case.stage == "cloture",
+            Case.stage == Stage.CLOTURE,
             Case.closed_at.is_not(None),
             Case.closed_at < limit,
             Case.id.not_in(erased),
