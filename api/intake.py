@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, IdempotencyKey
 from api.errors import TooLarge
-from api.schemas import Body, StepOut
+from api.schemas import Body, StepOut, person_model
 from filrouge.core.domain import ImportStatus, RowStatus, Source
+from filrouge.core.identity import IdentityField
 from filrouge.core.intake_contracts import ImportCounts
 from filrouge.services.cases.creation import CaseCreation, Identification
 from filrouge.services.cases.service import CaseService
@@ -173,28 +174,16 @@ async def import_rejected_csv(import_id: str, user: CurrentUser, service: Servic
 # ---------------------------------------------------------------- referrals
 
 
-class ReferredPersonIn(Body):
-    """Identity of the young person, checked like a list row."""
+def _referred(f: IdentityField) -> tuple[Any, Any]:
+    """Any text up to 300 characters: the list row's checks (`validate_row`) do the rest."""
+    kind = Text if f.type is str else f.type
+    if f.required:
+        return (kind, ...)
+    return (kind, False) if f.type is bool else (kind | None, None)
 
-    last_name: Text
-    first_name: Text
-    birth_date: date
-    ine: Text | None = None
-    sex: Text | None = None
-    address: Text | None = None
-    postal_code: Text | None = None
-    commune_name: Text | None = None
-    commune_insee: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
-    guardian_name: Text | None = None
-    guardian_phone: Text | None = None
-    school_uai: Text | None = None
-    school_name: Text | None = None
-    last_training: Text | None = None
-    level: Text | None = None
-    leaving_date: date | None = None
-    convocation_consent: bool = False
+
+class ReferredPersonIn(person_model("ReferredPersonIn", Body, _referred)):  # type: ignore[misc]
+    """Identity of the young person, checked like a list row."""
 
 
 class ReferralIn(Body):

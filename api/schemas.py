@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -23,6 +25,7 @@ from filrouge.core.domain import (
     Stage,
     StructureKind,
 )
+from filrouge.core.identity import IDENTITY_FIELDS, MAX_LENGTHS, IdentityField
 from filrouge.intake.minimisation import first_forbidden, forbidden_message
 
 
@@ -70,23 +73,25 @@ class Body(BaseModel):
 class PersonIn(Body):
     """Identity and contacts of the young person (only what the purpose needs)."""
 
+    # Explicit for its API checks (patterns, e-mail, phone); `core.identity` gives the sizes,
+    # and a test checks the fields are the declared ones, in order.
     last_name: ShortText
     first_name: ShortText
     sex: Annotated[str, Field(pattern="^[FMX]$")] | None = None
     birth_date: date
     ine: Annotated[str, Field(pattern=r"^[0-9A-Za-z]{11}$")] | None = None
-    address: Annotated[str, Field(max_length=300)] | None = None
+    address: Annotated[str, Field(max_length=MAX_LENGTHS["address"])] | None = None
     postal_code: Annotated[str, Field(pattern=r"^\d{5}$")] | None = None
     commune_insee: Annotated[str, Field(pattern=r"^(\d{5}|2[AB]\d{3})$")] | None = None
-    commune_name: Annotated[str, Field(max_length=100)] | None = None
-    phone: Annotated[str, Field(max_length=20)] | None = None
+    commune_name: Annotated[str, Field(max_length=MAX_LENGTHS["commune_name"])] | None = None
+    phone: Annotated[str, Field(max_length=MAX_LENGTHS["phone"])] | None = None
     email: EmailStr | None = None
-    guardian_name: Annotated[str, Field(max_length=200)] | None = None
-    guardian_phone: Annotated[str, Field(max_length=20)] | None = None
+    guardian_name: Annotated[str, Field(max_length=MAX_LENGTHS["guardian_name"])] | None = None
+    guardian_phone: Annotated[str, Field(max_length=MAX_LENGTHS["guardian_phone"])] | None = None
     school_uai: Annotated[str, Field(pattern=r"^\d{7}[A-Za-z]$")] | None = None
-    school_name: Annotated[str, Field(max_length=200)] | None = None
-    last_training: Annotated[str, Field(max_length=200)] | None = None
-    level: Annotated[str, Field(max_length=50)] | None = None
+    school_name: Annotated[str, Field(max_length=MAX_LENGTHS["school_name"])] | None = None
+    last_training: Annotated[str, Field(max_length=MAX_LENGTHS["last_training"])] | None = None
+    level: Annotated[str, Field(max_length=MAX_LENGTHS["level"])] | None = None
     leaving_date: date | None = None
     convocation_consent: bool = False
 
@@ -116,28 +121,30 @@ class DeadlineOut(BaseModel):
     overdue: bool
 
 
-class PersonOut(BaseModel):
+class _FromAttributes(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    last_name: str | None
-    first_name: str | None
-    sex: str | None
-    birth_date: date | None
-    ine: str | None
-    address: str | None
-    postal_code: str | None
-    commune_insee: str | None
-    commune_name: str | None
-    phone: str | None
-    email: str | None
-    guardian_name: str | None
-    guardian_phone: str | None
-    school_uai: str | None
-    school_name: str | None
-    last_training: str | None
-    level: str | None
-    leaving_date: date | None
-    convocation_consent: bool
+
+def person_model(
+    name: str, base: type[BaseModel], field: Callable[[IdentityField], tuple[Any, Any]]
+) -> Any:
+    """A model with one field per identity field (`core.identity`), in the declaration's order;
+    `field` gives each one's (annotation, default). Subclass it to name the schema."""
+    fields: dict[str, Any] = {f.name: field(f) for f in IDENTITY_FIELDS}
+    return create_model(f"_{name}Fields", __base__=base, **fields)
+
+
+def _stored(f: IdentityField) -> tuple[Any, Any]:
+    """As stored: every listed field may be empty (erased, or never known)."""
+    return (f.type if not f.in_list else f.type | None, ...)
+
+
+def _patched(f: IdentityField) -> tuple[Any, Any]:
+    return (f.type | None, None)
+
+
+class PersonOut(person_model("PersonOut", _FromAttributes, _stored)):  # type: ignore[misc]
+    pass
 
 
 class CaseOut(BaseModel):
@@ -394,28 +401,8 @@ class IndicatorsOut(BaseModel):
 # ---------------------------------------------------------------- data-subject rights
 
 
-class PersonPatchIn(Body):
+class PersonPatchIn(person_model("PersonPatchIn", Body, _patched)):  # type: ignore[misc]
     """Rectification: only the fields sent change; the result is checked like a creation."""
-
-    last_name: str | None = None
-    first_name: str | None = None
-    sex: str | None = None
-    birth_date: date | None = None
-    ine: str | None = None
-    address: str | None = None
-    postal_code: str | None = None
-    commune_insee: str | None = None
-    commune_name: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    guardian_name: str | None = None
-    guardian_phone: str | None = None
-    school_uai: str | None = None
-    school_name: str | None = None
-    last_training: str | None = None
-    level: str | None = None
-    leaving_date: date | None = None
-    convocation_consent: bool | None = None
 
 
 class RectificationOut(BaseModel):

@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from filrouge.core.identity import LABELS, REQUIRED_FIELDS
+
 
 @dataclass(frozen=True)
 class Column:
@@ -17,66 +19,58 @@ class Column:
     aliases: tuple[str, ...] = ()
 
 
+def _column(field: str, aliases: tuple[str, ...]) -> Column:
+    return Column(field, LABELS[field], aliases)
+
+
 COLUMNS: tuple[Column, ...] = (
-    Column("ine", "INE", ("identifiant national élève", "identifiant national eleve", "n° INE")),
-    Column("last_name", "Nom", ("nom de famille", "nom d'usage", "nom élève", "nom jeune")),
-    Column("first_name", "Prénom", ("prénom élève", "prénom jeune", "prénoms", "premier prénom")),
-    Column("sex", "Sexe", ("genre", "civilité")),
-    Column(
+    _column("ine", ("identifiant national élève", "identifiant national eleve", "n° INE")),
+    _column("last_name", ("nom de famille", "nom d'usage", "nom élève", "nom jeune")),
+    _column("first_name", ("prénom élève", "prénom jeune", "prénoms", "premier prénom")),
+    _column("sex", ("genre", "civilité")),
+    _column(
         "birth_date",
-        "Date de naissance",
         ("date naissance", "date de naiss", "né le", "née le", "né(e) le", "ddn", "naissance"),
     ),
-    Column("address", "Adresse", ("adresse postale", "adresse complète", "adresse jeune")),
-    Column("postal_code", "Code postal", ("cp", "code postal domicile")),
-    Column("commune_name", "Commune", ("ville", "commune de résidence", "localité")),
-    Column(
+    _column("address", ("adresse postale", "adresse complète", "adresse jeune")),
+    _column("postal_code", ("cp", "code postal domicile")),
+    _column("commune_name", ("ville", "commune de résidence", "localité")),
+    _column(
         "commune_insee",
-        "Code commune INSEE",
         ("code insee", "insee", "code commune", "commune insee", "code insee commune", "cog"),
     ),
-    Column(
+    _column(
         "phone",
-        "Téléphone",
         ("tel", "tél", "tél.", "téléphone jeune", "téléphone portable", "portable", "mobile"),
     ),
-    Column(
+    _column(
         "email",
-        "Courriel",
         ("mail", "e-mail", "email", "adresse électronique", "adresse mail", "courriel jeune"),
     ),
-    Column(
+    _column(
         "guardian_name",
-        "Représentant légal",
         ("responsable légal", "nom représentant légal", "nom responsable légal", "parent"),
     ),
-    Column(
+    _column(
         "guardian_phone",
-        "Téléphone représentant légal",
         ("tel représentant légal", "téléphone responsable légal", "tel responsable légal"),
     ),
-    Column("school_uai", "UAI", ("rne", "code uai", "uai établissement", "uai d'origine")),
-    Column(
+    _column("school_uai", ("rne", "code uai", "uai établissement", "uai d'origine")),
+    _column(
         "school_name",
-        "Établissement",
         ("établissement d'origine", "nom établissement", "lycée", "établissement fréquenté"),
     ),
-    Column(
+    _column(
         "last_training",
-        "Dernière formation",
         ("formation", "dernière formation suivie", "formation d'origine", "diplôme préparé"),
     ),
-    Column("level", "Niveau", ("niveau de formation", "classe", "niveau d'études")),
-    Column(
+    _column("level", ("niveau de formation", "classe", "niveau d'études")),
+    _column(
         "leaving_date",
-        "Date de sortie",
         ("date sortie", "date de fin de formation", "date de décrochage", "sortie le"),
     ),
 )
 
-LABELS: dict[str, str] = {column.field: column.label for column in COLUMNS}
-
-REQUIRED_FIELDS: tuple[str, ...] = ("last_name", "first_name", "birth_date")
 LOCATION_FIELDS: tuple[str, ...] = ("commune_insee", "postal_code")
 
 # Categories the CNIL conditions of the SIEI exclude; matched as substrings of normalised headers.

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
+from filrouge.core.identity import MAX_LENGTHS
 from filrouge.intake.columns import normalize_header
 from filrouge.intake.reader import CellValue
 
@@ -35,17 +36,6 @@ _PHONE_PREFIXES = (
 _FORMULA_MARKERS = ("=", "+", "-", "@", "\t", "\r")
 _SEXES = {"F": "F", "FEMME": "F", "FEMININ": "F", "FILLE": "F", "2": "F"}
 _SEXES |= {"M": "M", "H": "M", "HOMME": "M", "MASCULIN": "M", "GARCON": "M", "1": "M"}
-_MAX_LENGTHS = {
-    "last_name": 100,
-    "first_name": 100,
-    "address": 300,
-    "commune_name": 100,
-    "guardian_name": 200,
-    "school_name": 200,
-    "last_training": 200,
-    "level": 50,
-    "email": 320,
-}
 
 
 class RowInvalid(ValueError):
@@ -78,7 +68,7 @@ def _required(name: str) -> Callable[[CellValue], str]:
 
 
 def _optional(name: str) -> Callable[[CellValue], str | None]:
-    limit = _MAX_LENGTHS.get(name)
+    limit = MAX_LENGTHS.get(name)
 
     def check(cell: CellValue) -> str | None:
         text = _text(cell)

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from filrouge.core.durations import age_on
-from filrouge.intake.columns import COLUMNS, LABELS, normalize_header
+from filrouge.core.identity import LABELS
+from filrouge.intake.columns import COLUMNS, normalize_header
 from filrouge.intake.fields import FIELD_PARSERS, RowInvalid
 from filrouge.intake.reader import CellValue
 
@@ -38,7 +39,7 @@ class RejectedRow:
 
 @dataclass(frozen=True)
 class ValidRow:
-    """A normalised row whose fields match CaseIdentity."""
+    """A normalised row: the list fields of `core.identity` (a test checks they agree)."""
 
     row_number: int
     last_name: str

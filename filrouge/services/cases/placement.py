@@ -32,6 +32,7 @@ from filrouge.core.domain import (
     TimerPolicy,
 )
 from filrouge.core.durations import age_on
+from filrouge.core.identity import DATE_FIELDS
 from filrouge.core.routing import Territory, TerritoryIndex, preferred_structure_kinds
 from filrouge.intake.validate import normalized_name_key
 from filrouge.store.audit_repository import AuditRepository, apply_snapshot
@@ -45,7 +46,6 @@ CREATED, TO_ROUTE, REIDENTIFIED, DUPLICATE_REVIEW = (
     RowStatus.REIDENTIFIED,
     RowStatus.DUPLICATE_REVIEW,
 )
-_DATE_FIELDS = ("birth_date", "leaving_date")
 
 
 def opaque_id(prefix: str, *parts: object) -> str:
@@ -60,7 +60,7 @@ def identity_to_json(identity: dict[str, Any]) -> dict[str, Any]:
 
 def identity_from_json(data: dict[str, Any]) -> dict[str, Any]:
     return {
-        k: date.fromisoformat(v) if k in _DATE_FIELDS and isinstance(v, str) else v
+        k: date.fromisoformat(v) if k in DATE_FIELDS and isinstance(v, str) else v
         for k, v in data.items()
     }
 

@@ -14,8 +14,9 @@ from filrouge.core.caller import Caller
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.cases.steps import CloseCaseInput
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Outcome
+from filrouge.core.domain import Outcome, Stage
 from filrouge.core.errors import Conflict, Forbidden
+from filrouge.core.identity import NAME_KEY_FIELDS, PERSON_FIELD_NAMES
 from filrouge.core.retention import ErasePersonalDataInput, obligation_running
 from filrouge.intake.validate import normalized_name_key
 from filrouge.services.access.cases import CaseAccess, case_access, readable
@@ -30,26 +31,6 @@ from filrouge.store.repositories import CaseRepository
 from workflows.case import CaseWorkflow
 
 ERASURE_REASON = "effacement à la demande"
-IDENTITY_FIELDS = (
-    "last_name",
-    "first_name",
-    "sex",
-    "birth_date",
-    "ine",
-    "address",
-    "postal_code",
-    "commune_insee",
-    "commune_name",
-    "phone",
-    "email",
-    "guardian_name",
-    "guardian_phone",
-    "school_uai",
-    "school_name",
-    "last_training",
-    "level",
-    "leaving_date",
-)
 
 
 @dataclass(frozen=True)
@@ -98,7 +79,7 @@ async def rectify(
     identity = case.identity
     if identity is None:
         raise Conflict("Les données personnelles de ce dossier ont été effacées.")
-    current: dict[str, Any] = {name: getattr(identity, name) for name in IDENTITY_FIELDS}
+    current: dict[str, Any] = {name: getattr(identity, name) for name in PERSON_FIELD_NAMES}
     current["convocation_consent"] = identity.convocation_consent
     wanted = current | changes
     consent = bool(wanted.pop("convocation_consent"))
@@ -108,7 +89,7 @@ async def rectify(
     changed = sorted(k for k, v in person.items() if current.get(k) != v)
     for name in changed:
         setattr(identity, name, person[name])
-    if {"last_name", "first_name", "birth_date"} & set(changed):
+    if set(NAME_KEY_FIELDS) & set(changed):
         identity.name_key = normalized_name_key(
             person["last_name"], person["first_name"], person["birth_date"]
         )
@@ -137,7 +118,7 @@ class ErasureOnRequest:
         """Close the case if open, then erase its personal data and delete its Temporal
         history; refused while a legal deadline is running."""
         case = await self._erasable(caller, case_id)
-        closed = case.stage != "cloture"
+        closed = case.stage != Stage.CLOTURE
         if closed:
             step = CloseCaseInput(caller.actor, Outcome.AUTRE, ERASURE_REASON)
             await self.cases.run_step(
