@@ -180,9 +180,10 @@ class CaseCreatedOut(CaseOut):
 class AcknowledgementOut(BaseModel):
     """The answer to POST /cases when no case of the caller's platform can be shown (202)."""
 
-    status: Literal["duplicate_review", "transmitted"] = Field(
+    status: Literal["duplicate_review", "transmitted", "replayed"] = Field(
         description="duplicate_review : doublon possible, un coordinateur décide ; "
-        "transmitted : le jeune relève d'une autre plateforme."
+        "transmitted : le jeune relève d'une autre plateforme ; replayed : même "
+        "Idempotency-Key, mais le dossier n'est plus lisible par l'appelant."
     )
     message: str
 

@@ -18,6 +18,7 @@ from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import ReviewStatus, Stage
 from filrouge.store.audit_repository import AuditRepository
+from filrouge.store.creation_requests import CreationRequestRepository
 from filrouge.store.models import (
     AuditEvent,
     Case,
@@ -119,6 +120,7 @@ class ErasureRepository:
         done.emails = await self._erase_outbox(case_id)
         done.audit_texts = await self._erase_audit_texts(case_id)
         done.reviews = await self._erase_reviews(case_id)
+        await CreationRequestRepository(self.session).forget_fingerprints(case_id)
         self.session.expire(case, ["identity"])
         data = {
             "motive": motive,

@@ -384,3 +384,38 @@ class CaseNote(Base):
     author_id: Mapped[str] = mapped_column(String(40))
     text: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime]
+
+
+class CreationRequest(Base):
+    """What one identification request (a caller's Idempotency-Key) became, so a replay
+    answers it again instead of placing it anew; its fingerprint goes at erasure."""
+
+    __tablename__ = "creation_requests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    caller_id: Mapped[str] = mapped_column(String(40))
+    # Salted SHA-256 of the request body: a different body under the same key is refused.
+    salt: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    platform_id: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    review_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class CrossingNotice(Base):
+    """An identification sent from another platform matched one of this platform's cases:
+    something for its coordinators to review. It holds no personal data and no sender."""
+
+    __tablename__ = "crossing_notices"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("platforms.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    source: Mapped[str] = mapped_column(String(40))
+    identified_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime]
+    resolved_by: Mapped[str | None] = mapped_column(String(40))
+    resolved_at: Mapped[datetime | None]

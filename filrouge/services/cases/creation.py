@@ -9,20 +9,24 @@ batched (`activities/intake.py`).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from filrouge.core.caller import Caller
 from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.cases.steps import ReidentifyInput
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Source, TimerPolicy
+from filrouge.core.domain import RowStatus, Source, TimerPolicy
 from filrouge.core.durations import age_on
 from filrouge.core.errors import Invalid, NotFound, Unavailable
 from filrouge.intake.validate import MINIMUM_AGE, RejectedRow, validate_row
@@ -38,14 +42,20 @@ from filrouge.services.cases.placement import (
     opaque_id,
     start_input_from_case,
 )
+from filrouge.store.creation_requests import CreationRequestRepository
 from filrouge.store.engine import transaction
+from filrouge.store.erasure import ErasureRepository
 from filrouge.store.intake_repository import DuplicateReviewRepository
-from filrouge.store.models import Case
+from filrouge.store.models import Case, CreationRequest
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.case import CaseWorkflow
 
 UNDER_AGE = "Le jeune a moins de 16 ans à la date de repérage : il ne peut être suivi."
 ENGINE_DOWN = "Le moteur de parcours est momentanément indisponible."
+OTHER_BODY = (
+    "Cette clé d'idempotence (Idempotency-Key) a déjà servi pour une autre demande : "
+    "utilisez une nouvelle clé pour un autre signalement."
+)
 
 
 @dataclass(frozen=True)
@@ -120,8 +130,12 @@ class CaseCreation:
         )
         if named:
             await self._check_platform(own)
-        placed = await self.replayed(candidate) or await self.place(candidate)
-        await self.launch(placed, candidate, f"referral-{opaque_id('', candidate.key)}")
+        request = RequestPrint.of(candidate.key, caller, given) if key else None
+        placed = await self.replayed(candidate, request) or await self.place(
+            candidate, request=request
+        )
+        if not placed.erased:  # an erased case is never started nor told again
+            await self.launch(placed, candidate, f"referral-{opaque_id('', candidate.key)}")
         return placed
 
     async def _check_platform(self, platform_id: str) -> None:
@@ -129,25 +143,44 @@ class CaseCreation:
             if await ReferenceRepository(session).platform(platform_id) is None:
                 raise NotFound("Plateforme introuvable.")
 
-    async def replayed(self, candidate: Candidate) -> Placed | None:
-        """The first answer to a replayed request (same caller, same Idempotency-Key)."""
-        async with transaction(self.sessions) as session:
-            case = await CaseRepository(session).get(opaque_id("c", candidate.key))
-            review = await DuplicateReviewRepository(session).get(opaque_id("d", candidate.key))
-        if case is not None:
-            status = CREATED if case.referent_id else TO_ROUTE
-            return Placed(status, case.platform_id, case.id, replayed=True)
-        if review is not None:
-            return Placed(DUPLICATE_REVIEW, review.platform_id, review_id=review.id, replayed=True)
-        return None
+    async def replayed(
+        self, candidate: Candidate, request: RequestPrint | None = None
+    ) -> Placed | None:
+        """The first answer to a replayed request (same caller, same Idempotency-Key).
 
-    async def place(self, candidate: Candidate, *, force_new: bool = False) -> Placed:
-        """Decide and write the candidate's fate in one transaction."""
+        Invalid when the key came with another body; `erased` when its case is erased since.
+        """
+        placed: Placed | None
+        async with transaction(self.sessions) as session:
+            known = await CreationRequestRepository(session).get(request.id) if request else None
+            if known is not None:
+                assert request is not None
+                if known.fingerprint and not request.matches(known):
+                    raise Invalid(OTHER_BODY)
+                placed = Placed(
+                    RowStatus(known.status),
+                    known.platform_id,
+                    known.case_id,
+                    known.review_id,
+                    replayed=True,
+                )
+            else:  # a request answered before requests were recorded
+                placed = await _legacy_replay(session, candidate)
+            if placed is not None and placed.case_id:
+                placed.erased = await ErasureRepository(session).is_erased(placed.case_id)
+        return placed
+
+    async def place(
+        self, candidate: Candidate, *, force_new: bool = False, request: RequestPrint | None = None
+    ) -> Placed:
+        """Decide and write the candidate's fate (and the request's answer) in one transaction."""
         async with transaction(self.sessions) as session:
             placer = Placer(session)
             await placer.load([candidate])
             placed = placer.place(candidate, force_new=force_new)
             await placer.flush()
+            if request is not None:
+                CreationRequestRepository(session).add(request.record(placed))
         return placed
 
     async def launch(self, placed: Placed, candidate: Candidate, update_id: str) -> None:
@@ -169,13 +202,16 @@ class CaseCreation:
         assert case is not None
         policy = TimerPolicy.from_dict(platform.policy if platform else {})
         start = start_input_from_case(case, candidate.actor, policy)
-        await start_cases(
-            self.temporal,
-            self.task_queue,
-            [start],
-            search_attributes=self.search_attributes,
-            concurrency=1,
-        )
+        try:
+            await start_cases(
+                self.temporal,
+                self.task_queue,
+                [start],
+                search_attributes=self.search_attributes,
+                concurrency=1,
+            )
+        except WorkflowAlreadyStartedError:
+            return  # its workflow ran and ended (a replay): never start it again
         # Answer once the workflow holds the case: a step sent right after is never refused
         # as "en cours de création", nor a re-identification that follows at once.
         handle = self.temporal.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(case.id))
@@ -189,3 +225,50 @@ class CaseCreation:
 
 def _referral_key(caller: Caller, key: str | None) -> str:
     return f"referral|{caller.id}|{key or uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True)
+class RequestPrint:
+    """A keyed request: its record id and what its body was (salted digest)."""
+
+    id: str
+    caller_id: str
+    body: str
+
+    @classmethod
+    def of(cls, candidate_key: str, caller: Caller, given: Identification) -> RequestPrint:
+        body = json.dumps(asdict(given), sort_keys=True, default=str)
+        return cls(opaque_id("r", candidate_key), caller.id, body)
+
+    def digest(self, salt: str) -> str:
+        return hashlib.sha256(f"{salt}|{self.body}".encode()).hexdigest()
+
+    def matches(self, known: CreationRequest) -> bool:
+        """The same body as the recorded request."""
+        return secrets.compare_digest(self.digest(known.salt), known.fingerprint)
+
+    def record(self, placed: Placed) -> CreationRequest:
+        """What this request became, for its replays."""
+        salt = secrets.token_hex(16)
+        return CreationRequest(
+            id=self.id,
+            caller_id=self.caller_id,
+            salt=salt,
+            fingerprint=self.digest(salt),
+            status=placed.status,
+            platform_id=placed.platform_id,
+            case_id=placed.case_id,
+            review_id=placed.review_id,
+            created_at=utcnow(),
+        )
+
+
+async def _legacy_replay(session: AsyncSession, candidate: Candidate) -> Placed | None:
+    case = await CaseRepository(session).get(opaque_id("c", candidate.key))
+    if case is not None:
+        status = CREATED if case.referent_id else TO_ROUTE
+        return Placed(status, case.platform_id, case.id, replayed=True)
+    review = await DuplicateReviewRepository(session).get(opaque_id("d", candidate.key))
+    if review is not None:
+        return Placed(DUPLICATE_REVIEW, review.platform_id, review_id=review.id, replayed=True)
+    return None

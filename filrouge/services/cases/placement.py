@@ -98,6 +98,7 @@ class Placed:
     review_id: str | None = None
     # The same request was answered before (same caller, same Idempotency-Key).
     replayed: bool = False
+    erased: bool = False
 
 
 class ReferentPool:

@@ -20,13 +20,18 @@ from filrouge.core.domain import CreationStatus, Role, StepResult
 from filrouge.core.errors import Conflict, DomainError, Invalid, Unavailable
 from filrouge.services.access.cases import CaseAccess, actionable, case_access, readable
 from filrouge.services.cases.creation import CaseCreation, Identification
-from filrouge.services.cases.placement import DUPLICATE_REVIEW, REIDENTIFIED, TO_ROUTE
+from filrouge.services.cases.placement import DUPLICATE_REVIEW, REIDENTIFIED, TO_ROUTE, Placed
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.case import CaseWorkflow
 
 # What POST /cases answers, by what became of the young person.
+REPLAYED_ACK = "replayed_ack"
+ERASED_SINCE = (
+    "Requête déjà traitée : le dossier créé alors a depuis été effacé (données personnelles). "
+    "Rien n'a été refait."
+)
 NEW, EXISTS, REPLAYED, PENDING_REVIEW, ELSEWHERE = (
     CreationStatus.CREATED,
     CreationStatus.EXISTS,
@@ -39,6 +44,7 @@ MESSAGES = {
     TO_ROUTE: "Dossier créé : aucun référent disponible, la plateforme l'attribuera.",
     EXISTS: "Ce jeune est déjà suivi : le repérage est ajouté à son dossier.",
     REPLAYED: "Requête déjà traitée : voici le dossier créé alors.",
+    REPLAYED_ACK: "Requête déjà traitée.",
     PENDING_REVIEW: "Signalement enregistré : un coordinateur vérifie s'il s'agit d'un jeune "
     "déjà suivi.",
     ELSEWHERE: "Signalement enregistré : le jeune relève d'une autre plateforme, qui le prend "
@@ -102,16 +108,15 @@ class CaseService:
             # Routed to, or already followed by, another platform: not the caller's to open,
             # and the same answer either way (its existence is not revealed).
             return CreatedCase(ELSEWHERE, MESSAGES[ELSEWHERE])
-        status = EXISTS if placed.status == REIDENTIFIED else NEW
-        if placed.replayed:
-            status = REPLAYED
-        message = MESSAGES[TO_ROUTE if placed.status == TO_ROUTE else status]
-        # A partner gets an acknowledgement, not the file: they follow nobody.
-        sent = status in (NEW, REPLAYED)
         readable_now = case_access(caller, case) != CaseAccess.NONE
-        return CreatedCase(
-            status, message, case, with_person=caller.is_staff and (sent or readable_now)
-        )
+        if placed.replayed:
+            return _replayed(caller, placed, case, readable_now)
+        status = EXISTS if placed.status == REIDENTIFIED else NEW
+        message = MESSAGES[TO_ROUTE if placed.status == TO_ROUTE else status]
+        # A partner gets an acknowledgement, not the file: they follow nobody. The staff
+        # member who sent the identity gets it back; a known case only if they read it.
+        with_person = caller.is_staff and (status == NEW or readable_now)
+        return CreatedCase(status, message, case, with_person=with_person)
 
     async def get(self, caller: Caller, case_id: str) -> Case:
         """The case if the caller may read it (NotFound otherwise)."""
@@ -170,6 +175,15 @@ class CaseService:
         except RPCError as exc:
             raise _rpc_error(exc) from exc
         return result
+
+
+def _replayed(caller: Caller, placed: Placed, case: Case, readable_now: bool) -> CreatedCase:
+    """A replay answers the case only to a caller who may read it now, and never an erased one."""
+    if not readable_now:
+        return CreatedCase(REPLAYED, MESSAGES[REPLAYED_ACK])
+    if placed.erased:
+        raise Conflict(ERASED_SINCE)
+    return CreatedCase(REPLAYED, MESSAGES[REPLAYED], case, with_person=caller.is_staff)
 
 
 def _rpc_error(exc: RPCError) -> DomainError:

@@ -37,6 +37,6 @@ async def refer(
     placed = await creation.identify(caller, given, key)
     # Only the platform's own staff learn the case id: a case routed to (or already followed
     # by) another platform is not theirs to open.
-    own = caller.is_staff and placed.platform_id == caller.platform_id
+    own = caller.is_staff and placed.platform_id == caller.platform_id and not placed.erased
     case_id = placed.case_id if own and placed.status != DUPLICATE_REVIEW else None
     return Referral(placed.status, ACKNOWLEDGEMENTS[placed.status], case_id)
