@@ -35,6 +35,11 @@ _cost = PRODUCTION_COST
 _hasher = _hasher_for(_cost)
 
 
+def current_cost() -> Argon2Cost:
+    """The Argon2 parameters new hashes get now."""
+    return _cost
+
+
 def use_cost(cost: Argon2Cost) -> None:
     """Hash new passwords with `cost` (set once at start-up from the settings)."""
     global _cost, _hasher
