@@ -220,8 +220,11 @@ class IntakeActivities:
                 result = placer.place(candidate)
                 row.status = result.status
                 row.case_id = result.case_id or result.review_id
-                if result.status == RowStatus.DUPLICATE_REVIEW:
+                if result.status == RowStatus.DUPLICATE_REVIEW or not row.case_id:
+                    # A review, or a young person another platform follows (its notice):
+                    # nothing to launch from here.
                     row.done, row.data = True, None
+                if result.status == RowStatus.DUPLICATE_REVIEW:
                     row.reasons = "doublon possible (même nom et date de naissance, sans INE)"
             await placer.flush()
             await refresh_counters(repo, imp)

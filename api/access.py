@@ -39,6 +39,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "import_rejected_csv": frozenset({Role.COORDINATEUR}),
     "create_referral": STAFF | {Role.PARTENAIRE},
     "list_duplicates": frozenset({Role.COORDINATEUR}),
+    "list_crossings": frozenset({Role.COORDINATEUR}),
     "merge_duplicate": frozenset({Role.COORDINATEUR}),
     "keep_duplicate_apart": frozenset({Role.COORDINATEUR}),
     "assign_many": frozenset({Role.COORDINATEUR}),

@@ -17,6 +17,7 @@ from filrouge.core.identity import IdentityField
 from filrouge.core.intake_contracts import ImportCounts
 from filrouge.services.cases.creation import CaseCreation, Identification
 from filrouge.services.cases.service import CaseService
+from filrouge.services.intake.crossings import open_crossings
 from filrouge.services.intake.duplicates import DuplicateReviews
 from filrouge.services.intake.imports import ImportService
 from filrouge.services.intake.referrals import refer
@@ -211,6 +212,31 @@ async def create_referral(
     )
     referral = await refer(creation, user, given, key)
     return ReferralOut(status=referral.status, message=referral.message, case_id=referral.case_id)
+
+
+# ---------------------------------------------------------------- crossing notices
+
+
+class CrossingOut(BaseModel):
+    """An identification from elsewhere matched this case (no personal data, no sender)."""
+
+    id: str
+    case_id: str
+    source: str
+    identified_at: datetime
+    created_at: datetime
+
+
+@router.get("/crossings", response_model=list[CrossingOut])
+async def list_crossings(
+    request: Request,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[CrossingOut]:
+    """Coordinator: young people of the platform reported from another platform, to review."""
+    notices = await open_crossings(request.app.state.sessions, user, limit, offset)
+    return [CrossingOut.model_validate(n, from_attributes=True) for n in notices]
 
 
 # ---------------------------------------------------------------- possible duplicates

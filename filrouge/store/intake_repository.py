@@ -147,8 +147,8 @@ class MatchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_ine(self, ines: Iterable[str]) -> dict[str, ExistingCase]:
-        """The most recently identified case of each INE."""
+    async def by_ine(self, ines: Iterable[str]) -> dict[str, dict[str, ExistingCase]]:
+        """Per INE, the most recently identified case of each platform that follows it."""
         wanted = sorted(set(ines))
         if not wanted:
             return {}
@@ -158,10 +158,10 @@ class MatchRepository:
             .where(CaseIdentity.ine.in_(wanted))
             .order_by(Case.identified_at, Case.id)
         )
-        found: dict[str, ExistingCase] = {}
+        found: dict[str, dict[str, ExistingCase]] = {}
         for ine, case_id, platform_id, stage in (await self.session.execute(query)).all():
             if ine:
-                found[ine] = ExistingCase(case_id, platform_id, stage)
+                found.setdefault(ine, {})[platform_id] = ExistingCase(case_id, platform_id, stage)
         return found
 
     async def by_name_key(self, keys: Iterable[str]) -> dict[tuple[str, str], list[str]]:

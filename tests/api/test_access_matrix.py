@@ -90,6 +90,7 @@ SAMPLES: dict[str, Sample] = {
         },
     ),
     "list_duplicates": Sample("GET", "/duplicates"),
+    "list_crossings": Sample("GET", "/crossings"),
     "merge_duplicate": Sample(
         "POST", "/duplicates/dr-unknown/merge", lambda: {"case_id": "{case}"}, unknown=True
     ),

@@ -104,10 +104,14 @@ async def test_a_young_person_followed_elsewhere_gets_the_same_answer_as_a_new_o
     assert followed.status_code == 201
 
     reported = await post_case(api, team, young(ine=ine))
+    new_one = await post_case(api, team, young(ine=new_ine()))
 
-    assert reported.status_code == 202
-    assert reported.json()["status"] == "transmitted"
-    assert (await api.http.get("/cases", headers=team.coordinator.headers)).json()["total"] == 0
+    # The walls (issue 8, item 5): the other platform's case is not the sender's to change,
+    # and the answer is the one a young person nobody follows gets.
+    assert reported.status_code == new_one.status_code == 201, reported.text
+    assert reported.json()["status"] == new_one.json()["status"] == "created"
+    assert reported.json()["id"] != followed.json()["id"]
+    assert (await api.http.get("/cases", headers=team.coordinator.headers)).json()["total"] == 2
 
 
 async def test_creation_checks_the_identity_like_a_list_row(api: Api) -> None:

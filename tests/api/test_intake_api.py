@@ -658,11 +658,18 @@ async def test_another_platforms_young_people_are_never_shown_or_offered(api: Ap
     moved = await refer(api, team.coordinator, person(unique_name("Parti"), other_codes["commune"]))
 
     # Without an INE a match is only looked for in the platform: its coordinator must be able
-    # to open every case a review offers. The INE is national: the known case is told.
+    # to open every case a review offers. An INE followed by another platform never changes
+    # its case (issue 8, item 5): the sender is answered as for a new young person, and the
+    # other platform's coordinators get a crossing notice to review.
     assert same_name["status"] == "created" and same_name["case_id"] != theirs["case_id"]
     assert (await api.http.get("/duplicates", headers=team.coordinator.headers)).json() == []
-    assert same_ine["status"] == "reidentified" and same_ine["case_id"] is None
-    assert "reidentified" in await history_kinds(api, followed["case_id"], other.coordinator)
+    assert same_ine["status"] == "created" and same_ine["case_id"] not in (
+        None,
+        followed["case_id"],
+    )
+    assert "reidentified" not in await history_kinds(api, followed["case_id"], other.coordinator)
+    notices = await api.http.get("/crossings", headers=other.coordinator.headers)
+    assert [n["case_id"] for n in notices.json()] == [followed["case_id"]]
     assert moved["status"] == "created" and moved["case_id"] is None  # routed to `other`
     assert await case_count(api.sessions, other.platform_id) == 3
 

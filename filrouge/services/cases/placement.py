@@ -1,6 +1,9 @@
 """Where a newly identified young person goes: one set of rules for list imports and referrals.
 
-Dedup first (an INE already known: a re-identification of that case; no INE but the same
+Dedup first (an INE already known in the sender's platform: a re-identification of that
+case; an INE known in another platform: a crossing notice for that platform's coordinators,
+never a change to its case, and the sender is answered as for an unknown young person; no
+INE but the same
 normalised name and birth date in the same platform: a possible duplicate for its
 coordinator, who can open every case offered), then routing (the platform of the address's
 territory, else the uploader's platform, to route by hand), then the structure rule and the
@@ -37,7 +40,7 @@ from filrouge.core.routing import Territory, TerritoryIndex, preferred_structure
 from filrouge.intake.validate import normalized_name_key
 from filrouge.store.audit_repository import AuditRepository, apply_snapshot
 from filrouge.store.intake_repository import ExistingCase, MatchRepository, ReferentLoad
-from filrouge.store.models import AuditEvent, Case, CaseIdentity, DuplicateReview
+from filrouge.store.models import AuditEvent, Case, CaseIdentity, CrossingNotice, DuplicateReview
 from filrouge.store.repositories import ReferenceRepository
 
 CREATED, TO_ROUTE, REIDENTIFIED, DUPLICATE_REVIEW = (
@@ -98,6 +101,7 @@ class Placed:
     review_id: str | None = None
     # The same request was answered before (same caller, same Idempotency-Key).
     replayed: bool = False
+    # That earlier answer's case has been erased since: nothing is launched or written.
     erased: bool = False
 
 
@@ -126,10 +130,11 @@ class Placer:
     index: TerritoryIndex = field(default_factory=lambda: TerritoryIndex([]))
     policies: dict[str, TimerPolicy] = field(default_factory=dict)
     pool: ReferentPool = field(default_factory=lambda: ReferentPool([]))
-    by_ine: dict[str, ExistingCase] = field(default_factory=dict)
+    by_ine: dict[str, dict[str, ExistingCase]] = field(default_factory=dict)
     by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     new_cases: list[Case] = field(default_factory=list)
     new_events: list[AuditEvent] = field(default_factory=list)
+    notices: dict[str, CrossingNotice] = field(default_factory=dict)
 
     async def load(self, candidates: list[Candidate]) -> None:
         """One query each: platforms, référent workloads, INE matches, name matches."""
@@ -148,8 +153,11 @@ class Placer:
         self.session.add_all(self.new_cases)
         await self.session.flush()
         self.session.add_all(self.new_events)
+        for notice in self.notices.values():
+            if await self.session.get(CrossingNotice, notice.id) is None:
+                self.session.add(notice)
         await self.session.flush()
-        self.new_cases, self.new_events = [], []
+        self.new_cases, self.new_events, self.notices = [], [], {}
 
     def route(self, candidate: Candidate) -> str | None:
         i = candidate.identity
@@ -161,15 +169,35 @@ class Placer:
         `force_new`: a coordinator decided it is not a duplicate (dedup is skipped).
         """
         ine = _ine(candidate)
-        if ine and ine in self.by_ine and not force_new:
-            known = self.by_ine[ine]
-            return Placed(REIDENTIFIED, known.platform_id, case_id=known.case_id)
+        own = candidate.fallback_platform_id
         routed = self.route(candidate)
-        platform_id = routed or candidate.fallback_platform_id
+        platform_id = routed or own
+        if ine and not force_new:
+            known = self.by_ine.get(ine, {})
+            if own in known:
+                return Placed(REIDENTIFIED, own, case_id=known[own].case_id)
+            for other in known.values():  # another platform's young person: its review
+                self._notice(candidate, other)
+            if platform_id in known:
+                # Routed to the platform that follows them: the same answer as a young person
+                # routed there anew, and nothing more (its case is not the sender's to change).
+                return Placed(CREATED, platform_id)
         same_name = self.by_name.get((platform_id, candidate.name_key))
         if not ine and same_name and not force_new:
             return self._review(candidate, platform_id, same_name)
         return self._create(candidate, platform_id, routed is not None)
+
+    def _notice(self, candidate: Candidate, known: ExistingCase) -> None:
+        notice_id = opaque_id("n", candidate.key, known.case_id)
+        self.notices[notice_id] = CrossingNotice(
+            id=notice_id,
+            platform_id=known.platform_id,
+            case_id=known.case_id,
+            source=candidate.source.value,
+            identified_at=candidate.identified_at,
+            status="open",
+            created_at=utcnow(),
+        )
 
     def _review(self, candidate: Candidate, platform_id: str, matches: list[str]) -> Placed:
         review_id = opaque_id("d", candidate.key)
@@ -212,7 +240,8 @@ class Placer:
         self.new_cases.append(case)
         self.by_name.setdefault((platform_id, candidate.name_key), []).append(case_id)
         if _ine(candidate):
-            self.by_ine[i["ine"]] = ExistingCase(case_id, platform_id, case.stage)
+            known = ExistingCase(case_id, platform_id, case.stage)
+            self.by_ine.setdefault(_ine(candidate) or "", {})[platform_id] = known
         return Placed(CREATED if choice else TO_ROUTE, platform_id, case_id=case_id)
 
     def start_input(
