@@ -17,6 +17,7 @@ from filrouge.core.cases.steps import (
     RecordInterviewInput,
     RecordObligationReportInput,
     RecordSummonsInput,
+    RectifyBirthDateInput,
     ReidentifyInput,
 )
 from filrouge.core.domain import (
@@ -142,3 +143,25 @@ async def test_a_summoned_minor_who_refuses_is_still_reported_until_the_report_i
     assert (snapshot.stage, snapshot.overdue_since) == (Stage.CLOTURE, None)
     recorded = [e for e in await case.audit() if e.kind == "obligation_reported"]
     assert [e.data for e in recorded] == [{"on": due.date().isoformat()}]
+
+
+async def test_a_rectified_birth_date_moves_the_age_clocks_of_the_running_case(
+    new_case: NewCase,  # noqa: F811
+) -> None:
+    case = await new_case(age=19)
+    await case.attempt()
+    twenty_sixth = (await case.now()).date() + 20 * DAY
+    if (twenty_sixth.month, twenty_sixth.day) == (2, 29):
+        twenty_sixth += DAY
+    rectified = RectifyBirthDateInput(
+        case.staff.as_coordinator, twenty_sixth.replace(year=twenty_sixth.year - 26)
+    )
+    await case.step(CaseWorkflow.rectify_birth_date, rectified)
+
+    await case.jump_to(datetime.combine(twenty_sixth, datetime.min.time(), UTC) + 9 * DAY)
+    received = await wait_for_mail(case.sink, 2)
+    assert all("a atteint 26 ans" in m.text for m in received)
+    audit = await case.audit()
+    event = next(e for e in audit if e.kind == "birth_date_rectified")
+    assert event.data == {"fields": ["birth_date"]}
+    assert any(e.kind == "timer_fired" and e.data["deadline"] == "age_limit" for e in audit)

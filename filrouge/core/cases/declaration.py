@@ -92,6 +92,8 @@ class StepDeclaration:
     stage_refusal: str | None = None
     precondition: Callable[[CaseState], None] | None = None
     check: Callable[[CaseState, Any], None] | None = None
+    # What its audit event holds (default: every input field but the actor).
+    recorded: Callable[[Any], dict[str, Any]] | None = None
 
     @property
     def endpoint(self) -> str | None:

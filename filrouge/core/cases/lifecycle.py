@@ -219,6 +219,35 @@ REIDENTIFY = StepDeclaration(
 )
 
 
+# ---------------------------------------------------------------- rectification
+
+
+@dataclass
+class RectifyBirthDateInput:
+    """The young person's birth date was rectified (right of rectification): the age clocks
+    follow the new date."""
+
+    actor: Actor
+    birth_date: date
+
+
+def _rectify_birth_date(t: Transition, step: RectifyBirthDateInput) -> None:
+    t.state.birth_date = step.birth_date
+
+
+RECTIFY_BIRTH_DATE = StepDeclaration(
+    RectifyBirthDateInput,
+    update="rectify_birth_date",
+    audit="birth_date_rectified",
+    label="rectification de la date de naissance",
+    roles=STAFF,
+    stages=ANY_STAGE,
+    effect=_rectify_birth_date,
+    recorded=lambda step: {"fields": ["birth_date"]},  # never the date itself
+    route=NO_ROUTE,  # sent by the rectification of the person (rights service)
+)
+
+
 LIFECYCLE_STEPS: tuple[StepDeclaration, ...] = (
     ASSIGN_REFERENT,
     CLOSE_CASE,
@@ -226,4 +255,5 @@ LIFECYCLE_STEPS: tuple[StepDeclaration, ...] = (
     RECORD_SUMMONS,
     RECORD_OBLIGATION_REPORT,
     REIDENTIFY,
+    RECTIFY_BIRTH_DATE,
 )

@@ -29,7 +29,10 @@ def apply_step(state: CaseState, step: Step, now: datetime, key: str) -> list[Au
     declaration = declaration_of(step)
     declaration.check_step(state, step)
     t = Transition(state, now, key)
-    data = {k: v for k, v in plain(step).items() if k != "actor"}
+    if declaration.recorded is not None:
+        data = declaration.recorded(step)
+    else:
+        data = {k: v for k, v in plain(step).items() if k != "actor"}
     t.record(declaration.audit, data, step.actor)
     declaration.effect(t, step)
     state.last_activity_at = now

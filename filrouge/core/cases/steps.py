@@ -31,6 +31,7 @@ from filrouge.core.cases.lifecycle import (
     RecordObligationReportInput as RecordObligationReportInput,
 )
 from filrouge.core.cases.lifecycle import RecordSummonsInput as RecordSummonsInput
+from filrouge.core.cases.lifecycle import RectifyBirthDateInput as RectifyBirthDateInput
 from filrouge.core.cases.lifecycle import ReidentifyInput as ReidentifyInput
 from filrouge.core.cases.lifecycle import ReopenCaseInput as ReopenCaseInput
 from filrouge.core.cases.pathway import CaseState

@@ -20,6 +20,7 @@ from filrouge.core.cases.steps import (
     CloseCaseInput,
     RecordObligationReportInput,
     RecordSummonsInput,
+    RectifyBirthDateInput,
     ReidentifyInput,
 )
 from filrouge.core.cases.timers import MAX_WAIT, is_birthday, next_wake
@@ -206,3 +207,17 @@ def test_no_report_after_closure_in_a_solution_or_for_runs_before_the_rule() -> 
     case.state.outcome = Outcome.REFUS
     case.state.rules.remove(Rule.OBLIGATION_REPORT_AFTER_CLOSURE)
     assert DeadlineKind.OBLIGATION_REPORT not in case.kinds()
+
+
+# ---------------------------------------------------------------- rectified birth date
+
+
+def test_a_rectified_birth_date_moves_the_age_clocks_and_is_audited_without_the_date() -> None:
+    case = assigned()  # 19: no obligation de formation
+    events = case.do(RectifyBirthDateInput(COORD, MINOR_BIRTH))
+    assert [(e.kind, e.data) for e in events] == [
+        ("birth_date_rectified", {"fields": ["birth_date"]})
+    ]
+    ends = case.deadline(DeadlineKind.OBLIGATION_ENDS)
+    assert ends.at == datetime(2026, 1, 10, 8, tzinfo=UTC)
+    assert case.deadline(DeadlineKind.AGE_LIMIT).at == datetime(2034, 1, 10, 8, tzinfo=UTC)
