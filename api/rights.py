@@ -10,7 +10,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cases import case_out
-from api.deps import CurrentUser, CurrentUserInfo, SessionDep
+from api.deps import CurrentUser, CurrentUserInfo, SessionDep, TemporalDep
 from api.schemas import (
     CaseExportOut,
     ErasureOut,
@@ -72,11 +72,12 @@ async def export_case_html(
 
 @router.patch("/{case_id}/person", response_model=RectificationOut)
 async def rectify_person(
-    case_id: str, body: PersonPatchIn, user: CurrentUser, session: SessionDep
+    case_id: str, body: PersonPatchIn, user: CurrentUser, session: SessionDep, temporal: TemporalDep
 ) -> RectificationOut:
     """Rectification by the coordinator or the assigned référent; the audit log lists the
     changed field names, never their values."""
-    done = await rectify(session, user, case_id, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    done = await rectify(session, temporal, user, case_id, changes)
     return RectificationOut(
         case_id=done.case_id,
         changed_fields=done.changed_fields,

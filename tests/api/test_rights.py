@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -81,6 +82,33 @@ async def test_rectification_is_validated_and_audited_by_field_name(api: Api) ->
     assert event["data"] == {"fields": ["commune_name", "phone"]}
     assert event["actor_id"] == referent.id
     assert "0699887766" not in history.text
+
+
+async def test_a_rectified_birth_date_reaches_the_matching_key_and_the_workflow(api: Api) -> None:
+    team = await api.team()
+    name = f"Rectifie{uuid.uuid4().hex[:6]}"
+    case = await new_case(api, team, last_name=name)
+    headers, rectified_birth = team.coordinator.headers, born(17).isoformat()
+
+    changed = await api.http.patch(
+        f"/cases/{case['id']}/person", json={"birth_date": rectified_birth}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["changed_fields"] == ["birth_date"]
+    for _ in range(100):  # the case workflow records it once the rectification committed
+        history = await api.http.get(f"/cases/{case['id']}/history", headers=headers)
+        moved = [e for e in history.json() if e["kind"] == "birth_date_rectified"]
+        if moved:
+            break
+        await asyncio.sleep(0.1)
+    assert [e["data"] for e in moved] == [{"fields": ["birth_date"]}]
+    assert rectified_birth not in history.text
+
+    person = {"last_name": name, "first_name": "Léa", "birth_date": rectified_birth}
+    twin = {"platform_id": team.platform_id, "source": "cio", "person": person}
+    again = await api.http.post("/cases", json=twin, headers=headers)
+    assert again.status_code == 202, again.text  # matched on the rectified name key
+    assert again.json()["status"] == "duplicate_review"
 
 
 async def test_erasure_closes_erases_and_keeps_the_chain(

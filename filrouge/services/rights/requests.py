@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateStage
+from temporalio.service import RPCError, RPCStatusCode
 
 from filrouge.core.caller import Caller
+from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
-from filrouge.core.cases.steps import CloseCaseInput
+from filrouge.core.cases.steps import CloseCaseInput, RectifyBirthDateInput
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Outcome, Stage
-from filrouge.core.errors import Conflict, Forbidden
+from filrouge.core.errors import Conflict, Forbidden, Unavailable
 from filrouge.core.identity import NAME_KEY_FIELDS, PERSON_FIELD_NAMES
 from filrouge.core.retention import ErasePersonalDataInput, obligation_running
 from filrouge.intake.validate import normalized_name_key
@@ -68,10 +70,15 @@ async def export(session: AsyncSession, caller: Caller, case_id: str, view: str)
 
 
 async def rectify(
-    session: AsyncSession, caller: Caller, case_id: str, changes: dict[str, Any]
+    session: AsyncSession,
+    temporal: Client,
+    caller: Caller,
+    case_id: str,
+    changes: dict[str, Any],
 ) -> Rectification:
     """Rectification by the coordinator or the assigned référent, checked like a creation; the
-    audit log lists the changed field names, never their values."""
+    audit log lists the changed field names, never their values. The duplicate-matching key
+    and, for a new birth date, the case workflow's age clocks follow."""
     audit = AuditRepository(session)
     case = readable(caller, await audit.lock_case(case_id))
     if case_access(caller, case) != CaseAccess.ACT:
@@ -103,7 +110,34 @@ async def rectify(
             at=utcnow(),
         )
         await audit.append(case, [event])
+    if "birth_date" in changed:
+        await _move_age_clocks(temporal, caller, case.id, person["birth_date"], event.key)
     return Rectification(case.id, changed, identity)
+
+
+async def _move_age_clocks(
+    temporal: Client, caller: Caller, case_id: str, birth_date: date, key: str
+) -> None:
+    """Tell the case workflow the rectified birth date (its 18th and 26th birthday clocks).
+
+    Waits until the workflow accepted it, not until it recorded it: the workflow's audit write
+    waits for this request's transaction, which holds the case row.
+    """
+    handle = temporal.get_workflow_handle(case_workflow_id(case_id))
+    step = RectifyBirthDateInput(caller.actor, birth_date)
+    try:
+        await handle.start_update(
+            CaseWorkflow.rectify_birth_date,
+            step,
+            id=key,
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return  # the pathway has ended (retention reached): no clock left to move
+        raise Unavailable(
+            "Le moteur de parcours est momentanément indisponible ; réessayez."
+        ) from exc
 
 
 @dataclass
