@@ -62,6 +62,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "create_platform": ADMIN,
     "list_platforms": ADMIN,
     "set_policy": ADMIN,
+    "set_territory": ADMIN,
     "create_structure": ADMIN,
     "list_structures": ADMIN,
     "create_user": ADMIN,

@@ -14,6 +14,7 @@ from api.schemas import (
     PolicyIn,
     StructureIn,
     StructureOut,
+    TerritoryIn,
     UserOut,
 )
 from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
@@ -54,6 +55,13 @@ async def set_policy(platform_id: str, body: PolicyIn, session: SessionDep) -> P
     """Change the timer policy; it applies to cases created afterwards."""
     changes = body.model_dump(exclude_none=True)
     return _platform_out(await ReferenceService(session).set_policy(platform_id, changes))
+
+
+@router.put("/platforms/{platform_id}/territory", response_model=PlatformOut)
+async def set_territory(platform_id: str, body: TerritoryIn, session: SessionDep) -> PlatformOut:
+    """Replace the territory; refused (409) when it overlaps another platform's."""
+    service = ReferenceService(session)
+    return _platform_out(await service.set_territory(platform_id, body.model_dump()))
 
 
 @router.post("/structures", response_model=StructureOut, status_code=201)

@@ -45,6 +45,20 @@ class Territory:
         )
 
 
+# A territory's kinds of codes, with their French names (for the refusals).
+TERRITORY_KINDS = {
+    "communes": "communes",
+    "postal_codes": "codes postaux",
+    "departements": "départements",
+}
+
+
+def shared_codes(mine: Territory, other: Territory) -> dict[str, list[str]]:
+    """The codes two territories both claim, by kind (empty: they do not overlap)."""
+    shared = {kind: sorted(getattr(mine, kind) & getattr(other, kind)) for kind in TERRITORY_KINDS}
+    return {kind: codes for kind, codes in shared.items() if codes}
+
+
 class TerritoryIndex:
     """Routes an address to a platform: commune first, then postal code, then département."""
 

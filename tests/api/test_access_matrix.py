@@ -149,6 +149,7 @@ SAMPLES: dict[str, Sample] = {
     "create_platform": Sample("POST", "/admin/platforms", _platform),
     "list_platforms": Sample("GET", "/admin/platforms"),
     "set_policy": Sample("PUT", "/admin/platforms/{platform}/policy", lambda: {}),
+    "set_territory": Sample("PUT", "/admin/platforms/{platform}/territory", lambda: {}),
     "create_structure": Sample(
         "POST",
         "/admin/structures",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Role, StructureKind, TimerPolicy
 from filrouge.core.errors import Conflict, Invalid, NotFound
+from filrouge.core.routing import TERRITORY_KINDS, Territory, shared_codes
 from filrouge.store.models import Platform, Structure, User
 from filrouge.store.repositories import ReferenceRepository
 
@@ -95,6 +96,7 @@ class ReferenceService:
         """A platform with its territory and timer policy."""
         if await self.repo.platform(new.id):
             raise Conflict("Une plateforme porte déjà cet identifiant.")
+        await self._check_overlap(new.id, new.territory)
         platform = Platform(
             id=new.id,
             name=new.name,
@@ -114,6 +116,29 @@ class ReferenceService:
         current = TimerPolicy.from_dict(platform.policy or {})
         platform.policy = policy_json(policy_from(changes, current))
         return platform
+
+    async def set_territory(self, platform_id: str, territory: dict[str, list[str]]) -> Platform:
+        """Replace a platform's territory; refused when it overlaps another platform's."""
+        platform = await self.repo.platform(platform_id)
+        if platform is None:
+            raise NotFound("Plateforme introuvable.")
+        await self._check_overlap(platform_id, territory)
+        platform.territory = {k: list(v) for k, v in territory.items()}
+        return platform
+
+    async def _check_overlap(self, platform_id: str, territory: dict[str, list[str]]) -> None:
+        """Two platforms never claim the same code: routing would pick one silently."""
+        mine = Territory.from_json(territory)
+        for other in await self.repo.platforms():
+            shared = shared_codes(mine, Territory.from_json(other.territory))
+            if other.id != platform_id and shared:
+                details = " ; ".join(
+                    f"{TERRITORY_KINDS[kind]} {', '.join(codes)}" for kind, codes in shared.items()
+                )
+                raise Conflict(
+                    f"Ce territoire chevauche celui de la plateforme « {other.name} » "
+                    f"({other.id}) : {details}. Retirez ces codes de l'une des deux plateformes."
+                )
 
     async def create_structure(self, new: NewStructure) -> Structure:
         if await self.repo.platform(new.platform_id) is None:
