@@ -13,10 +13,10 @@ from typing import Any
 
 from api.access import ENDPOINT_ROLES, PUBLIC, endpoint_names
 from api.app import create_app
+from filrouge.core.cases.steps import STEPS
 from filrouge.core.domain import Role
 from tests.api.conftest import Api, Member, Team
-
-STEP = {"channel": "telephone", "result": "pas_de_reponse"}
+from tests.support.steps import with_placeholders
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,17 @@ def _user() -> dict[str, Any]:
 
 def _case_step(path: str, body: dict[str, Any]) -> Sample:
     return Sample("POST", f"/cases/{{case}}/{path}", lambda: body, case_scoped=True, acts=True)
+
+
+# Every step with a route, from its declaration: its example body, the ids it names filled in.
+STEP_SAMPLES: dict[str, Sample] = {
+    declaration.endpoint: _case_step(
+        declaration.route.path,
+        with_placeholders(declaration.route.example, {"referent_id": "{user}"}),
+    )
+    for declaration in STEPS
+    if declaration.route is not None
+}
 
 
 SAMPLE_LIST = (
@@ -114,22 +125,7 @@ SAMPLES: dict[str, Sample] = {
     "verify_history": Sample("GET", "/cases/{case}/history/verify", case_scoped=True),
     "case_access_log": Sample("GET", "/cases/{case}/access-log", case_scoped=True),
     "platform_access_log": Sample("GET", "/access-log"),
-    "assign": _case_step("assign", {"referent_id": "{user}"}),
-    "decide": _case_step("decision", {"decision": "valider"}),
-    "record_contact_attempt": _case_step("contact-attempts", STEP),
-    "record_contact_outcome": _case_step("contact-outcome", {"outcome": "accepte_entretien"}),
-    "schedule_interview": _case_step("interview", {"at": "2030-01-02T10:00:00+01:00"}),
-    "record_interview": _case_step("interview/result", {"held": True}),
-    "propose_solutions": _case_step(
-        "proposals",
-        {"solutions": [{"type": "emploi", "structure": "X", "start_date": "2030-01-02"}]},
-    ),
-    "confirm_entry": _case_step("entry", {"entered": True}),
-    "record_follow_up": _case_step("follow-ups", {"status": "maintenu"}),
-    "close_case": _case_step("close", {"outcome": "refus"}),
-    "reopen_case": _case_step("reopen", {"reason": "matrice"}),
-    "record_summons": _case_step("summons", {"on": "2026-01-02"}),
-    "record_obligation_report": _case_step("obligation-report", {"on": "2026-03-02"}),
+    **STEP_SAMPLES,
     "add_note": Sample(
         "POST", "/cases/{case}/notes", lambda: {"text": "Rappeler lundi."}, case_scoped=True
     ),

@@ -24,6 +24,7 @@ from filrouge.mail.sink import MailSink
 from filrouge.store.engine import transaction
 from tests.api.conftest import Api, Member, Team
 from tests.support.mail import mail_for, mails_for
+from tests.support.steps import step_bodies
 
 TODAY = date.today()
 ADULT = date(TODAY.year - 19, 1, 15)
@@ -123,8 +124,6 @@ async def review_of(api: Api, team: Team, postal_code: str) -> str:
 
 def id_requests(world: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] | None]:
     """A valid request for every endpoint naming a case, an import or a duplicate review."""
-    at = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0).isoformat()
-    solution = {"type": "e2c", "structure": "E2C", "start_date": TODAY.isoformat()}
     case = "/cases/{case_id}"
     return {
         ("GET", case): None,
@@ -137,19 +136,10 @@ def id_requests(world: dict[str, str]) -> dict[tuple[str, str], dict[str, Any] |
         ("GET", f"{case}/export.html"): None,
         ("PATCH", f"{case}/person"): {"first_name": "Zoé"},
         ("POST", f"{case}/erase"): None,
-        ("POST", f"{case}/assign"): {"referent_id": world["own_referent"]},
-        ("POST", f"{case}/contact-attempts"): {"channel": "sms", "result": "joint"},
-        ("POST", f"{case}/contact-outcome"): {"outcome": "refus"},
-        ("POST", f"{case}/interview"): {"at": at},
-        ("POST", f"{case}/interview/result"): {"held": True},
-        ("POST", f"{case}/proposals"): {"solutions": [solution]},
-        ("POST", f"{case}/decision"): {"decision": "valider"},
-        ("POST", f"{case}/entry"): {"entered": True},
-        ("POST", f"{case}/follow-ups"): {"status": "maintenu"},
-        ("POST", f"{case}/close"): {"outcome": "hors_champ"},
-        ("POST", f"{case}/reopen"): {"reason": "retour"},
-        ("POST", f"{case}/summons"): {"on": TODAY.isoformat()},
-        ("POST", f"{case}/obligation-report"): {"on": TODAY.isoformat()},
+        **{
+            ("POST", f"{case}/{path}"): body
+            for path, body in step_bodies({"referent_id": world["own_referent"]}).items()
+        },
         ("GET", "/imports/{import_id}"): None,
         ("GET", "/imports/{import_id}/report"): None,
         ("GET", "/imports/{import_id}/rejected.csv"): None,

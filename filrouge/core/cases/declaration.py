@@ -57,7 +57,9 @@ class Route:
     `name` is the endpoint's name in the access table (defaults to the update name);
     `fields` bounds the body's text and list fields (dotted for nested items);
     `resolved` are input fields the API fills itself (never sent by the caller);
-    `summary` is the endpoint's one-line description in the API documentation.
+    `summary` is the endpoint's one-line description in the API documentation;
+    `example` is a valid body (ids the API checks are placeholders), which the tests that
+    exercise every route send, so a new step needs no entry in them.
     """
 
     path: str
@@ -65,6 +67,7 @@ class Route:
     name: str = ""
     fields: dict[str, FieldRule] = field(default_factory=dict)
     resolved: tuple[str, ...] = ()
+    example: dict[str, Any] = field(default_factory=dict)
 
 
 # The step is sent by the system (intake, referrals), never through its own HTTP route.

@@ -57,6 +57,7 @@ ASSIGN_REFERENT = StepDeclaration(
         name="assign",
         fields={"referent_id": SHORT_TEXT},
         resolved=("structure_id",),
+        example={"referent_id": "u-referent"},
     ),
 )
 
@@ -83,7 +84,12 @@ CLOSE_CASE = StepDeclaration(
         "Précisez le motif de clôture (reason) pour « autre ».",
     ),
     effect=lambda t, step: t.close(step.outcome, step.reason or step.outcome.value),
-    route=Route("close", "Close the case with an outcome.", fields={"reason": NOTE}),
+    route=Route(
+        "close",
+        "Close the case with an outcome.",
+        fields={"reason": NOTE},
+        example={"outcome": "refus"},
+    ),
 )
 
 
@@ -108,6 +114,7 @@ REOPEN_CASE = StepDeclaration(
         "reopen",
         "Reopen a closed or unreachable case at contacting; the history is kept.",
         fields={"reason": NOTE},
+        example={"reason": "Nouveau contact"},
     ),
 )
 
@@ -142,6 +149,7 @@ RECORD_SUMMONS = StepDeclaration(
     route=Route(
         "summons",
         "Record the obligation de formation summons of a minor (starts the 2-month legal clock).",
+        example={"on": "2026-01-02"},
     ),
 )
 
@@ -179,6 +187,7 @@ RECORD_OBLIGATION_REPORT = StepDeclaration(
         "obligation-report",
         "Record that the obligation de formation report was sent to the département "
         "(ends its 2-month legal clock).",
+        example={"on": "2026-03-02"},
     ),
 )
 

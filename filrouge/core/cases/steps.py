@@ -83,7 +83,11 @@ RECORD_CONTACT_ATTEMPT = StepDeclaration(
     roles=STAFF,
     stages=frozenset({Stage.CONTACT}),
     effect=_attempt,
-    route=Route("contact-attempts", "Record one contact attempt (channel, result)."),
+    route=Route(
+        "contact-attempts",
+        "Record one contact attempt (channel, result).",
+        example={"channel": "telephone", "result": "pas_de_reponse"},
+    ),
 )
 
 
@@ -131,6 +135,7 @@ RECORD_CONTACT_OUTCOME = StepDeclaration(
         "contact-outcome",
         "Record what the young person answered once reached.",
         fields={"new_commune": Text(max_length=100), "reason": NOTE},
+        example={"outcome": "accepte_entretien"},
     ),
 )
 
@@ -163,6 +168,7 @@ SCHEDULE_INTERVIEW = StepDeclaration(
         "interview",
         "Schedule (or reschedule) the bilan-positionnement interview.",
         fields={"place": Text(max_length=200)},
+        example={"at": "2030-01-02T10:00:00+01:00", "place": "CIO Rennes"},
     ),
 )
 
@@ -196,6 +202,7 @@ RECORD_INTERVIEW = StepDeclaration(
     route=Route(
         "interview/result",
         "Record that the interview was held, or a no-show (back to contacting).",
+        example={"held": True},
     ),
 )
 
@@ -229,6 +236,11 @@ PROPOSE_SOLUTIONS = StepDeclaration(
             "solutions": Items(min_length=1, max_length=10),
             "solutions.structure": SHORT_TEXT,
         },
+        example={
+            "solutions": [
+                {"type": "apprentissage", "structure": "CFA BTP", "start_date": "2030-01-07"}
+            ]
+        },
     ),
 )
 
@@ -261,6 +273,7 @@ DECIDE = StepDeclaration(
         "decision",
         "Coordinator: approve, ask for changes, or put the proposal on the platform meeting.",
         fields={"comment": NOTE},
+        example={"decision": "valider"},
     ),
 )
 
@@ -291,7 +304,11 @@ CONFIRM_ENTRY = StepDeclaration(
     roles=STAFF,
     stages=frozenset({Stage.ENTREE}),
     effect=_entry,
-    route=Route("entry", "Confirm that the young person started the solution (or did not)."),
+    route=Route(
+        "entry",
+        "Confirm that the young person started the solution (or did not).",
+        example={"entered": True},
+    ),
 )
 
 
@@ -323,6 +340,7 @@ RECORD_FOLLOW_UP = StepDeclaration(
     route=Route(
         "follow-ups",
         "Answer a follow-up check: still in the solution, or a drop-out (back to contacting).",
+        example={"status": "maintenu"},
     ),
 )
 

@@ -111,6 +111,19 @@ def test_the_body_is_the_input_without_the_actor_and_the_resolved_fields(
     assert rules <= set(sent), "a field rule names a field the body does not have"
 
 
+ROUTED = [d for d in STEPS if d.route is not None]
+
+
+@pytest.mark.parametrize("declaration", ROUTED, ids=lambda d: d.update)
+def test_the_example_body_is_a_valid_request(declaration: StepDeclaration) -> None:
+    """The tests that call every route send this example: it must pass the body's checks."""
+    assert declaration.route is not None
+    body = body_model(declaration).model_validate(declaration.route.example)
+    required = {n for n, f in body_model(declaration).model_fields.items() if f.is_required()}
+    assert required <= set(declaration.route.example)
+    assert body is not None
+
+
 def test_nothing_exists_that_is_not_declared() -> None:
     declared = {d.update for d in STEPS}
     assert len(declared) == len(STEPS)
