@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.admin_accounts import OnboardingDep
-from api.auth_audit import create_token
 from api.auth_schemas import (
     ActivationIn,
     LoginIn,
@@ -18,14 +17,13 @@ from api.auth_schemas import (
     TokenCreateIn,
     TokenInfoOut,
 )
-from api.auth_service import AccountService, AuthService
 from api.deps import CurrentUser, SessionDep
 from api.errors import ErrorOut
 from api.schemas import TokenOut, UserOut
 from api.sessions import auth_settings, check_origin, clear_session_cookies, set_session_cookies
+from filrouge.services.auth.accounts import AccountService
+from filrouge.services.auth.passwords import AuthService
 from filrouge.settings import AuthSettings
-from filrouge.store.auth_repository import AuthRepository
-from filrouge.store.repositories import ReferenceRepository
 
 router = APIRouter(prefix="/auth", tags=["authentification"])
 Settings = Annotated[AuthSettings, Depends(auth_settings)]
@@ -71,22 +69,18 @@ async def logout(
 ) -> None:
     """Close the current session (a call with a personal token changes nothing)."""
     if user.session_id:
-        await AccountService(session, settings).end_session(user.session_id)
+        await AccountService(session).end_session(user.session_id)
     clear_session_cookies(response, settings)
 
 
 @router.get("/me", response_model=MeOut)
 async def me(user: CurrentUser, session: SessionDep) -> MeOut:
     """Who is calling, and how they are authenticated."""
-    row = await ReferenceRepository(session).user(user.id)
-    expires = None
-    if user.session_id:
-        opened = await AuthRepository(session).session_by_id(user.session_id)
-        expires = opened.expires_at if opened else None
+    profile = await AccountService(session).profile(user, user.session_id)
     return MeOut(
-        user=UserOut.model_validate(row),
+        user=UserOut.model_validate(profile.user),
         authenticated_by="session" if user.session_id else "jeton",
-        session_expires_at=expires,
+        session_expires_at=profile.session_expires_at,
     )
 
 
@@ -104,26 +98,24 @@ async def change_password(
 ) -> None:
     """Change one's own password (the current one is required); other sessions are closed."""
     await service.change_password(
-        user.id, user.session_id, body.current_password, body.new_password, client_ip(request)
+        user, body.current_password, body.new_password, client_ip(request), user.session_id
     )
 
 
 @router.get("/tokens", response_model=list[TokenInfoOut])
-async def list_my_tokens(user: CurrentUser, session: SessionDep, settings: Settings) -> Any:
+async def list_my_tokens(user: CurrentUser, session: SessionDep) -> Any:
     """One's own personal API tokens (never the token values)."""
-    return await AccountService(session, settings).tokens(user.id)
+    return await AccountService(session).tokens(user.id)
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 async def create_my_token(body: TokenCreateIn, user: CurrentUser, session: SessionDep) -> TokenOut:
     """Create a personal API token for oneself (scripts, the CLI); shown only once."""
-    issued = await create_token(session, user.id, body.label, actor_id=user.id)
+    issued = await AccountService(session).create_own_token(user, body.label)
     return TokenOut(token_id=issued.token_id, user_id=issued.user_id, token=issued.token)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-async def revoke_my_token(
-    token_id: str, user: CurrentUser, session: SessionDep, settings: Settings
-) -> None:
+async def revoke_my_token(token_id: str, user: CurrentUser, session: SessionDep) -> None:
     """Revoke one of one's own tokens; it is refused from the next request on."""
-    await AccountService(session, settings).revoke_token(user.id, token_id, by=user.id)
+    await AccountService(session).revoke_token(user.id, token_id, by=user)

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
-from api.sessions import auth_settings, check_csrf, sent_csrf_token, session_from_cookie
+from api.sessions import auth_settings, check_csrf, sent_csrf_token
 from filrouge.core.caller import Caller
 from filrouge.core.domain import Role
 from filrouge.services.access.tokens import hash_token, token_user
+from filrouge.services.auth.sessions import resume_session
 from filrouge.services.transactions import unit_of_work
 
 __all__ = ["CurrentUserInfo", "hash_token"]  # hash_token: where tests and auth expect it
@@ -74,7 +75,7 @@ async def _session_user(request: Request) -> CurrentUserInfo:
             "Authentification requise : en-tête « Authorization: Bearer <jeton> » "
             "ou session ouverte par POST /auth/login."
         )
-    row = await session_from_cookie(request.app.state.sessions, settings, cookie)
+    row = await resume_session(request.app.state.sessions, settings, cookie)
     check_csrf(request, row, settings, await sent_csrf_token(request))
     user = row.user
     return CurrentUserInfo(

@@ -16,7 +16,9 @@ from filrouge.core.errors import (
     Forbidden,
     Invalid,
     InvalidFile,
+    NotAuthenticated,
     NotFound,
+    TooManyAttempts,
     Unavailable,
 )
 
@@ -27,8 +29,9 @@ __all__ = [
     "Forbidden",
     "Invalid",
     "InvalidFile",
+    "NotAuthenticated",
     "NotFound",
-    "TooManyRequests",
+    "TooManyAttempts",
     "Unauthorized",
     "Unavailable",
     "install_error_handlers",
@@ -42,7 +45,12 @@ DOMAIN_STATUSES: list[tuple[type[DomainError], int, str]] = [
     (Invalid, 422, "donnees_invalides"),
     (Forbidden, 403, "interdit"),
     (Unavailable, 503, "indisponible"),
+    (NotAuthenticated, 401, "non_authentifie"),
+    (TooManyAttempts, 429, "trop_de_tentatives"),
 ]
+
+# The doors' own name for it: no credential, or one that is wrong, expired or revoked.
+Unauthorized = NotAuthenticated
 
 
 def status_of(error: DomainError) -> tuple[int, str]:
@@ -53,8 +61,15 @@ def status_of(error: DomainError) -> tuple[int, str]:
     return 400, "erreur"
 
 
+def headers_of(error: DomainError) -> dict[str, str] | None:
+    """The headers of a domain error's answer: when to retry, after too many attempts."""
+    if isinstance(error, TooManyAttempts):
+        return {"Retry-After": str(error.retry_after_seconds)}
+    return None
+
+
 class AppError(Exception):
-    """A failure that only exists in HTTP (authentication, rate limit, body size)."""
+    """A failure that only exists in HTTP (a body too large)."""
 
     status_code = 400
     code = "erreur"
@@ -63,18 +78,6 @@ class AppError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-class Unauthorized(AppError):
-    status_code, code = 401, "non_authentifie"
-
-
-class TooManyRequests(AppError):
-    status_code, code = 429, "trop_de_tentatives"
-
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
-        self.headers = {"Retry-After": str(max(1, retry_after_seconds))}
 
 
 class TooLarge(AppError):
@@ -199,7 +202,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         status, code = status_of(exc)
-        return JSONResponse(status_code=status, content={"code": code, "message": exc.message})
+        content = {"code": code, "message": exc.message}
+        return JSONResponse(status_code=status, content=content, headers=headers_of(exc))
 
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:

@@ -1,13 +1,13 @@
 """Optional OpenID Connect login with a Région's identity provider (authorization code flow
 with PKCE, state and nonce, through authlib). It opens the same session cookie as a password
-login, for an existing active user with the same e-mail: nobody is created by it."""
+login, for an existing active user with the same e-mail (`filrouge.services.auth.oidc`):
+nobody is created by it. Here: the provider's client, the browser's redirects and cookies."""
 
 from __future__ import annotations
 
 import hmac
 import logging
 import warnings
-from datetime import timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -24,20 +24,15 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 
-from api.errors import Forbidden, NotFound, Unauthorized, Unavailable
-from api.sessions import auth_settings, digest, open_session, set_session_cookies
-from filrouge.core.clock import utcnow
+from api.errors import NotFound, Unauthorized, Unavailable
+from api.sessions import auth_settings, set_session_cookies
+from filrouge.services.auth.oidc import BAD_STATE, FLOW_LIFETIME, OidcFlow, OidcLogins
 from filrouge.settings import AuthSettings, OidcSettings
-from filrouge.store.auth_repository import AuthRepository
-from filrouge.store.engine import transaction
-from filrouge.store.models import OidcLoginFlow, User
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth/oidc", tags=["authentification"])
 FLOW_COOKIE = "filrouge_oidc_state"
-FLOW_LIFETIME = timedelta(minutes=10)
 REDIRECT: dict[int | str, dict[str, Any]] = {302: {"description": "Redirection du navigateur."}}
-BAD_STATE = "Connexion expirée ou invalide : recommencez la connexion."
 
 
 def oidc_settings(request: Request) -> OidcSettings:
@@ -46,6 +41,13 @@ def oidc_settings(request: Request) -> OidcSettings:
 
 Oidc = Annotated[OidcSettings, Depends(oidc_settings)]
 Auth = Annotated[AuthSettings, Depends(auth_settings)]
+
+
+def oidc_logins(request: Request, settings: Oidc, auth: Auth) -> OidcLogins:
+    return OidcLogins(request.app.state.sessions, settings, auth)
+
+
+Logins = Annotated[OidcLogins, Depends(oidc_logins)]
 
 
 def oidc_client(request: Request, settings: Oidc) -> StarletteOAuth2App:
@@ -70,25 +72,18 @@ Client = Annotated[StarletteOAuth2App, Depends(oidc_client)]
 
 
 @router.get("/login", status_code=302, response_class=RedirectResponse, responses=REDIRECT)
-async def oidc_login(request: Request, client: Client, settings: Oidc, auth: Auth) -> Any:
+async def oidc_login(
+    request: Request, client: Client, settings: Oidc, auth: Auth, logins: Logins
+) -> Any:
     """Send the browser to the Région's identity provider."""
     redirect_url = settings.redirect_url or str(request.url_for("oidc_callback"))
     try:
         start = await client.create_authorization_url(redirect_url)
     except httpx.HTTPError as exc:
         raise _unreachable(exc) from None
-    now = utcnow()
-    async with transaction(request.app.state.sessions) as session:
-        repo = AuthRepository(session)
-        await repo.purge_oidc_flows(now - FLOW_LIFETIME)
-        flow = OidcLoginFlow(
-            state_hash=digest(start["state"]),
-            nonce=start["nonce"],
-            code_verifier=start["code_verifier"],
-            redirect_url=redirect_url,
-            created_at=now,
-        )
-        await repo.add(flow)
+    await logins.begin(
+        start["state"], OidcFlow(start["nonce"], start["code_verifier"], redirect_url)
+    )
     response = RedirectResponse(start["url"], status_code=302)
     response.set_cookie(
         FLOW_COOKIE,
@@ -108,6 +103,7 @@ async def oidc_callback(
     client: Client,
     settings: Oidc,
     auth: Auth,
+    logins: Logins,
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
@@ -116,31 +112,25 @@ async def oidc_callback(
     validate the ID token, then open a session for the matching user."""
     if error:
         raise Unauthorized("Connexion refusée par le fournisseur d'identité.")
-    flow = await _take_flow(request, state)
+    flow = await _take_flow(request, logins, state)
     claims = await _id_token_claims(client, settings, flow, code)
-    async with transaction(request.app.state.sessions) as session:
-        user = await _user_for(AuthRepository(session), settings, claims)
-        opened = await open_session(session, auth, user, "oidc")
+    opened = await logins.open_session(claims)
     response = RedirectResponse(settings.post_login_url, status_code=302)
     set_session_cookies(response, opened, auth)
     response.delete_cookie(FLOW_COOKIE, path="/auth/oidc", secure=auth.https, httponly=True)
     return response
 
 
-async def _take_flow(request: Request, state: str | None) -> OidcLoginFlow:
+async def _take_flow(request: Request, logins: OidcLogins, state: str | None) -> OidcFlow:
     """The login this browser started (its state cookie), used once and not expired."""
     cookie = request.cookies.get(FLOW_COOKIE, "")
     if not state or not cookie or not hmac.compare_digest(cookie, state):
         raise Unauthorized(BAD_STATE)
-    async with transaction(request.app.state.sessions) as session:
-        flow = await AuthRepository(session).take_oidc_flow(digest(state))
-    if flow is None or flow.created_at < utcnow() - FLOW_LIFETIME:
-        raise Unauthorized(BAD_STATE)
-    return flow
+    return await logins.take(state)
 
 
 async def _id_token_claims(
-    client: StarletteOAuth2App, settings: OidcSettings, flow: OidcLoginFlow, code: str | None
+    client: StarletteOAuth2App, settings: OidcSettings, flow: OidcFlow, code: str | None
 ) -> dict[str, Any]:
     """Exchange the code (with the PKCE verifier) and validate the ID token: signature by
     the provider's keys, issuer, audience, expiry and the nonce of this login."""
@@ -163,26 +153,6 @@ async def _id_token_claims(
     if claims is None:
         raise Unauthorized("Identité refusée : le fournisseur n'a pas envoyé de jeton d'identité.")
     return dict(claims)
-
-
-async def _user_for(repo: AuthRepository, settings: OidcSettings, claims: dict[str, Any]) -> User:
-    """The one active user with the identity's e-mail (verified, of an allowed domain)."""
-    email = claims.get(settings.email_claim)
-    refused = Forbidden(
-        "Aucun compte actif de Fil rouge ne correspond à cette identité : "
-        "demandez à un administrateur d'ouvrir le vôtre."
-    )
-    if not isinstance(email, str) or "@" not in email:
-        raise refused
-    if settings.require_verified_email and claims.get("email_verified") is not True:
-        raise Forbidden("Adresse électronique non vérifiée par le fournisseur d'identité.")
-    domains = settings.domains()
-    if domains and email.rsplit("@", 1)[1].lower() not in domains:
-        raise refused
-    users = await repo.active_users_by_email(email)
-    if len(users) != 1:  # none, or ambiguous: never guess whose account it is
-        raise refused
-    return users[0]
 
 
 def _unreachable(exc: Exception) -> Unavailable:

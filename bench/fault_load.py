@@ -18,7 +18,6 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth_audit import create_user_with_token
 from api.schemas import PolicyIn, UserIn
 from filrouge.core.domain import Role, StructureKind
 from filrouge.intake.synthetic import (
@@ -28,6 +27,7 @@ from filrouge.intake.synthetic import (
     LAST_NAMES,
     generate_list,
 )
+from filrouge.services.auth.tokens import create_user_with_token
 from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case

@@ -44,12 +44,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.app import create_app
-from api.auth_audit import create_user_with_token
 from api.schemas import UserIn
 from bench.noop import NoopWorkflow
 from filrouge.core.domain import Role, StructureKind
 from filrouge.intake.synthetic import generate_list, planned_counts
 from filrouge.mail.sink import MailSink
+from filrouge.services.auth.tokens import create_user_with_token
 from filrouge.services.cases.launch import bounded
 from filrouge.services.reference.admin import (
     NewPlatform,

@@ -82,9 +82,9 @@ def _create_admin(args: argparse.Namespace) -> None:
 async def create_admin(name: str, email: str) -> None:
     """Create an administrator and print their personal API token once (the bootstrap:
     whoever runs this command already holds the database)."""
-    from api.auth_audit import create_user_with_token
     from api.schemas import UserIn
     from filrouge.core.domain import Role
+    from filrouge.services.auth.tokens import create_user_with_token
     from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 
     engine = make_engine(DatabaseSettings().database_url)

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth_audit import create_user_with_token
 from api.schemas import UserIn
 from filrouge.core.caller import Caller
 from filrouge.core.cases.steps import (
@@ -34,6 +33,7 @@ from filrouge.core.domain import (
     Source,
     StructureKind,
 )
+from filrouge.services.auth.tokens import create_user_with_token
 from filrouge.services.cases.creation import Identification
 from filrouge.services.cases.service import CaseService
 from filrouge.services.reference.admin import (

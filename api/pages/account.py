@@ -8,7 +8,7 @@ from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import CurrentUser, CurrentUserInfo, SessionDep
-from api.errors import Invalid, TooManyRequests
+from api.errors import Invalid, TooManyAttempts
 from api.pages import services
 from api.pages.navigation import ROLE_LABELS
 from api.pages.routing import page_router
@@ -18,8 +18,6 @@ from filrouge.core.passwords import MAX_LENGTH
 
 router = page_router()
 ACCOUNT_PATH = "/mon-compte"
-# AuthService's refusal of a wrong current password; its other refusals concern the new one.
-WRONG_CURRENT = "Mot de passe actuel incorrect."
 FormText = Annotated[str, Form()]
 
 
@@ -69,9 +67,9 @@ async def page_change_password(
             await services.change_password(request, user, current_password, new_password)
             status = 200
         except Invalid as exc:
-            field = "current_password" if exc.message == WRONG_CURRENT else "new_password"
+            field = "current_password" if exc.message == services.WRONG_CURRENT else "new_password"
             errors = {field: exc.message}
-        except TooManyRequests as exc:
+        except TooManyAttempts as exc:
             errors, status = {"current_password": exc.message}, 429
     values = {"password_errors": errors, "password_changed": not errors}
     context = await _context(request, session, user, **values)

@@ -10,7 +10,7 @@ from fastapi import Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import CurrentUser, SessionDep
-from api.errors import Forbidden, TooManyRequests, Unauthorized
+from api.errors import Forbidden, TooManyAttempts, Unauthorized, headers_of
 from api.pages import services
 from api.pages.routing import LOGIN_PATH, page_router, safe_next
 from api.pages.templating import render
@@ -84,9 +84,9 @@ async def page_login(
         opened = await services.login(request, email, password)
     except Unauthorized as exc:
         return _login_page(request, 401, error_field="password", field_error=exc.message, **again)
-    except TooManyRequests as exc:
+    except TooManyAttempts as exc:
         response = _login_page(request, 429, error=exc.message, **again)
-        response.headers.update(exc.headers or {})
+        response.headers.update(headers_of(exc) or {})
         return response
     success = RedirectResponse(target, status_code=303)
     set_session_cookies(success, opened, auth_settings(request))

@@ -1,9 +1,7 @@
 """What the pages ask of the application, in one place.
 
-The pages call the same code as the API, in process and never over HTTP. Until those use
-cases have moved to `filrouge/services/` (issue 7), this module reaches them where they
-still live (the API's auth services and its case listing); when they move, only this
-module changes.
+The pages call the same code as the API, in process and never over HTTP: the auth services
+of `filrouge/services/auth/`, and (until it moves to a service) the API's case listing.
 """
 
 from __future__ import annotations
@@ -15,13 +13,16 @@ from datetime import datetime
 from fastapi import Request
 
 from api.auth import client_ip
-from api.auth_service import AccountService, AuthService
 from api.cases import list_cases
 from api.deps import CurrentUserInfo, SessionDep
 from api.schemas import CaseOut
 from api.sessions import OpenedSession
 from filrouge.core.domain import Role
+from filrouge.services.auth.accounts import AccountService
+from filrouge.services.auth.passwords import WRONG_CURRENT, AuthService
 from filrouge.settings import AuthSettings
+
+__all__ = ["WRONG_CURRENT"]  # the refusal of a wrong current password (others: the new one)
 
 
 @dataclass(frozen=True)
@@ -48,20 +49,20 @@ async def login(request: Request, email: str, password: str) -> OpenedSession:
 async def logout(request: Request, session: SessionDep, user: CurrentUserInfo) -> None:
     """Close the user's current browser session."""
     if user.session_id:
-        await AccountService(session, _settings(request)).end_session(user.session_id)
+        await AccountService(session).end_session(user.session_id)
 
 
 async def change_password(request: Request, user: CurrentUserInfo, current: str, new: str) -> None:
     """The user changes their own password; their other sessions are closed."""
     service = AuthService(request.app.state.sessions, _settings(request))
-    await service.change_password(user.id, user.session_id, current, new, client_ip(request))
+    await service.change_password(user, current, new, client_ip(request), user.session_id)
 
 
 async def my_tokens(
     request: Request, session: SessionDep, user: CurrentUserInfo
 ) -> list[TokenView]:
     """The user's own API tokens, newest first."""
-    rows = await AccountService(session, _settings(request)).tokens(user.id)
+    rows = await AccountService(session).tokens(user.id)
     views = [TokenView(r.id, r.label, r.created_at, r.revoked_at) for r in rows]
     return sorted(views, key=lambda t: t.created_at, reverse=True)
 
@@ -70,7 +71,7 @@ async def revoke_my_token(
     request: Request, session: SessionDep, user: CurrentUserInfo, token_id: str
 ) -> None:
     """Revoke one of the user's own tokens (404 for anybody else's)."""
-    await AccountService(session, _settings(request)).revoke_token(user.id, token_id, by=user.id)
+    await AccountService(session).revoke_token(user.id, token_id, by=user)
 
 
 async def visible_cases(

@@ -37,3 +37,15 @@ class Forbidden(DomainError):
 
 class Unavailable(DomainError):
     """A service we depend on (the workflow engine) does not answer now; retry later."""
+
+
+class NotAuthenticated(DomainError):
+    """No valid credential: wrong password, ended session, identity refused."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts: a delay runs, `retry_after_seconds` from now."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, retry_after_seconds)

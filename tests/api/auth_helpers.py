@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.auth_audit import create_token
 from filrouge.mail.sink import MailSink
+from filrouge.services.auth.tokens import create_token
 from filrouge.settings import (
     AuthSettings,
     DatabaseSettings,

@@ -17,10 +17,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
-from api.auth_audit import create_token
 from api.deps import hash_token
 from filrouge.core.clock import utcnow
 from filrouge.mail.sink import MailSink
+from filrouge.services.auth.tokens import create_token
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import ApiToken, User

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from api.auth_accounts import LINK_INVALID
 from api.sessions import digest
 from filrouge.core.clock import utcnow
+from filrouge.services.auth.activation import LINK_INVALID
 from filrouge.store.engine import transaction
 from filrouge.store.models import AccountActivation
 from tests.api.auth_helpers import BASE_URL, PASSWORD, AuthApi, auth_api, csrf, login

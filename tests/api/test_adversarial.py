@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from api.app import create_app
-from api.auth_audit import create_token
 from filrouge.mail.sink import MailSink
+from filrouge.services.auth.tokens import create_token
 from filrouge.store.engine import transaction
 from tests.api.conftest import Api, Member, Team
 from tests.support.mail import mail_for, mails_for

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from api.auth_throttle import progressive_delay
+from filrouge.services.auth.throttle import progressive_delay
 from filrouge.settings import AuthSettings
 from tests.api.auth_helpers import AuthApi, auth_api, login
 

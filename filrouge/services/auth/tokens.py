@@ -1,48 +1,20 @@
-"""The admin audit log of credential actions, and the credentials created in code (a user's
-own API token, the first administrator's, the demo's)."""
+"""Personal API tokens, created by their owner or, for the first administrator and the
+demo's staff, by the command line; never by someone else for them."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.reference_service import ReferenceService
-from api.schemas import UserIn
-from api.sessions import digest
 from filrouge.core.clock import utcnow
+from filrouge.services.auth.audit import Action, record
+from filrouge.services.auth.hashing import digest
+from filrouge.services.reference.admin import ReferenceService, UserFields
 from filrouge.store.auth_repository import AuthRepository
-from filrouge.store.models import AdminAuditEvent, ApiToken, User
-
-
-class Action(StrEnum):
-    USER_CREATED = "user_created"
-    ACTIVATION_SENT = "activation_sent"
-    ACTIVATION_NOT_SENT = "activation_not_sent"
-    ACTIVATED = "activated"
-    PASSWORD_CHANGED = "password_changed"
-    TOKEN_CREATED = "token_created"
-    TOKEN_REVOKED = "token_revoked"
-    USER_DEACTIVATED = "user_deactivated"
-    USER_REACTIVATED = "user_reactivated"
-
-
-async def record(
-    session: AsyncSession, actor_id: str | None, action: Action, target_user_id: str, **details: Any
-) -> None:
-    """Append one credential action (`actor_id` None: the command line). Never a secret."""
-    row = AdminAuditEvent(
-        at=utcnow(),
-        actor_id=actor_id,
-        action=action.value,
-        target_user_id=target_user_id,
-        details=details,
-    )
-    await AuthRepository(session).add(row)
+from filrouge.store.models import ApiToken, User
 
 
 @dataclass(frozen=True)
@@ -73,9 +45,9 @@ async def create_token(
 
 
 async def create_user_with_token(
-    session: AsyncSession, body: UserIn, label: str
+    session: AsyncSession, new: UserFields, label: str
 ) -> tuple[User, IssuedToken]:
     """A user and a token, by the command line (the first administrator, the demo's staff)."""
-    user = await ReferenceService(session).create_user(body)
+    user = await ReferenceService(session).create_user(new)
     await record(session, None, Action.USER_CREATED, user.id, role=user.role)
     return user, await create_token(session, user.id, label, actor_id=None)

@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from api.errors import TooManyRequests
-from api.sessions import digest
+from filrouge.core.errors import TooManyAttempts
+from filrouge.services.auth.hashing import digest
 from filrouge.settings import AuthSettings
 from filrouge.store.auth_repository import AuthRepository
 from filrouge.store.models import LoginFailure
@@ -46,6 +46,8 @@ class Reservation:
 
 
 class LoginThrottle:
+    """Reserve, then settle, each attempt to prove a password (login or password change)."""
+
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
 
@@ -65,7 +67,8 @@ class LoginThrottle:
     async def reserve(
         self, repo: AuthRepository, email: str, ip: str, now: datetime
     ) -> Reservation:
-        """429 while a delay runs; otherwise count this attempt as a failure until it succeeds."""
+        """`TooManyAttempts` while a delay runs; otherwise count this attempt as a failure
+        until it succeeds."""
         account, address, pair = self._keys(email, ip)
         await repo.lock_throttle_keys(sorted(k.key for k in (account, address, pair)))
         since = now - self.settings.login_failure_window
@@ -90,7 +93,7 @@ class LoginThrottle:
         else:
             minutes = math.ceil(wait / 60)
             after = f"{minutes} minute{'s' if minutes > 1 else ''}"
-        raise TooManyRequests(
+        raise TooManyAttempts(
             f"Trop de tentatives de connexion infructueuses. Réessayez dans {after}.", wait
         )
 

@@ -13,19 +13,20 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth_audit import Action, record
-from api.auth_service import store_password
-from api.errors import Conflict, Invalid, NotFound
-from api.reference_service import ReferenceService
-from api.schemas import UserIn
-from api.sessions import digest
+from filrouge.core.caller import Caller
 from filrouge.core.clock import utcnow
+from filrouge.core.errors import Conflict, Invalid, NotFound
 from filrouge.core.passwords import hash_password, password_problem
 from filrouge.mail.mailer import Mailer, SmtpError, message_id_for
+from filrouge.services.auth.audit import Action, record
+from filrouge.services.auth.hashing import digest
+from filrouge.services.auth.passwords import store_password
+from filrouge.services.reference.admin import ReferenceService, UserFields
 from filrouge.settings import AuthSettings
 from filrouge.store.auth_repository import AuthRepository
 from filrouge.store.engine import transaction
-from filrouge.store.models import AccountActivation, Platform, User
+from filrouge.store.models import AccountActivation, User
+from filrouge.store.repositories import ReferenceRepository
 
 log = logging.getLogger(__name__)
 LINK_INVALID = (
@@ -51,6 +52,9 @@ class ActivationSent:
 
 
 class Onboarding:
+    """New accounts and their activation links; each in its own transactions, the mail
+    sent with none open."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -61,27 +65,27 @@ class Onboarding:
         self.sessions, self.settings = sessions, settings
         self.mailer, self.public_url = mailer, public_url.rstrip("/")
 
-    async def create_user(self, body: UserIn, actor_id: str) -> tuple[User, ActivationSent]:
+    async def create_user(self, new: UserFields, by: Caller) -> tuple[User, ActivationSent]:
         """Create a user with no credential at all, and mail them an activation link."""
         async with transaction(self.sessions) as session:
-            user = await ReferenceService(session).create_user(body)
+            user = await ReferenceService(session).create_user(new)
             details = {"role": user.role, "platform_id": user.platform_id}
-            await record(session, actor_id, Action.USER_CREATED, user.id, **details)
-            issued = await self._issue(session, user.id, actor_id)
-        return user, await self._deliver(user, issued, actor_id)
+            await record(session, by.id, Action.USER_CREATED, user.id, **details)
+            issued = await self._issue(session, user.id, by.id)
+        return user, await self._deliver(user, issued, by.id)
 
-    async def resend(self, user_id: str, actor_id: str) -> ActivationSent:
+    async def resend(self, user_id: str, by: Caller) -> ActivationSent:
         """A new link (a forgotten password, an expired link); earlier links stop working."""
         async with transaction(self.sessions) as session:
-            user = await session.get(User, user_id)
+            user = await ReferenceRepository(session).user(user_id)
             if user is None:
                 raise NotFound("Utilisateur introuvable.")
             if not user.active:
                 raise Conflict(
                     "Ce compte est désactivé : réactivez-le avant de lui envoyer un lien."
                 )
-            issued = await self._issue(session, user.id, actor_id)
-        return await self._deliver(user, issued, actor_id)
+            issued = await self._issue(session, user.id, by.id)
+        return await self._deliver(user, issued, by.id)
 
     async def _issue(
         self, session: AsyncSession, user_id: str, actor_id: str | None
@@ -126,7 +130,8 @@ class Onboarding:
     async def _send(self, user: User, issued: IssuedActivation) -> str | None:
         """None once sent; otherwise the reason (no address in it)."""
         async with transaction(self.sessions) as session:
-            platform = await session.get(Platform, user.platform_id) if user.platform_id else None
+            platforms = ReferenceRepository(session)
+            platform = await platforms.platform(user.platform_id) if user.platform_id else None
         link = f"{self.public_url}/activation?{urlencode({'jeton': issued.token})}"
         mail = self.mailer.render(
             "account_activation",
@@ -152,7 +157,8 @@ class Onboarding:
         now = utcnow()
         async with transaction(self.sessions) as session:
             activation = await AuthRepository(session).activation_by_token(digest(token))
-            user = await session.get(User, activation.user_id) if activation else None
+            users = ReferenceRepository(session)
+            user = await users.user(activation.user_id) if activation else None
             if activation is None or user is None or not _usable(activation, user, now):
                 raise Invalid(LINK_INVALID)
             problem = password_problem(password, self.settings.password_min_length, user.email)
