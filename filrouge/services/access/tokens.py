@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from filrouge.core.caller import Caller
 from filrouge.core.domain import Role
+from filrouge.services.auth.hashing import digest
 from filrouge.store.engine import transaction
 from filrouge.store.repositories import ReferenceRepository
 
 
 def hash_token(token: str) -> str:
     """The stored form of a personal API token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return digest(token)
 
 
 async def token_user(sessions: async_sessionmaker[AsyncSession], token: str) -> Caller | None:
