@@ -190,6 +190,12 @@ class ReviewStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class NoticeStatus(StrEnum):
+    """A crossing notice to another platform's coordinators (an INE they follow)."""
+
+    OPEN = "open"
+
+
 class OutboxStatus(StrEnum):
     """Where one e-mail of the outbox stands."""
 

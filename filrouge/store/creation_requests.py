@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from filrouge.core.domain import NoticeStatus
 from filrouge.store.models import CreationRequest, CrossingNotice
 
 
@@ -40,7 +41,10 @@ class CrossingNoticeRepository:
     async def open_for(self, platform_id: str, limit: int, offset: int) -> list[CrossingNotice]:
         query = (
             select(CrossingNotice)
-            .where(CrossingNotice.platform_id == platform_id, CrossingNotice.status == "open")
+            .where(
+                CrossingNotice.platform_id == platform_id,
+                CrossingNotice.status == NoticeStatus.OPEN,
+            )
             .order_by(CrossingNotice.created_at, CrossingNotice.id)
             .limit(limit)
             .offset(offset)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from filrouge.core.clock import as_utc
-from filrouge.core.domain import ImportStatus, OutboxStatus, ReviewStatus, Stage
+from filrouge.core.domain import ImportStatus, NoticeStatus, OutboxStatus, ReviewStatus, Stage
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -415,7 +415,7 @@ class CrossingNotice(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     source: Mapped[str] = mapped_column(String(40))
     identified_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=NoticeStatus.OPEN)
     created_at: Mapped[datetime]
     resolved_by: Mapped[str | None] = mapped_column(String(40))
     resolved_at: Mapped[datetime | None]
