@@ -30,11 +30,14 @@ from filrouge.core.domain import (
     Role,
     Source,
     Stage,
+    TimerPolicy,
 )
+from filrouge.core.durations import parse_duration
 from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
 from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
+from filrouge.store.indicators import IndicatorRepository
 from filrouge.store.models import Case, OutboxMessage, User
 from filrouge.store.outbox import OutboxRepository
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
@@ -65,6 +68,8 @@ def template_for(kind: str, recipient: Recipient) -> str:
     """The template name: the kind, except the young person's convocation."""
     if kind == DeadlineKind.INTERVIEW_REMINDER and recipient == Recipient.JEUNE:
         return "interview_convocation"
+    if recipient == Recipient.PILOTE:
+        return f"{kind}_pilot"  # counts per platform: no case id, no link
     return kind
 
 
@@ -164,6 +169,9 @@ class MailActivities:
             "interview_at": case.interview_at,
             "referent_name": referent.display_name if referent else None,
         }
+        if Recipient(input.recipient) == Recipient.PILOTE:
+            stuck = await _stuck_counts(session, case, input)
+            return {**common, "stage_entered_at": case.stage_entered_at, "stuck": stuck}, None
         if Recipient(input.recipient) == Recipient.JEUNE:
             structure = await refs.structure(case.structure_id) if case.structure_id else None
             reply_to = referent.email if referent and referent.active else None
@@ -254,6 +262,17 @@ def _active_addresses(users: list[User]) -> list[str]:
     return sorted({u.email.strip() for u in users if u.active and u.email and u.email.strip()})
 
 
+async def _stuck_counts(
+    session: AsyncSession, case: Case, input: SendNotificationInput
+) -> list[tuple[str, int]]:
+    """The platform's cases stuck past the policy's delay, per stage label (counts only)."""
+    platform = await ReferenceRepository(session).platform(case.platform_id)
+    policy = TimerPolicy.from_dict(platform.policy if platform else {})
+    since = parse_duration(policy.stuck_escalation).before(input.due_at)
+    counts = await IndicatorRepository(session).stuck_by_stage(case.platform_id, since)
+    return [(STAGE_LABELS.get(Stage(s), s), n) for s, n in sorted(counts.items())]
+
+
 async def _addresses(session: AsyncSession, case: Case, recipient: Recipient) -> list[str]:
     """Where the notification goes; empty when nobody can receive it."""
     refs = ReferenceRepository(session)
@@ -262,8 +281,11 @@ async def _addresses(session: AsyncSession, case: Case, recipient: Recipient) ->
         return _active_addresses([referent] if referent else [])
     if recipient == Recipient.COORDINATEUR:
         return _active_addresses(await refs.users(case.platform_id, Role.COORDINATEUR))
-    if recipient == Recipient.PILOTE:
-        return _active_addresses(await refs.users(role=Role.PILOTE))
+    if recipient == Recipient.PILOTE:  # the pilots of the platform's Région only
+        platform = await refs.platform(case.platform_id)
+        region = platform.region if platform else ""
+        pilots = await refs.users(role=Role.PILOTE)
+        return _active_addresses([u for u in pilots if region and u.region == region])
     identity = case.identity
     if identity is None or not identity.convocation_consent or not identity.email:
         return []

@@ -313,6 +313,8 @@ class UserIn(Body):
     role: Role
     platform_id: str | None = None
     structure_id: str | None = None
+    # A regional pilot's Région (the `region` of the platforms they see); required for them.
+    region: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
 class UserOut(BaseModel):

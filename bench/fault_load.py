@@ -74,7 +74,9 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
         name = "PSAD essais de pannes (délais en secondes)"
         policy = FAST_POLICY.model_dump(exclude_none=True)
         await service.create_platform(
-            NewPlatform(id=PLATFORM, name=name, territory=territory, policy=policy)
+            NewPlatform(
+                id=PLATFORM, name=name, region="Bretagne", territory=territory, policy=policy
+            )
         )
         for kind in (StructureKind.MISSION_LOCALE, StructureKind.MLDS):
             structure = f"{PLATFORM}-{kind.value.replace('_', '-')}"
@@ -92,7 +94,12 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
                     )
                 )
         await service.create_user(
-            UserIn(display_name="Pilotage", email="pilote@faults.filrouge.fr", role=Role.PILOTE)
+            UserIn(
+                display_name="Pilotage",
+                email="pilote@faults.filrouge.fr",
+                role=Role.PILOTE,
+                region="Bretagne",
+            )
         )
         _, token = await create_user_with_token(
             session,

@@ -164,6 +164,7 @@ async def _reference_data(session: AsyncSession) -> dict[str, tuple[Caller, str]
                 role=role,
                 platform_id=platform_id,
                 structure_id=structure,
+                region="Bretagne" if role == Role.PILOTE else None,
             ),
             "démo",
         )

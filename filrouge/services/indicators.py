@@ -1,4 +1,5 @@
-"""Indicators: the regional pilot sees every platform's counts, a coordinator their own."""
+"""Indicators: the regional pilot sees the counts of their Région's platforms, a coordinator
+their own."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ async def indicators_for(
 ) -> IndicatorReport:
     """Counts, rates and median delays per platform the caller may see, and their total."""
     if caller.role == Role.PILOTE:
-        known = [p.id for p in await ReferenceRepository(session).platforms()]
+        known = await _platforms_of_region(session, caller)
     else:
         known = [caller.platform_id] if caller.platform_id else []
     if platform_id is not None:
@@ -39,3 +40,13 @@ async def indicators_for(
     facts = await IndicatorRepository(session).facts(known)
     per_platform = [compute(pid, [f for f in facts if f.platform_id == pid]) for pid in known]
     return IndicatorReport(utcnow(), per_platform, compute("*", facts))
+
+
+async def _platforms_of_region(session: AsyncSession, caller: Caller) -> list[str]:
+    """A regional pilot sees the platforms of their own Région only (none without one)."""
+    refs = ReferenceRepository(session)
+    pilot = await refs.user(caller.id)
+    region = pilot.region if pilot else None
+    if not region:
+        return []
+    return [p.id for p in await refs.platforms() if p.region == region]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.core.indicators import EVENT_KINDS, CaseFacts, Fact
@@ -33,3 +35,17 @@ class IndicatorRepository:
         for row in await self.session.execute(events):
             cases[row.case_id].events.append(Fact(row.kind, row.occurred_at, row.data or {}))
         return list(cases.values())
+
+    async def stuck_by_stage(self, platform_id: str, entered_before: datetime) -> dict[str, int]:
+        """Open cases of the platform in their stage since `entered_before` or earlier, counted
+        per stage (what a regional pilot is told: counts, never a case)."""
+        query = (
+            select(Case.stage, func.count())
+            .where(
+                Case.platform_id == platform_id,
+                Case.stage != "cloture",
+                Case.stage_entered_at <= entered_before,
+            )
+            .group_by(Case.stage)
+        )
+        return {stage: int(n) for stage, n in (await self.session.execute(query)).all()}

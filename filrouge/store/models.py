@@ -81,6 +81,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), index=True)
     platform_id: Mapped[str | None] = mapped_column(ForeignKey("platforms.id"), index=True)
     structure_id: Mapped[str | None] = mapped_column(ForeignKey("structures.id"))
+    # A regional pilot's Région: they see, and are told about, its platforms only.
+    region: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     # Argon2id hash (PHC string); None: no password login, only a token or OpenID Connect.

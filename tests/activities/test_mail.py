@@ -91,8 +91,16 @@ SUBJECTS = {
 }
 
 
-def _user(uid: str, email: str, role: Role, platform: str | None, active: bool = True) -> User:
+def _user(
+    uid: str,
+    email: str,
+    role: Role,
+    platform: str | None,
+    active: bool = True,
+    region: str | None = None,
+) -> User:
     return User(
+        region=region,
         id=uid,
         display_name=uid.title(),
         email=email,
@@ -133,8 +141,10 @@ def _reference_rows() -> list[object]:
         _user("coord-ml", COORDINATORS[1], Role.COORDINATEUR, "p1"),
         _user("coord-parti", "ancien@ml-lille.example", Role.COORDINATEUR, "p1", active=False),
         _user("coord-arras", "coordination@arras.example", Role.COORDINATEUR, "p2"),
-        _user("pilote", PILOT, Role.PILOTE, None),
-        _user("pilote-parti", "ancien@region.example", Role.PILOTE, None, active=False),
+        _user("pilote", PILOT, Role.PILOTE, None, region="Hauts-de-France"),
+        _user("pilote-parti", "ancien@region.example", Role.PILOTE, None, False, "Hauts-de-France"),
+        # Another Région's pilot is never told about these platforms (issue 8, item 16).
+        _user("pilote-ailleurs", "pilotage@bretagne.example", Role.PILOTE, None, region="Bretagne"),
     ]
 
 
@@ -329,6 +339,25 @@ async def test_stuck_escalation_goes_to_active_pilots(
     assert [m.envelope_to for m in mail_sink.wait_for(1)] == [[PILOT]]
 
 
+async def test_a_pilot_is_told_counts_per_platform_never_a_case_or_a_link(
+    mail: MailActivities, mail_sink: MailSink
+) -> None:
+    # Fired 30 days after the cases of the fixture entered « bilan » (1 March, 9:00).
+    due = datetime(2025, 3, 31, 9, 0, tzinfo=UTC)
+    input = SendNotificationInput(CASE, "stuck_escalation", Recipient.PILOTE, "stuck@k", due)
+
+    assert (await run(mail, input)).status == "sent"
+
+    [received] = mail_sink.wait_for(1)
+    assert received.envelope_to == [PILOT]
+    text = bodies(received.message) + received.path.read_text(errors="replace")
+    assert CASE not in text and "/cases/" not in text
+    assert "PSAD Lille" in received.message["Subject"]
+    plain = received.message.get_body(("plain",))
+    assert plain is not None
+    assert "à l'étape « bilan-positionnement » : 3 dossiers" in plain.get_content()
+
+
 async def test_same_notification_twice_sends_one_mail(
     mail: MailActivities, mail_sink: MailSink, db: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -464,7 +493,8 @@ async def test_staff_mails_carry_no_personal_data(
     assert len(received) == len(inputs)
     for message in received:
         content = bodies(message.message) + message.path.read_text(errors="replace")
-        assert CASE in content
+        # A regional pilot is told counts per platform, never a case (issue 8, item 16).
+        assert (CASE in content) is (PILOT not in message.envelope_to)
         for value in YOUNG.values():
             assert value not in content, (message.message["Subject"], value)
     events = await mail_events(db, CASE)

@@ -82,7 +82,11 @@ class Api:
         return response.json()  # type: ignore[no-any-return]
 
     async def user(
-        self, role: str, platform_id: str | None, structure_id: str | None = None
+        self,
+        role: str,
+        platform_id: str | None,
+        structure_id: str | None = None,
+        region: str = "Occitanie",
     ) -> Member:
         body = {
             "display_name": f"{role} {uuid.uuid4().hex[:4]}",
@@ -91,6 +95,8 @@ class Api:
             "platform_id": platform_id,
             "structure_id": structure_id,
         }
+        if role == "pilote":
+            body["region"] = region
         created = await self.admin_post("/admin/users", body)
         user_id = created["user"]["id"]
         # Test setup: the user's own token, made in the database (no admin can issue one).

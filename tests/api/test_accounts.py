@@ -34,9 +34,12 @@ async def auth(
 
 
 def _body(role: str = "pilote") -> dict[str, str]:
-    return {"display_name": "Dominique", "email": f"d-{uuid.uuid4().hex[:8]}@region.fr"} | {
-        "role": role
-    }
+    region = {"region": "Occitanie"} if role == "pilote" else {}  # a pilot has a Région
+    return (
+        {"display_name": "Dominique", "email": f"d-{uuid.uuid4().hex[:8]}@region.fr"}
+        | {"role": role}
+        | region
+    )
 
 
 async def _created(auth: AuthApi) -> dict[str, Any]:

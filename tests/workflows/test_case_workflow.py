@@ -159,8 +159,11 @@ async def seed_platform(
 def _reference_rows(staff: Staff, now: datetime) -> list[object]:
     p = staff.platform_id
 
-    def user(id: str, email: str, role: Role, platform: str | None = p) -> User:
+    def user(
+        id: str, email: str, role: Role, platform: str | None = p, region: str | None = None
+    ) -> User:
         return User(
+            region=region,
             id=id,
             display_name=f"{role.value} {id}",
             email=email,
@@ -178,7 +181,7 @@ def _reference_rows(staff: Staff, now: datetime) -> list[object]:
         ),
         user(staff.coordinator_id, staff.coordinators[0], Role.COORDINATEUR),
         user(f"{p}-coord2", staff.coordinators[1], Role.COORDINATEUR),
-        user(f"{p}-pilot", staff.pilot, Role.PILOTE, platform=None),
+        user(f"{p}-pilot", staff.pilot, Role.PILOTE, platform=None, region="Bretagne"),
     ]
     if staff.referent_id and staff.referent:
         rows.append(user(staff.referent_id, staff.referent, Role.REFERENT))

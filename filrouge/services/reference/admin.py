@@ -59,6 +59,7 @@ class NewUser:
     role: Role
     platform_id: str | None = None
     structure_id: str | None = None
+    region: str | None = None
 
 
 def policy_from(changes: dict[str, Any], base: TimerPolicy | None = None) -> TimerPolicy:
@@ -157,6 +158,9 @@ class ReferenceService:
     async def create_user(self, new: UserFields) -> User:
         """Create a user with no credential (they activate their account themselves)."""
         await self._check_attachment(new)
+        region = getattr(new, "region", None)
+        if new.role == Role.PILOTE and not region:
+            raise Invalid("Un pilote régional doit être rattaché à une Région (region).")
         user = User(
             id=f"u{uuid.uuid4().hex[:15]}",
             display_name=new.display_name,
@@ -164,6 +168,7 @@ class ReferenceService:
             role=new.role.value,
             platform_id=new.platform_id,
             structure_id=new.structure_id,
+            region=region if new.role == Role.PILOTE else None,
             active=True,
             created_at=utcnow(),
         )
