@@ -112,3 +112,15 @@ async def test_a_replayed_reidentification_of_an_erased_case_creates_nothing(
     assert replay.status_code == 409, replay.text
     listed = await api.http.get("/cases", headers=team.coordinator.headers)
     assert listed.json()["total"] == 1
+
+
+async def test_the_same_keyed_request_sent_twice_at_once_is_answered_twice(api: Api) -> None:
+    team = await api.team()
+    body = body_for(team)
+    await post(api, body, team.coordinator, uuid.uuid4().hex)  # the young person is followed
+    key = uuid.uuid4().hex
+
+    answers = await asyncio.gather(*(post(api, body, team.coordinator, key) for _ in range(2)))
+
+    assert sorted(a.status_code for a in answers) == [200, 200], [a.text for a in answers]
+    assert {a.json()["id"] for a in answers} == {answers[0].json()["id"]}

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -131,12 +132,22 @@ class CaseCreation:
         if named:
             await self._check_platform(own)
         request = RequestPrint.of(candidate.key, caller, given) if key else None
-        placed = await self.replayed(candidate, request) or await self.place(
-            candidate, request=request
+        placed = await self.replayed(candidate, request) or await self._place_once(
+            candidate, request
         )
         if not placed.erased:  # an erased case is never started nor told again
             await self.launch(placed, candidate, f"referral-{opaque_id('', candidate.key)}")
         return placed
+
+    async def _place_once(self, candidate: Candidate, request: RequestPrint | None) -> Placed:
+        """Place; when the same keyed request was placed at the same moment, its answer."""
+        try:
+            return await self.place(candidate, request=request)
+        except IntegrityError:
+            placed = await self.replayed(candidate, request) if request else None
+            if placed is None:
+                raise
+            return placed
 
     async def _check_platform(self, platform_id: str) -> None:
         async with transaction(self.sessions) as session:
