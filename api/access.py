@@ -78,6 +78,8 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     # The pages (api/pages/): HTML for people, same sessions and rules as the API.
     "page_login_form": PUBLIC,
     "page_login": PUBLIC,
+    "page_activation_form": PUBLIC,
+    "page_activate": PUBLIC,
     "page_logout": EVERYONE,
     "page_home": EVERYONE,
     "page_account": EVERYONE,

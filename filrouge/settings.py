@@ -136,7 +136,7 @@ class OidcSettings(BaseSettings):
     allowed_domains: str = ""
     require_verified_email: bool = True
     # Where the browser lands once logged in.
-    post_login_url: str = "/auth/me"
+    post_login_url: str = "/"
 
     @property
     def enabled(self) -> bool:

@@ -52,10 +52,12 @@ def _login_page(request: Request, status_code: int = 200, **values: Any) -> HTML
 
 @router.get(LOGIN_PATH)
 async def page_login_form(
-    request: Request, next: str | None = None, deconnecte: bool = False
+    request: Request, next: str | None = None, deconnecte: bool = False, active: bool = False
 ) -> HTMLResponse:
     """The login form (and the OpenID Connect button when it is configured)."""
     notice = "Vous êtes déconnecté." if deconnecte else None
+    if active:
+        notice = "Votre mot de passe est enregistré : connectez-vous."
     return _login_page(request, next=safe_next(next), notice=notice)
 
 

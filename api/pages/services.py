@@ -19,6 +19,8 @@ from api.schemas import CaseOut
 from api.sessions import OpenedSession
 from filrouge.core.domain import Role
 from filrouge.services.auth.accounts import AccountService
+from filrouge.services.auth.activation import LINK_INVALID as LINK_INVALID  # a bad link
+from filrouge.services.auth.activation import Onboarding
 from filrouge.services.auth.passwords import WRONG_CURRENT, AuthService
 from filrouge.settings import AuthSettings
 
@@ -44,6 +46,13 @@ async def login(request: Request, email: str, password: str) -> OpenedSession:
     service = AuthService(request.app.state.sessions, _settings(request))
     _, opened = await service.login(email, password, client_ip(request))
     return opened
+
+
+async def activate(request: Request, token: str, password: str) -> None:
+    """Set a new user's password with the token of their activation link."""
+    state = request.app.state
+    onboarding = Onboarding(state.sessions, _settings(request), state.mailer, state.public_url)
+    await onboarding.activate(token, password)
 
 
 async def logout(request: Request, session: SessionDep, user: CurrentUserInfo) -> None:

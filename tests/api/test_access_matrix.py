@@ -171,6 +171,8 @@ SAMPLES: dict[str, Sample] = {
     # that sent it; the login form, public, refuses a post without its own token.
     "page_login_form": Sample("GET", "/connexion", page=True),
     "page_login": Sample("POST", "/connexion", lambda: {}, page=True, form=True),
+    "page_activation_form": Sample("GET", "/activation?jeton=x", page=True),
+    "page_activate": Sample("POST", "/activation", lambda: {}, page=True, form=True),
     "page_logout": Sample("POST", "/deconnexion", lambda: {}, page=True, form=True),
     "page_home": Sample("GET", "/", page=True),
     "page_account": Sample("GET", "/mon-compte", page=True),

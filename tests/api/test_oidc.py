@@ -76,7 +76,8 @@ async def test_oidc_login_opens_a_session_for_the_existing_user(
     assert asked["code_challenge_method"] == "S256" and asked["code_challenge"]
     assert asked["nonce"] and asked["state"] and asked["scope"] == "openid email profile"
     assert asked["redirect_uri"] == "http://filrouge.test/auth/oidc/callback"
-    assert landed.status_code == 302 and landed.headers["location"] == "/auth/me"
+    # OIDC_POST_LOGIN_URL defaults to the pages' home, which sends each role to its start page.
+    assert landed.status_code == 302 and landed.headers["location"] == "/"
     assert "httponly" in landed.headers["set-cookie"].lower()
     assert me.status_code == 200
     assert me.json()["user"]["id"] == user["id"]

@@ -58,6 +58,8 @@ class Site:
 
     url: str
     api: Api
+    # The loopback SMTP server receiving the app's mails (activation links included).
+    mail: MailSink
 
     async def account(self, role: str = "referent", platform_id: str | None = None) -> Account:
         """A new user of `role` with a password (a platform is created when one is needed)."""
@@ -113,7 +115,8 @@ async def site(
         await asyncio.sleep(0.05)
     try:
         async with httpx.AsyncClient(base_url=url) as http, new_worker():
-            yield Site(url, Api(http, sessions, await create_admin(sessions), new_worker))
+            admin = await create_admin(sessions)
+            yield Site(url, Api(http, sessions, admin, new_worker), smtp_sink)
     finally:
         server.should_exit = True
         await serving
