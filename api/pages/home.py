@@ -14,6 +14,7 @@ from api.pages import services
 from api.pages.navigation import start_page
 from api.pages.routing import HOME_PATH, page_router
 from api.pages.templating import render
+from filrouge.core.clock import utcnow
 from filrouge.core.domain import STAGE_LABELS
 
 router = page_router()
@@ -29,7 +30,8 @@ async def _case_list(
     request: Request, user: CurrentUser, session: SessionDep, heading: str
 ) -> HTMLResponse:
     cases, total = await services.visible_cases(session, user)
-    context = {"heading": heading, "cases": cases, "total": total, "stage_labels": STAGE_LABELS}
+    context = {"heading": heading, "cases": cases, "total": total}
+    context |= {"stage_labels": STAGE_LABELS, "now": utcnow()}
     return render(request, "cases.html", context)
 
 

@@ -1,7 +1,7 @@
 """What the pages ask of the application, in one place.
 
-The pages call the same code as the API, in process and never over HTTP: the auth services
-of `filrouge/services/auth/`, and (until it moves to a service) the API's case listing.
+The pages call the same services as the API, in process, never a route function and never
+HTTP: cases through `filrouge.services.cases`, accounts through `filrouge.services.auth`.
 """
 
 from __future__ import annotations
@@ -9,20 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
 from api.auth import client_ip
-from api.cases import list_cases
 from api.deps import CurrentUserInfo, SessionDep
-from api.schemas import CaseOut
 from api.sessions import OpenedSession
 from filrouge.core.domain import Role
 from filrouge.services.auth.accounts import AccountService
 from filrouge.services.auth.activation import LINK_INVALID as LINK_INVALID  # a bad link
 from filrouge.services.auth.activation import Onboarding
 from filrouge.services.auth.passwords import WRONG_CURRENT, AuthService
+from filrouge.services.cases.reading import CaseQuery, CaseReader
 from filrouge.settings import AuthSettings
+
+if TYPE_CHECKING:  # a row type only: the pages read rows through services
+    from filrouge.store.models import Case
 
 __all__ = ["WRONG_CURRENT"]  # the refusal of a wrong current password (others: the new one)
 
@@ -85,10 +88,7 @@ async def revoke_my_token(
 
 async def visible_cases(
     session: SessionDep, user: CurrentUserInfo, limit: int = 50
-) -> tuple[Sequence[CaseOut], int]:
+) -> tuple[Sequence[Case], int]:
     """A référent's own cases, or a coordinator's platform cases, and their total."""
     referent_id = user.id if user.role == Role.REFERENT else None
-    page = await list_cases(
-        user, session, stage=None, platform_id=None, referent_id=referent_id, limit=limit
-    )
-    return page.items, page.total
+    return await CaseReader(session).page(user, CaseQuery(referent_id=referent_id, limit=limit))
