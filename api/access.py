@@ -86,6 +86,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "page_change_password": EVERYONE,
     "page_revoke_token": EVERYONE,
     "page_my_cases": frozenset({Role.REFERENT}),
+    "page_search_my_cases": frozenset({Role.REFERENT}),
     "page_platform": frozenset({Role.COORDINATEUR}),
     "page_indicators": frozenset({Role.PILOTE}),
     "page_referrals": frozenset({Role.PARTENAIRE}),

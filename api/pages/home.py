@@ -1,6 +1,6 @@
 """The home page, which sends each role to its start page, and those start pages.
 
-Only « Mes dossiers » and « Ma plateforme » show something yet, a simple list marked as
+« Mes dossiers » lives in `cases.py`; « Ma plateforme » shows a simple list marked as
 provisional in the page; the others say they are being built.
 """
 
@@ -33,12 +33,6 @@ async def _case_list(
     context = {"heading": heading, "cases": cases, "total": total}
     context |= {"stage_labels": STAGE_LABELS, "now": utcnow()}
     return render(request, "cases.html", context)
-
-
-@router.get("/mes-dossiers")
-async def page_my_cases(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
-    """A référent's cases (provisional list)."""
-    return await _case_list(request, user, session, "Mes dossiers")
 
 
 @router.get("/plateforme")

@@ -22,6 +22,7 @@ from filrouge.services.auth.activation import LINK_INVALID as LINK_INVALID  # a 
 from filrouge.services.auth.activation import Onboarding
 from filrouge.services.auth.passwords import WRONG_CURRENT, AuthService
 from filrouge.services.cases.reading import CaseQuery, CaseReader
+from filrouge.services.cases.reading import WorklistQuery as WorklistQuery
 from filrouge.settings import AuthSettings
 
 if TYPE_CHECKING:  # a row type only: the pages read rows through services
@@ -92,3 +93,10 @@ async def visible_cases(
     """A référent's own cases, or a coordinator's platform cases, and their total."""
     referent_id = user.id if user.role == Role.REFERENT else None
     return await CaseReader(session).page(user, CaseQuery(referent_id=referent_id, limit=limit))
+
+
+async def worklist(
+    session: SessionDep, user: CurrentUserInfo, query: WorklistQuery
+) -> tuple[Sequence[Case], int]:
+    """The user's cases, most urgent first, filtered and searched inside their platform."""
+    return await CaseReader(session).worklist(user, query)

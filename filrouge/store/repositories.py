@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.core.domain import Role, Stage
-from filrouge.store.models import ApiToken, Case, Platform, Structure, User
+from filrouge.store.models import ApiToken, Case, CaseIdentity, Platform, Structure, User
 
 
 class ReferenceRepository:
@@ -64,6 +65,45 @@ class CaseFilters:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class PersonSearch:
+    """A young person looked for by INE (exact) or by the start of a normalised name."""
+
+    ine: str | None = None
+    name_prefix: str | None = None
+
+
+def _person_matches(search: PersonSearch) -> ColumnElement[bool]:
+    if search.ine:
+        return CaseIdentity.ine == search.ine
+    prefix = (search.name_prefix or "").replace("%", "").replace("_", "")
+    key = CaseIdentity.name_key
+    return or_(key.startswith(prefix), key.contains(f"|{prefix}"))
+
+
+def _filtered(filters: CaseFilters) -> Select[Any]:
+    """The cases of the filters' scope and criteria, unordered (one query, two listings)."""
+    query = select(Case)
+    if filters.platform_id:
+        query = query.where(Case.platform_id == filters.platform_id)
+    if filters.visible_to_referent:
+        query = query.where(
+            or_(
+                Case.referent_id == filters.visible_to_referent,
+                Case.structure_id == (filters.structure_id or ""),
+            )
+        )
+    if filters.stage:
+        query = query.where(Case.stage == filters.stage.value)
+    if filters.referent_id:
+        query = query.where(Case.referent_id == filters.referent_id)
+    if filters.overdue_at:
+        query = query.where(
+            or_(Case.overdue_since.is_not(None), Case.next_deadline_at < filters.overdue_at)
+        )
+    return query
+
+
 class CaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -77,25 +117,32 @@ class CaseRepository:
 
     async def search(self, filters: CaseFilters) -> tuple[list[Case], int]:
         """A page of cases matching the filters, and the total count."""
-        query = select(Case)
-        if filters.platform_id:
-            query = query.where(Case.platform_id == filters.platform_id)
-        if filters.visible_to_referent:
-            query = query.where(
-                or_(
-                    Case.referent_id == filters.visible_to_referent,
-                    Case.structure_id == (filters.structure_id or ""),
-                )
-            )
-        if filters.stage:
-            query = query.where(Case.stage == filters.stage.value)
-        if filters.referent_id:
-            query = query.where(Case.referent_id == filters.referent_id)
-        if filters.overdue_at:
-            query = query.where(
-                or_(Case.overdue_since.is_not(None), Case.next_deadline_at < filters.overdue_at)
-            )
+        query = _filtered(filters)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
         page = query.order_by(Case.identified_at.desc(), Case.id).limit(filters.limit)
         rows = (await self.session.execute(page.offset(filters.offset))).unique().scalars()
+        return list(rows), int(total or 0)
+
+    async def worklist(
+        self, filters: CaseFilters, now: datetime, search: PersonSearch | None = None
+    ) -> tuple[list[Case], int]:
+        """Cases matching the filters, most urgent first: open before closed, overdue first,
+        then by next deadline (none last); optionally only those of a name or an INE."""
+        query = _filtered(filters)
+        if search is not None:
+            query = query.join(CaseIdentity, CaseIdentity.case_id == Case.id).where(
+                _person_matches(search)
+            )
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
+        late = or_(Case.overdue_since.is_not(None), Case.next_deadline_at < now)
+        order = (
+            Case.stage == Stage.CLOTURE.value,
+            case((late, 0), else_=1),
+            Case.next_deadline_at.is_(None),
+            Case.next_deadline_at,
+            Case.identified_at.desc(),
+            Case.id,
+        )
+        page = query.order_by(*order).limit(filters.limit).offset(filters.offset)
+        rows = (await self.session.execute(page)).unique().scalars()
         return list(rows), int(total or 0)

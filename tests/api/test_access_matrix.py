@@ -183,6 +183,7 @@ SAMPLES: dict[str, Sample] = {
         "POST", "/mon-compte/jetons/t-unknown/revoquer", lambda: {}, page=True, unknown=True
     ),
     "page_my_cases": Sample("GET", "/mes-dossiers", page=True),
+    "page_search_my_cases": Sample("POST", "/mes-dossiers", lambda: {}, page=True, form=True),
     "page_platform": Sample("GET", "/plateforme", page=True),
     "page_indicators": Sample("GET", "/indicateurs", page=True),
     "page_referrals": Sample("GET", "/signalements", page=True),

@@ -67,12 +67,15 @@ class Site:
             platform_id = (await self.api.team()).platform_id
         structure_id = f"ml-{platform_id}" if role == "referent" else None
         member = await self.api.user(role, platform_id, structure_id)
-        # Test setup in the database, as if the user had followed their activation link.
+        return await self.with_password(member.id)
+
+    async def with_password(self, user_id: str) -> Account:
+        """An existing user given a password in the database, as if they had activated."""
         async with transaction(self.api.sessions) as session:
-            user = await session.get(User, member.id)
+            user = await session.get(User, user_id)
             assert user is not None
-            user.password_hash, email = await hash_password(PASSWORD), user.email
-        return Account(member.id, email, role)
+            user.password_hash, email, role = await hash_password(PASSWORD), user.email, user.role
+        return Account(user_id, email, role)
 
     def client(self) -> httpx.AsyncClient:
         """A cookie-keeping HTTP client on the served app (no redirects followed)."""

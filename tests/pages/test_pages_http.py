@@ -45,7 +45,7 @@ async def test_login_goes_back_to_next_and_home_sends_to_the_role_page(site: Sit
         assert (home.status_code, home.headers["location"]) == (303, "/mes-dossiers")
         cases = await http.get("/mes-dossiers")
         assert cases.status_code == 200
-        assert "Page provisoire" in cases.text
+        assert "<h1>Mes dossiers</h1>" in cases.text
         assert "Content-Security-Policy" in cases.headers
         assert "form-action 'self'" in cases.headers["Content-Security-Policy"]
 

@@ -5,6 +5,7 @@ Every read of personal data is logged. Runs in the door's transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.core.audit import ChainVerification
 from filrouge.core.caller import Caller
 from filrouge.core.domain import Role, Stage
+from filrouge.intake.columns import normalize_header
 from filrouge.services.access.cases import readable
 from filrouge.store.access_log import AccessLogRepository
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.models import AuditEvent, Case, CaseNote
 from filrouge.store.notes import NoteRepository
-from filrouge.store.repositories import CaseFilters, CaseRepository
+from filrouge.store.repositories import CaseFilters, CaseRepository, PersonSearch
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,32 @@ class CaseQuery:
     overdue_at: datetime | None = None
     limit: int = 50
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class WorklistQuery:
+    """A référent's or coordinator's working list: filters, and who is looked for."""
+
+    now: datetime
+    stage: Stage | None = None
+    overdue: bool = False
+    referent_id: str | None = None
+    text: str = ""
+    limit: int = 50
+    offset: int = 0
+
+
+# An INE: 11 letters and digits, with at least one digit (a name has none).
+_INE = re.compile(r"^(?=.*[0-9])[0-9A-Za-z]{11}$")
+
+
+def person_search(text: str) -> PersonSearch | None:
+    """What a search box's text looks for: an INE, or the start of a name (None: nothing)."""
+    text = text.strip()
+    if _INE.match(text):
+        return PersonSearch(ine=text.upper())
+    prefix = normalize_header(text)
+    return PersonSearch(name_prefix=prefix) if prefix else None
 
 
 class CaseReader:
@@ -61,6 +89,28 @@ class CaseReader:
             offset=query.offset,
         )
         return await self.cases.search(filters)
+
+    async def worklist(self, caller: Caller, query: WorklistQuery) -> tuple[list[Case], int]:
+        """The cases the caller may see, most urgent first, optionally searched by name or INE
+        inside the caller's platform."""
+        referent = caller.role == Role.REFERENT
+        filters = CaseFilters(
+            platform_id=caller.platform_id,
+            structure_id=caller.structure_id if referent else None,
+            visible_to_referent=caller.id if referent else None,
+            stage=query.stage,
+            referent_id=query.referent_id,
+            overdue_at=query.now if query.overdue else None,
+            limit=query.limit,
+            offset=query.offset,
+        )
+        search = person_search(query.text) if query.text else None
+        rows, total = await self.cases.worklist(filters, query.now, search)
+        # The list shows names: each case shown is a read of personal data, and is logged.
+        log, view = AccessLogRepository(self.session), "search" if search else "worklist"
+        for case in rows:
+            log.record(case, caller.id, caller.role.value, view)
+        return rows, total
 
     async def history(self, caller: Caller, case_id: str) -> list[AuditEvent]:
         """The case's complete audit log, in order (the read is logged)."""
