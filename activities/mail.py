@@ -8,6 +8,10 @@ before the row is marked sent finds it in its heartbeat details and records the 
 instead of sending again. Only a crash in the moment before that heartbeat reaches the server
 (under a second even on a loaded machine) resends, with the same Message-ID, which receivers
 use to drop the duplicate.
+
+A notification the workflow could not deliver in time (SMTP down, credentials refused) is
+marked `undelivered` by `record_undelivered`, shown to the coordinators, and sent by a later
+call of `send_notification` with the same business key: still at most one mail.
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from filrouge.core.cases.contracts import SendNotificationInput, SendNotificationResult
+from filrouge.core.cases.contracts import (
+    RecordUndeliveredInput,
+    SendNotificationInput,
+    SendNotificationResult,
+)
 from filrouge.core.cases.pathway import STAGE_LABELS, AuditEvent, DeadlineKind
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import (
@@ -33,17 +41,24 @@ from filrouge.core.domain import (
     TimerPolicy,
 )
 from filrouge.core.durations import parse_duration
-from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
+from filrouge.mail.mailer import (
+    Mailer,
+    PermanentSmtpError,
+    SmtpCredentialsRefused,
+    TemporarySmtpError,
+    message_id_for,
+)
 from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
 from filrouge.store.indicators import IndicatorRepository
 from filrouge.store.models import Case, OutboxMessage, User
-from filrouge.store.outbox import OutboxRepository
+from filrouge.store.outbox import SENDABLE, OutboxRepository
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
 # Heartbeat detail: the SMTP server accepted the message (see the module docstring).
 DELIVERED = "delivered"
+UNDELIVERED_LABEL = "Courriel non remis : le serveur de messagerie n'a pas pu l'envoyer"
 
 SOURCE_LABELS = {
     Source.SIEI: "liste SIEI",
@@ -114,8 +129,8 @@ class MailActivities:
             refused = await self.mailer.send(prepared.message)
         except PermanentSmtpError as exc:
             return await self._finish_failed(input, key, exc.reason)
-        except TemporarySmtpError as exc:
-            reason = exc.reason
+        except (TemporarySmtpError, SmtpCredentialsRefused) as exc:
+            error_type, reason = type(exc).__name__, exc.reason
         else:
             # Before the database write, which may wait seconds for a busy SQLite lock.
             activity.heartbeat(DELIVERED, len(refused))
@@ -123,7 +138,28 @@ class MailActivities:
         await self._postpone(key, reason)
         # Raised outside the except block: the SMTP exception (which may name the young
         # person's address) must not travel to Temporal as the cause.
-        raise ApplicationError(f"Envoi différé : {reason}", type="TemporarySmtpError")
+        raise ApplicationError(f"Envoi différé : {reason}", type=error_type)
+
+    @activity.defn(name="record_undelivered")
+    async def record_undelivered(self, input: RecordUndeliveredInput) -> None:
+        """Mark the notification undelivered in the outbox and the case history (once)."""
+        notification = input.notification
+        key = business_key(notification)
+        async with transaction(self.sessions) as session:
+            outbox = OutboxRepository(session)
+            row = await outbox.get(key)
+            if row is not None and row.status not in SENDABLE:
+                return  # sent or refused for good meanwhile
+            if row is None:
+                message_id = message_id_for(key, self.smtp.sender)
+                row = await outbox.add(_pending_row(notification, key, message_id))
+            reason = row.last_error or input.reason
+            first = row.status != OutboxStatus.UNDELIVERED
+            row.status, row.last_error = OutboxStatus.UNDELIVERED, reason
+            if first:
+                data = {"reason": reason, "label": UNDELIVERED_LABEL}
+                await _record(session, notification, key, "email_undelivered", data, "undelivered")
+        activity.logger.warning("Notification %s undelivered: %s", key, reason)
 
     async def _prepare(
         self, input: SendNotificationInput, key: str
@@ -133,7 +169,7 @@ class MailActivities:
         async with transaction(self.sessions) as session:
             outbox = OutboxRepository(session)
             row = await outbox.get(key)
-            if row is not None and row.status != OutboxStatus.PENDING:
+            if row is not None and row.status not in SENDABLE:
                 return _earlier_result(row)
             case = await CaseRepository(session).get(input.case_id)
             if case is None:
@@ -298,6 +334,7 @@ async def _record(
     key: str,
     kind: str,
     data: dict[str, Any],
+    prefix: str = "mail",
 ) -> None:
     """The final outcome in the case's audit log (never an address)."""
     audit = AuditRepository(session)
@@ -310,4 +347,5 @@ async def _record(
         "deadline_key": input.deadline_key,
         **data,
     }
-    await audit.append(case, [AuditEvent(key=f"mail:{key}", kind=kind, data=details, at=utcnow())])
+    event = AuditEvent(key=f"{prefix}:{key}", kind=kind, data=details, at=utcnow())
+    await audit.append(case, [event])

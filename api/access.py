@@ -52,6 +52,8 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "case_access_log": frozenset({Role.COORDINATEUR}),
     # The human steps' routes: their roles come from the step declarations.
     **step_endpoint_roles(),
+    "list_undelivered_mails": frozenset({Role.COORDINATEUR}),
+    "retry_mail": frozenset({Role.COORDINATEUR}),
     "add_note": STAFF,
     "list_notes": STAFF,
     "indicators": frozenset({Role.PILOTE, Role.COORDINATEUR}),

@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import access_log, admin, admin_accounts, auth, cases, indicators, notes, oidc, rights
+from api import (
+    access_log,
+    admin,
+    admin_accounts,
+    auth,
+    cases,
+    indicators,
+    mails,
+    notes,
+    oidc,
+    rights,
+)
 from api.access import enforce_endpoint_roles
 from api.codec import install_codec
 from api.errors import install_error_handlers
@@ -98,6 +109,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(access_log.router)
     app.include_router(notes.router)
+    app.include_router(mails.router)
     app.include_router(indicators.router)
     app.include_router(rights.router)
     app.include_router(auth.router)

@@ -42,6 +42,7 @@ def build_worker(
             cases.record_case_events,
             cases.choose_referent,
             mail.send_notification,
+            mail.record_undelivered,
             intake.stage_import,
             intake.process_import_batch,
             intake.finish_import,

@@ -39,12 +39,14 @@ with workflow.unsafe.imports_passed_through():
     from filrouge.core.cases.transitions import fire, identify
     from filrouge.core.domain import Recipient, Stage, StartCaseInput, StepResult
     from filrouge.core.durations import age_on
-    from filrouge.core.retry import DB_RETRY, MAIL_RETRY
+    from filrouge.core.retry import DB_RETRY
 
     # The data converter resolves a step input's annotations in the module that declares it:
     # that module must be imported here too, not only the one that gathers the declarations.
     for _module in sorted({d.input.__module__ for d in STEPS}):
         __import__(_module)
+
+from workflows.mail import Deliveries
 
 STAGE_KEY = SearchAttributeKey.for_keyword("FilrougeStage")
 PLATFORM_KEY = SearchAttributeKey.for_keyword("FilrougePlatform")
@@ -80,10 +82,12 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
         self._changed = False
         self._ready = False
         self._input = CaseWorkflowInput()
+        self._mail = Deliveries()
 
     @workflow.run
     async def run(self, input: CaseWorkflowInput) -> CaseSnapshot:
         self._input = input
+        self._mail.later(input.undelivered)
         if input.state is not None:
             self._state = input.state
             self._follow_rules()
@@ -106,6 +110,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
                         state=self._state,
                         continue_as_new_after_events=input.continue_as_new_after_events,
                         search_attributes=input.search_attributes,
+                        undelivered=list(self._mail.undelivered),
                     )
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -193,8 +198,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
             self._publish()
         closes_at = inactivity_closes_at(state)
         for recipient in due.recipients:
-            await workflow.execute_activity(
-                contracts.send_notification,
+            await self._mail.notify(
                 SendNotificationInput(
                     state.case_id,
                     due.kind.value,
@@ -203,10 +207,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
                     due.at,
                     since=due.since,
                     closes_at=closes_at,
-                ),
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(days=2),
-                retry_policy=MAIL_RETRY,
+                )
             )
         return due.kind == DeadlineKind.RETENTION_DUE
 
@@ -220,8 +221,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
             return
         while state.notices:
             notice = state.notices[0]
-            await workflow.execute_activity(
-                contracts.send_notification,
+            await self._mail.notify(
                 SendNotificationInput(
                     state.case_id,
                     notice.kind,
@@ -229,10 +229,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
                     notice.key,
                     notice.at,
                     source=notice.source,
-                ),
-                start_to_close_timeout=timedelta(seconds=60),
-                schedule_to_close_timeout=timedelta(days=2),
-                retry_policy=MAIL_RETRY,
+                )
             )
             state.notices.pop(0)
 
@@ -242,6 +239,13 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
             return True
         long_enough = info.get_current_history_length() >= self._input.continue_as_new_after_events
         return long_enough and self.state.stage != stage_at_start
+
+    # ------------------------------------------------------------ mail
+
+    @workflow.signal
+    def retry_mails(self) -> None:
+        """A coordinator asks to send the undelivered notifications now (SMTP is back)."""
+        self._mail.retry_now = True
 
     # ------------------------------------------------------------ steps
 

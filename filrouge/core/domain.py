@@ -202,6 +202,8 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    # Not taken by the SMTP server in time (outage, credentials): the case sends it later.
+    UNDELIVERED = "undelivered"
 
 
 class DeliveryStatus(StrEnum):

@@ -1,8 +1,10 @@
 """E-mail: French templates rendered in a Jinja2 sandbox, sent over SMTP with aiosmtplib.
 
-SMTP failures are split into permanent ones (a 5xx reply: never retried) and temporary ones
-(4xx, connection errors, timeouts: retried by Temporal). Error reasons never carry an e-mail
-address, so they can go to the audit log, the logs and Temporal's history.
+SMTP failures are split into permanent ones (a 5xx reply: never retried), temporary ones
+(4xx, connection errors, timeouts: retried by Temporal) and refused credentials (our own
+configuration: not retried at once, the case workflow delivers again later). Error reasons
+never carry an e-mail address, so they can go to the audit log, the logs and Temporal's
+history.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class PermanentSmtpError(SmtpError):
 
 class TemporarySmtpError(SmtpError):
     """The server or the network failed for now (4xx, connection, timeout): retry later."""
+
+
+class SmtpCredentialsRefused(SmtpError):
+    """The server refused our login: every mail fails until an operator fixes the settings."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,13 @@ class Mailer:
         return {address: response.code for address, response in refused.items()}
 
 
+_CONNECTION_ERRORS = (
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPTimeoutError,
+)
+
+
 def classify(exc: aiosmtplib.SMTPException) -> SmtpError:
     """Permanent for a 5xx reply, temporary for anything else."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
@@ -196,9 +209,11 @@ def classify(exc: aiosmtplib.SMTPException) -> SmtpError:
         reason = mask_addresses(f"destinataire refusé : {replies}")
         permanent = bool(codes) and all(500 <= c < 600 for c in codes)
         return PermanentSmtpError(reason) if permanent else TemporarySmtpError(reason)
+    if isinstance(exc, _CONNECTION_ERRORS):
+        return TemporarySmtpError(f"connexion impossible ({type(exc).__name__})")
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        # Wrong credentials are our configuration, not the message: keep it for a retry.
-        return TemporarySmtpError(f"authentification SMTP refusée ({exc.code})")
+        # Wrong credentials are our configuration, not the message: delivered again later.
+        return SmtpCredentialsRefused(f"authentification SMTP refusée ({exc.code})")
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         reason = mask_addresses(f"{exc.code} {exc.message}")
         return PermanentSmtpError(reason) if 500 <= exc.code < 600 else TemporarySmtpError(reason)

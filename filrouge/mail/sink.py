@@ -1,8 +1,9 @@
 """A real SMTP server for development and tests: keeps every message, never relays.
 
 Each message is written as an `.eml` file (open it with any mail reader) and kept in memory.
-Some addresses can be refused at RCPT, for good (550) or for now (451), to exercise the
-mailer's failure handling. Run alone with `python -m filrouge.mail.sink`.
+Some addresses can be refused at RCPT, for good (550) or for now (451), and a login can be
+required (AUTH PLAIN/LOGIN without TLS, loopback only), to exercise the mailer's failure
+handling. Run alone with `python -m filrouge.mail.sink`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import re
 import signal
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -22,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from filrouge.settings import DATA_DIR
 
@@ -79,6 +82,7 @@ class MailSink:
         port: int = 1025,
         reject_permanent: set[str] | None = None,
         reject_temporary: set[str] | None = None,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.host = host
@@ -86,6 +90,8 @@ class MailSink:
         # Lower-cased addresses; tests may change these sets while the server runs.
         self.reject_permanent = {a.lower() for a in reject_permanent or set()}
         self.reject_temporary = {a.lower() for a in reject_temporary or set()}
+        # (user, password) the server requires before MAIL FROM; None: no login.
+        self.credentials = credentials
         self._messages: list[ReceivedMail] = []
         self._received = 0
         self._changed = threading.Condition()
@@ -100,7 +106,16 @@ class MailSink:
     def start(self) -> None:
         """Start serving in a background thread; returns once the server answers."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        controller = _Controller(_Handler(self), hostname=self.host, port=self.port)
+        auth: dict[str, Any] = {}
+        if self.credentials is not None:
+            # Loopback test server: a login without TLS is what we want to exercise.
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            auth = {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": False,
+            }
+        controller = _Controller(_Handler(self), hostname=self.host, port=self.port, **auth)
         controller.start()
         self._controller, self.port = controller, controller.port
 
@@ -121,6 +136,17 @@ class MailSink:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        """Accept only the configured login (tests may change `credentials` while running)."""
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.credentials is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
+        )
+        return AuthResult(success=ok, handled=False)
 
     def refusal_for(self, address: str) -> str | None:
         """The SMTP reply refusing `address` at RCPT, or None to accept it."""

@@ -130,6 +130,8 @@ SAMPLES: dict[str, Sample] = {
         "POST", "/cases/{case}/notes", lambda: {"text": "Rappeler lundi."}, case_scoped=True
     ),
     "list_notes": Sample("GET", "/cases/{case}/notes", case_scoped=True),
+    "list_undelivered_mails": Sample("GET", "/mails/undelivered"),
+    "retry_mail": Sample("POST", "/mails/999999999/retry", unknown=True),
     "indicators": Sample("GET", "/indicators"),
     "export_case": Sample("GET", "/cases/{case}/export", case_scoped=True),
     "export_case_html": Sample("GET", "/cases/{case}/export.html", case_scoped=True),

@@ -6,7 +6,7 @@ workflow modules never import SQLAlchemy, aiosmtplib or Jinja2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from temporalio import activity
@@ -51,6 +51,8 @@ class CaseWorkflowInput:
     state: CaseState | None = None
     continue_as_new_after_events: int = 500
     search_attributes: bool = True
+    # Notifications not delivered yet (mail outage), carried over a continue-as-new.
+    undelivered: list[SendNotificationInput] = field(default_factory=list)
 
 
 def snapshot_of(state: CaseState) -> CaseSnapshot:
@@ -113,6 +115,14 @@ class SendNotificationResult:
     detail: str = ""
 
 
+@dataclass
+class RecordUndeliveredInput:
+    """A notification whose delivery gave up for now (SMTP down, credentials refused)."""
+
+    notification: SendNotificationInput
+    reason: str
+
+
 @activity.defn(name="record_case_events")
 async def record_case_events(input: RecordCaseEventsInput) -> None:
     """Append audit events (hash-chained, idempotent by key) and upsert the read model."""
@@ -128,4 +138,10 @@ async def choose_referent(input: ChooseReferentInput) -> ChooseReferentResult:
 @activity.defn(name="send_notification")
 async def send_notification(input: SendNotificationInput) -> SendNotificationResult:
     """Render and send one reminder/escalation e-mail, exactly once per business key."""
+    raise NotImplementedError("registered by the worker")
+
+
+@activity.defn(name="record_undelivered")
+async def record_undelivered(input: RecordUndeliveredInput) -> None:
+    """Mark the notification undelivered in the outbox and the case history (once)."""
     raise NotImplementedError("registered by the worker")

@@ -1,0 +1,138 @@
+"""A mail outage never kills a case: SMTP down for a week, or refusing our credentials.
+
+The case workflow runs on the time-skipping server with the real activities; the SMTP server
+is a real loopback sink that is stopped and started again, or that requires a login.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from filrouge.core.domain import AttemptResult
+from filrouge.core.retry import REDELIVERY_EVERY
+from filrouge.mail.sink import MailSink
+from filrouge.settings import SmtpSettings
+from startup.worker import build_worker
+from tests.workflows.test_case_workflow import (
+    DAY,
+    MINUTE,
+    PUBLIC_URL,
+    CaseRun,
+    kind_of,
+    mails,
+    no_new_mail,
+    start_case,
+    wait_for_mail,
+)
+from workflows.case import CaseWorkflow
+
+LOGIN = ("filrouge", "mot-de-passe-du-relais")
+
+
+@pytest.fixture
+async def cases(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[list[CaseRun]]:
+    """Cases a test started, terminated at the end (their later timers must not hold the server)."""
+    started: list[CaseRun] = []
+    yield started
+    for case in started:
+        if (await case.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await case.handle.terminate(reason="end of test")
+
+
+async def running(case: CaseRun) -> bool:
+    return (await case.handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+
+async def kinds_of(case: CaseRun, kind: str) -> list[dict[str, object]]:
+    return [e.data for e in await case.audit() if e.kind == kind]
+
+
+async def test_smtp_down_for_a_week_keeps_the_case_and_sends_each_mail_once_after(
+    time_skipping_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+    cases: list[CaseRun],
+) -> None:
+    env, queue = time_skipping_env, f"outage-{uuid.uuid4()}"
+    smtp = SmtpSettings(host="127.0.0.1", port=mail_sink.port)
+    async with build_worker(env.client, queue, sessions, smtp, PUBLIC_URL):
+        case = await start_case(env, sessions, mail_sink, queue)
+        cases.append(case)
+        t0 = await case.stage_entered_at()
+        await case.jump_to(t0 + 4 * DAY)
+        mail_sink.stop()  # down from day 4 to day 11: the reminder (day 5) waits past its window
+
+        await case.jump_to(t0 + 8 * DAY)
+        assert await running(case)
+        undelivered = await kinds_of(case, "email_undelivered")
+        assert [(e["kind"], e["recipient"]) for e in undelivered] == [
+            ("no_contact_reminder", "referent")
+        ]
+        assert "connexion impossible" in str(undelivered[0]["reason"])
+        assert "non remis" in str(undelivered[0]["label"])
+        [row] = await case.outbox()
+        assert row.status == "undelivered"
+        # Steps still work during the outage.
+        assert (await case.attempt(AttemptResult.PAS_DE_REPONSE)).version > 0
+
+        await case.jump_to(t0 + 11 * DAY)
+        assert await running(case)
+        mail_sink.start()  # back: the reminder goes at the next try, nothing twice
+        await case.jump_to(t0 + 11 * DAY + REDELIVERY_EVERY + MINUTE)
+        sent = await wait_for_mail(mail_sink, 1)
+        await case.jump_to(t0 + 30 * DAY + MINUTE)
+        sent = await wait_for_mail(mail_sink, 2)
+        await no_new_mail(mail_sink, 2)
+
+    assert sorted(kind_of(m) for m in sent) == ["no_contact_reminder", "stuck_escalation"]
+    assert await running(case)
+    outbox = await case.outbox()
+    assert [(r.kind, r.status) for r in outbox] == [
+        ("no_contact_reminder", "sent"),
+        ("stuck_escalation", "sent"),
+    ]
+    assert len(await kinds_of(case, "email_sent")) == 2
+    assert len(await kinds_of(case, "email_undelivered")) == 1
+    assert await case.verify_chain()
+
+
+async def test_refused_credentials_keep_the_case_and_a_retry_sends_once_fixed(
+    time_skipping_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: object,
+    cases: list[CaseRun],
+) -> None:
+    env, queue = time_skipping_env, f"auth-{uuid.uuid4()}"
+    with MailSink(directory=f"{tmp_path}/mail", port=0, credentials=LOGIN) as sink:
+        smtp = SmtpSettings(
+            host="127.0.0.1", port=sink.port, username=LOGIN[0], password="ancien-mot-de-passe"
+        )
+        async with build_worker(env.client, queue, sessions, smtp, PUBLIC_URL):
+            case = await start_case(env, sessions, sink, queue)
+            cases.append(case)
+            t0 = await case.stage_entered_at()
+            await case.jump_to(t0 + 5 * DAY + MINUTE)
+            await case.jump_to(t0 + 5 * DAY + 2 * MINUTE)
+
+            assert await running(case)
+            [undelivered] = await kinds_of(case, "email_undelivered")
+            assert "authentification SMTP refusée (535)" in str(undelivered["reason"])
+            [row] = await case.outbox()
+            assert (row.status, row.attempts) == ("undelivered", 1)  # not retried in a loop
+            assert mails(sink) == []
+
+            sink.credentials = (LOGIN[0], "ancien-mot-de-passe")  # the relay is fixed
+            await case.handle.signal(CaseWorkflow.retry_mails)  # a coordinator's retry
+            await wait_for_mail(sink, 1)
+            await case.jump_to(t0 + 5 * DAY + 2 * REDELIVERY_EVERY)
+            await no_new_mail(sink, 1)
+
+    assert kind_of(mails(sink)[0]) == "no_contact_reminder"
+    assert [r.status for r in await case.outbox()] == ["sent"]
+    assert len(await kinds_of(case, "email_sent")) == 1
