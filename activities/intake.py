@@ -25,6 +25,7 @@ from filrouge.core.domain import (
     Role,
     RowStatus,
     Source,
+    StartCaseInput,
     TimerPolicy,
 )
 from filrouge.core.intake_contracts import (
@@ -41,6 +42,7 @@ from filrouge.intake.validate import ValidRow
 from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
 from filrouge.services.cases.launch import Reidentification, reidentify_cases, start_cases
 from filrouge.services.cases.placement import (
+    ENDED_CASE_REASON,
     Candidate,
     Placer,
     identity_from_json,
@@ -243,13 +245,14 @@ class IntakeActivities:
         if not rows:
             return 0
         actor = uploader(imp)
-        starts, reidentifications = [], []
+        starts, reidentifications, rows_by_update = [], [], {}
         for row in rows:
             case = cases[row.case_id or ""]
             if row.status == RowStatus.REIDENTIFIED:
                 step = ReidentifyInput(actor, Source.SIEI, import_identified_at(imp))
                 update_id = f"reid-{imp.content_sha256[:24]}-{row.row_number}"
                 reidentifications.append(Reidentification(case.id, step, update_id))
+                rows_by_update[update_id] = row.row_number
             else:
                 policy = policies.get(case.platform_id, TimerPolicy())
                 starts.append(start_input_from_case(case, actor, policy))
@@ -263,13 +266,51 @@ class IntakeActivities:
             search_attributes=input.search_attributes,
             concurrency=concurrency,
         )
-        await reidentify_cases(client, reidentifications, concurrency=concurrency)
+        ended = await reidentify_cases(client, reidentifications, concurrency=concurrency)
+        if ended:
+            renewed = await self._new_cases_for(input, [rows_by_update[e.update_id] for e in ended])
+            await start_cases(
+                client,
+                task_queue,
+                renewed,
+                search_attributes=input.search_attributes,
+                concurrency=concurrency,
+            )
         async with transaction(self.sessions) as session:
             repo = ImportRepository(session)
             imp = await _import(repo, input.import_id, lock=True)
             await repo.mark_done(imp.id, [r.row_number for r in rows])
             await refresh_counters(repo, imp)
         return len(rows)
+
+    async def _new_cases_for(
+        self, input: ProcessImportBatchInput, row_numbers: list[int]
+    ) -> list[StartCaseInput]:
+        """Rows matching a case whose workflow has ended: each gets a new case, with why."""
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            imp = await _import(repo, input.import_id, lock=True)
+            rows = [
+                row
+                for row in await repo.rows_to_launch(imp.id, input.batch)
+                if row.row_number in row_numbers and row.status == RowStatus.REIDENTIFIED
+            ]
+            candidates = [_candidate(imp, row) for row in rows]
+            placer = Placer(session)
+            await placer.load(candidates)
+            for row, candidate in zip(rows, candidates, strict=True):
+                placed = placer.place(candidate, force_new=True)
+                row.status, row.case_id = placed.status, placed.case_id
+                row.reasons = ENDED_CASE_REASON
+            await placer.flush()
+            await refresh_counters(repo, imp)
+            cases = await repo.cases(row.case_id for row in rows if row.case_id)
+            return [
+                start_input_from_case(
+                    case, uploader(imp), placer.policies.get(case.platform_id, TimerPolicy())
+                )
+                for case in cases.values()
+            ]
 
     # ------------------------------------------------------------ the end
 

@@ -146,7 +146,7 @@ async def get_import(import_id: str, user: CurrentUser, service: Service) -> Imp
 
 @router.get("/imports/{import_id}/report", response_model=ImportReportOut)
 async def import_report(import_id: str, user: CurrentUser, service: Service) -> ImportReportOut:
-    """Counts and every row that did not become a new case, with its reasons."""
+    """Counts and every row that did not become a new case (or did, for a reason), with why."""
     out = import_out(await service.get(user, import_id))
     rows = [
         ReportRowOut(

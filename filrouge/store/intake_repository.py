@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.core.domain import ReviewStatus, Role, RowStatus, Stage
@@ -123,13 +123,12 @@ class ImportRepository:
             done += n if is_done else 0
         return counts, done
 
-    async def rejected_rows(self, import_id: str, with_reviews: bool = False) -> list[ImportRow]:
-        """Rows that became no case: rejected, in-file duplicates (and possible duplicates)."""
-        statuses = [RowStatus.REJECTED, RowStatus.IN_FILE_DUPLICATE] + (
-            [RowStatus.DUPLICATE_REVIEW] if with_reviews else []
-        )
+    async def report_rows(self, import_id: str) -> list[ImportRow]:
+        """Rows that became no case, and rows that became one for a reason (a case ended)."""
+        statuses = [RowStatus.REJECTED, RowStatus.IN_FILE_DUPLICATE, RowStatus.DUPLICATE_REVIEW]
         query = select(ImportRow).where(
-            ImportRow.import_id == import_id, ImportRow.status.in_(statuses)
+            ImportRow.import_id == import_id,
+            or_(ImportRow.status.in_(statuses), ImportRow.reasons.is_not(None)),
         )
         return list((await self.session.execute(query.order_by(ImportRow.row_number))).scalars())
 

@@ -35,6 +35,7 @@ from filrouge.services.cases.launch import Reidentification, reidentify_cases, s
 from filrouge.services.cases.placement import (
     CREATED,
     DUPLICATE_REVIEW,
+    ENDED_CASE_REASON,
     REIDENTIFIED,
     TO_ROUTE,
     Candidate,
@@ -136,7 +137,8 @@ class CaseCreation:
             candidate, request
         )
         if not placed.erased:  # an erased case is never started nor told again
-            await self.launch(placed, candidate, f"referral-{opaque_id('', candidate.key)}")
+            update_id = f"referral-{opaque_id('', candidate.key)}"
+            placed = await self.launch(placed, candidate, update_id, request)
         return placed
 
     async def _place_once(self, candidate: Candidate, request: RequestPrint | None) -> Placed:
@@ -194,17 +196,48 @@ class CaseCreation:
                 CreationRequestRepository(session).add(request.record(placed))
         return placed
 
-    async def launch(self, placed: Placed, candidate: Candidate, update_id: str) -> None:
-        """Start the new case's workflow, or tell the known case (idempotent either way)."""
+    async def launch(
+        self,
+        placed: Placed,
+        candidate: Candidate,
+        update_id: str,
+        request: RequestPrint | None = None,
+    ) -> Placed:
+        """Start the new case's workflow, or tell the known case (idempotent either way).
+
+        A known case whose workflow has ended cannot be told: the young person gets a new
+        case (with `ENDED_CASE_REASON`), instead of an error retried forever.
+        """
         try:
             if placed.status in (CREATED, TO_ROUTE) and placed.case_id:
                 await self._start(placed, candidate)
             elif placed.status == REIDENTIFIED and placed.case_id:
                 step = ReidentifyInput(candidate.actor, candidate.source, candidate.identified_at)
                 item = Reidentification(placed.case_id, step, update_id)
-                await reidentify_cases(self.temporal, [item], concurrency=1)
+                if await reidentify_cases(self.temporal, [item], concurrency=1):
+                    placed = await self._renew(candidate, request)
+                    await self._start(placed, candidate)
         except (RPCError, WorkflowUpdateFailedError) as exc:
             raise Unavailable(ENGINE_DOWN) from exc
+        return placed
+
+    async def _renew(self, candidate: Candidate, request: RequestPrint | None) -> Placed:
+        """A new case for a young person whose known case has ended (once per request)."""
+        async with transaction(self.sessions) as session:
+            case = await CaseRepository(session).get(opaque_id("c", candidate.key))
+            if case is not None:  # a replay: the new case was opened the first time
+                status = CREATED if case.referent_id else TO_ROUTE
+                placed = Placed(status, case.platform_id, case.id)
+            else:
+                placer = Placer(session)
+                await placer.load([candidate])
+                placed = placer.place(candidate, force_new=True)
+                await placer.flush()
+            known = await CreationRequestRepository(session).get(request.id) if request else None
+            if known is not None:
+                known.status, known.case_id = placed.status, placed.case_id
+        placed.reason = ENDED_CASE_REASON
+        return placed
 
     async def _start(self, placed: Placed, candidate: Candidate) -> None:
         async with transaction(self.sessions) as session:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.cases.steps import ReidentifyInput
@@ -68,11 +69,23 @@ async def start_cases(
 
 async def reidentify_cases(
     client: Client, items: Sequence[Reidentification], *, concurrency: int
-) -> None:
-    """Append a re-identification to each case (a closed or unreachable case reopens)."""
+) -> list[Reidentification]:
+    """Append a re-identification to each case (a closed or unreachable case reopens).
+
+    Returns the items whose case workflow has ended (retention reached, history deleted):
+    no step can reach them, so the caller opens a new case instead of retrying forever.
+    """
+    ended: list[Reidentification] = []
 
     async def send(item: Reidentification) -> None:
         handle = client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(item.case_id))
-        await handle.execute_update(CaseWorkflow.reidentify, item.step, id=item.update_id)
+        try:
+            await handle.execute_update(CaseWorkflow.reidentify, item.step, id=item.update_id)
+        except RPCError as exc:
+            # The server answers NOT_FOUND for a run that has completed or been deleted.
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            ended.append(item)
 
     await bounded(items, send, concurrency)
+    return ended

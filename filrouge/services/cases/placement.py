@@ -49,6 +49,12 @@ CREATED, TO_ROUTE, REIDENTIFIED, DUPLICATE_REVIEW = (
     RowStatus.REIDENTIFIED,
     RowStatus.DUPLICATE_REVIEW,
 )
+# Why a known young person got a new case: their case's workflow has ended (retention reached
+# before the nightly purge, or its history deleted), so no step can reach it any more.
+ENDED_CASE_REASON = (
+    "nouveau dossier : le dossier précédent de ce jeune est arrivé au terme de sa "
+    "conservation et ne peut plus être rouvert"
+)
 
 
 def opaque_id(prefix: str, *parts: object) -> str:
@@ -103,6 +109,8 @@ class Placed:
     replayed: bool = False
     # That earlier answer's case has been erased since: nothing is launched or written.
     erased: bool = False
+    # Why it was placed so, when the status alone does not say (e.g. ENDED_CASE_REASON).
+    reason: str | None = None
 
 
 class ReferentPool:

@@ -76,9 +76,15 @@ class DuplicateReviews:
         source, at = Source(review.source), review.identified_at
         item = Reidentification(case_id, ReidentifyInput(caller.actor, source, at), review.id)
         try:
-            await reidentify_cases(self.temporal, [item], concurrency=1)
+            ended = await reidentify_cases(self.temporal, [item], concurrency=1)
         except (RPCError, WorkflowUpdateFailedError) as exc:
             raise Unavailable(ENGINE_DOWN) from exc
+        if ended:
+            raise Conflict(
+                "Le dossier proposé est arrivé au terme de sa conservation et ne peut plus être "
+                "rouvert : la fusion est impossible. Gardez ce doublon possible séparé pour "
+                "ouvrir un nouveau dossier."
+            )
         return await self._resolve(caller, review_id, ReviewStatus.MERGED, case_id)
 
     async def keep_apart(self, caller: Caller, review_id: str) -> DuplicateReview:

@@ -104,10 +104,10 @@ class ImportService:
         return imp
 
     async def report_rows(self, caller: Caller, import_id: str) -> list[ImportRow]:
-        """The rows that did not become a new case, with their fate and reasons."""
+        """The rows that did not become a new case, or became one for a reason, with it."""
         await self.get(caller, import_id)
         async with transaction(self.sessions) as session:
-            return await ImportRepository(session).rejected_rows(import_id, with_reviews=True)
+            return await ImportRepository(session).report_rows(import_id)
 
     async def rejected_csv(self, caller: Caller, import_id: str) -> bytes:
         """The rejected rows with their original values, as the report computed them."""
