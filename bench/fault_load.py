@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schemas import PolicyIn, UserIn
-from filrouge.core.domain import Role, StructureKind
+from bench.seeding import seed_structures
+from filrouge.core.domain import Role
 from filrouge.intake.synthetic import (
     COMMUNES,
     FIRST_NAMES_F,
@@ -28,7 +29,7 @@ from filrouge.intake.synthetic import (
     generate_list,
 )
 from filrouge.services.auth.tokens import create_user_with_token
-from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
+from filrouge.services.reference.admin import NewPlatform, ReferenceService
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case
 
@@ -44,7 +45,6 @@ FAST_POLICY = PolicyIn(
     max_failed_attempts=3,
     retention="P1D",
 )
-REFERENTS_PER_STRUCTURE = 3
 ACKNOWLEDGED = (200, 201, 202)
 
 
@@ -78,21 +78,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
                 id=PLATFORM, name=name, region="Bretagne", territory=territory, policy=policy
             )
         )
-        for kind in (StructureKind.MISSION_LOCALE, StructureKind.MLDS):
-            structure = f"{PLATFORM}-{kind.value.replace('_', '-')}"
-            await service.create_structure(
-                NewStructure(id=structure, platform_id=PLATFORM, name=structure, kind=kind)
-            )
-            for n in range(REFERENTS_PER_STRUCTURE):
-                await service.create_user(
-                    UserIn(
-                        display_name=f"Référent {n + 1} {structure}",
-                        email=f"referent{n + 1}.{structure}@faults.filrouge.fr",
-                        role=Role.REFERENT,
-                        platform_id=PLATFORM,
-                        structure_id=structure,
-                    )
-                )
+        await seed_structures(service, PLATFORM, "faults.filrouge.fr")
         await service.create_user(
             UserIn(
                 display_name="Pilotage",

@@ -46,15 +46,14 @@ from temporalio.worker import Worker
 from api.app import create_app
 from api.schemas import UserIn
 from bench.noop import NoopWorkflow
-from filrouge.core.domain import Role, StructureKind
+from bench.seeding import seed_structures
+from filrouge.core.domain import Role
 from filrouge.intake.synthetic import generate_list, planned_counts
 from filrouge.mail.sink import MailSink
 from filrouge.services.auth.tokens import create_user_with_token
 from filrouge.services.cases.launch import bounded
 from filrouge.services.reference.admin import (
     NewPlatform,
-    NewStructure,
-    NewUser,
     ReferenceService,
 )
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
@@ -74,7 +73,6 @@ PLATFORMS = {
     "bench-corse": ["2A", "2B"],
     "bench-reunion": ["974"],
 }
-REFERENTS_PER_STRUCTURE = 3
 
 
 @dataclass
@@ -209,21 +207,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> str:
             await service.create_platform(
                 NewPlatform(id=platform_id, name=name, territory=territory)
             )
-            for kind in (StructureKind.MISSION_LOCALE, StructureKind.MLDS):
-                structure = f"{platform_id}-{kind.value.replace('_', '-')}"
-                await service.create_structure(
-                    NewStructure(id=structure, platform_id=platform_id, name=structure, kind=kind)
-                )
-                for n in range(REFERENTS_PER_STRUCTURE):
-                    await service.create_user(
-                        NewUser(
-                            display_name=f"Référent {n + 1} {structure}",
-                            email=f"referent{n + 1}.{structure}@bench.filrouge.fr",
-                            role=Role.REFERENT,
-                            platform_id=platform_id,
-                            structure_id=structure,
-                        )
-                    )
+            await seed_structures(service, platform_id, "bench.filrouge.fr")
         _, token = await create_user_with_token(
             session,
             UserIn(
