@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
@@ -267,6 +268,16 @@ def test_staff_template_renders_text_and_html(kind: str) -> None:
     assert "PSAD <Lille & Nord>" in mail.text  # plain text is not
     for body in (mail.text, mail.html):
         assert "None" not in body and "date non renseignée" not in body
+
+
+@pytest.mark.parametrize("kind", list(STAFF_KINDS))
+def test_staff_template_without_a_referent_name_reads_in_french(kind: str) -> None:
+    """« à le référent » is not French: the article contracts (« au référent »)."""
+    context = staff_context() | {"referent_name": None}
+    mail = Mailer(SmtpSettings()).render(kind, context)
+    for body in (mail.subject, mail.text, mail.html):
+        flat = " ".join(body.split())
+        assert not re.search(r"\b(à|de) (le|les) ", flat, re.IGNORECASE), flat
 
 
 def test_legal_deadlines_cite_their_texts() -> None:
