@@ -46,7 +46,7 @@ def _b64(text: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise Invalid("Payload invalide : base64 attendu.") from None
+        raise Invalid("Donnée Temporal illisible : base64 attendu.") from None
 
 
 def _from_json(body: PayloadsJson) -> list[Payload]:
@@ -97,8 +97,8 @@ async def decode(
         return _to_json(payloads)
     try:
         return _to_json(await codec.decode(payloads))
-    except PayloadDecryptionError:
-        raise Invalid("Payload indéchiffrable : clé inconnue ou données altérées.") from None
+    except PayloadDecryptionError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def ui_origins(ui_url: str) -> list[str]:

@@ -38,7 +38,7 @@ class PayloadKeyError(ValueError):
 
 
 class PayloadDecryptionError(Exception):
-    """A payload that cannot be decrypted. Never carries payload content."""
+    """A payload that cannot be decrypted; its French message never carries payload content."""
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,12 @@ class KeyRing:
 
     def __post_init__(self) -> None:
         if self.active_id not in self.keys:
-            raise PayloadKeyError(f"active key {self.active_id!r} is not in the key ring")
+            raise PayloadKeyError(f"la clé active « {self.active_id} » n'est pas dans le trousseau")
         for key_id, key in self.keys.items():
             if not KEY_ID.fullmatch(key_id) or len(key) != KEY_BYTES:
-                raise PayloadKeyError(f"key {key_id!r}: expected an id [A-Za-z0-9_.-] and 32 bytes")
+                raise PayloadKeyError(
+                    f"clé « {key_id} » : identifiant [A-Za-z0-9_.-] et 32 octets attendus"
+                )
         object.__setattr__(self, "_ciphers", {k: AESGCM(v) for k, v in self.keys.items()})
 
     @classmethod
@@ -62,12 +64,12 @@ class KeyRing:
         """Read `id:base64,id:base64,...`; the first key is the active one."""
         entries = [entry.strip() for entry in text.split(",") if entry.strip()]
         if not entries:
-            raise PayloadKeyError("no payload key given")
+            raise PayloadKeyError("aucune clé de chiffrement des données Temporal n'est donnée")
         keys: dict[str, bytes] = {}
         for entry in entries:
             key_id, _, encoded = entry.partition(":")
             if key_id in keys:
-                raise PayloadKeyError(f"key {key_id!r} appears twice")
+                raise PayloadKeyError(f"la clé « {key_id} » figure deux fois")
             keys[key_id] = _decode_key(key_id, encoded)
         return cls(active_id=next(iter(keys)), keys=keys)
 
@@ -87,7 +89,7 @@ class KeyRing:
             return self._ciphers[key_id]
         except KeyError:
             raise PayloadDecryptionError(
-                f"payload encrypted with unknown key id {key_id!r}: add it to SECURITY_PAYLOAD_KEYS"
+                f"Donnée chiffrée avec une clé inconnue « {key_id} » : ajoutez-la à SECURITY_PAYLOAD_KEYS."
             ) from None
 
 
@@ -95,7 +97,7 @@ def _decode_key(key_id: str, encoded: str) -> bytes:
     try:
         return base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise PayloadKeyError(f"key {key_id!r} is not valid base64") from None
+        raise PayloadKeyError(f"la clé « {key_id} » n'est pas en base64 valide") from None
 
 
 class EncryptionCodec(PayloadCodec):
@@ -129,7 +131,8 @@ class EncryptionCodec(PayloadCodec):
             return Payload.FromString(cipher.decrypt(nonce, sealed, None))
         except InvalidTag:
             raise PayloadDecryptionError(
-                f"payload under key {key_id!r} failed authentication (altered or wrong key)"
+                f"Donnée chiffrée avec la clé « {key_id} » indéchiffrable : données altérées ou clé "
+                "erronée."
             ) from None
 
 
@@ -138,7 +141,7 @@ def payload_key_ring(security: SecuritySettings, data_dir: Path = DATA_DIR) -> K
     if security.payload_keys.strip():
         return KeyRing.parse(security.payload_keys)
     if security.environment != "development":
-        raise PayloadKeyError("SECURITY_PAYLOAD_KEYS must be set outside development")
+        raise PayloadKeyError("SECURITY_PAYLOAD_KEYS doit être renseigné hors développement")
     return dev_key_ring(data_dir / DEV_KEY_FILE)
 
 

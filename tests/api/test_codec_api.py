@@ -97,7 +97,14 @@ async def test_altered_payloads_and_other_namespaces_are_refused_in_french(
     elsewhere = await api.http.post("/codec/decode", json=altered, headers=other_namespace)
 
     assert refused.status_code == garbled.status_code == 422
-    assert refused.json()["message"] == "Payload indéchiffrable : clé inconnue ou données altérées."
+    key_id = base64.b64decode(payload["metadata"]["encryption-key-id"]).decode()
+    assert refused.json()["message"] == (
+        f"Donnée chiffrée avec la clé « {key_id} » indéchiffrable : données altérées ou clé "
+        "erronée."
+    )
+    assert garbled.json()["message"] == "Donnée Temporal illisible : base64 attendu."
+    for answer in (refused, garbled):
+        assert "payload" not in answer.json()["message"].lower()
     assert elsewhere.status_code == 404
 
 

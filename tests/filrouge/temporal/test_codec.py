@@ -68,13 +68,13 @@ async def test_an_altered_ciphertext_is_refused() -> None:
     altered = bytearray(encrypted.data)
     altered[-1] ^= 0x01
     encrypted.data = bytes(altered)
-    with pytest.raises(PayloadDecryptionError, match="failed authentication"):
+    with pytest.raises(PayloadDecryptionError, match="données altérées ou clé erronée"):
         await codec.decode([encrypted])
 
 
 async def test_a_payload_under_a_retired_key_names_the_key_and_nothing_else() -> None:
     [encrypted] = await EncryptionCodec(K2_THEN_K1).encode([plain()])
-    with pytest.raises(PayloadDecryptionError, match="unknown key id 'k2'") as error:
+    with pytest.raises(PayloadDecryptionError, match="clé inconnue « k2 »") as error:
         await EncryptionCodec(K1).decode([encrypted])
     assert "Martin" not in str(error.value)
 
