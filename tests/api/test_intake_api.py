@@ -430,6 +430,23 @@ async def test_a_staff_referral_returns_the_case_and_replays_with_its_key(api: A
     assert (await api.case(outside["case_id"], team.coordinator))["stage"] == "a_router"
 
 
+async def test_a_known_young_person_without_a_referent_is_not_said_to_have_one(api: Api) -> None:
+    team, _ = await territorial_team(api)
+    ine = new_ine()
+    somebody = person(unique_name("Sansref"), api.territories.codes(1)[0], ine=ine)
+    first = await refer(api, team.coordinator, somebody)
+    assert (await api.case(first["case_id"], team.coordinator))["referent_id"] is None
+
+    again = await refer(api, team.partner, somebody, "jdc")
+
+    assert again["status"] == "reidentified"
+    assert "référent est prévenu" not in again["message"]
+    assert again["message"] == (
+        "Signalement enregistré : ce jeune est déjà connu de la plateforme, qui l'attribuera "
+        "à un référent."
+    )
+
+
 REFUSED_REFERRALS: dict[str, tuple[dict[str, Any], str]] = {
     "siei": ({"source": "siei"}, "POST /imports"),
     "future": ({"identified_on": (TODAY + timedelta(days=1)).isoformat()}, "futur"),

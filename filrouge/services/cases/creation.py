@@ -261,6 +261,15 @@ class CaseCreation:
         handle = self.temporal.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(case.id))
         await handle.execute_update(CaseWorkflow.ready, id=f"ready-{case.id}")
 
+    async def has_active_referent(self, case_id: str) -> bool:
+        """Whether an active référent follows the case (the one told of a re-identification)."""
+        async with transaction(self.sessions) as session:
+            case = await CaseRepository(session).get(case_id)
+            if case is None or case.referent_id is None:
+                return False
+            referent = await ReferenceRepository(session).user(case.referent_id)
+            return referent is not None and referent.active
+
     async def case(self, case_id: str) -> Case | None:
         """The case row a placement wrote or found."""
         async with transaction(self.sessions) as session:

@@ -17,6 +17,12 @@ ACKNOWLEDGEMENTS = {
     DUPLICATE_REVIEW: "Signalement enregistré : un coordinateur vérifie s'il s'agit d'un jeune "
     "déjà suivi.",
 }
+# A known young person that no active référent follows (to route, référent gone): nobody is
+# told at once; the platform's coordinators attribute the case.
+KNOWN_WITHOUT_REFERENT = (
+    "Signalement enregistré : ce jeune est déjà connu de la plateforme, qui l'attribuera à un "
+    "référent."
+)
 
 
 @dataclass(frozen=True)
@@ -39,4 +45,12 @@ async def refer(
     # by) another platform is not theirs to open.
     own = caller.is_staff and placed.platform_id == caller.platform_id and not placed.erased
     case_id = placed.case_id if own and placed.status != DUPLICATE_REVIEW else None
-    return Referral(placed.status, ACKNOWLEDGEMENTS[placed.status], case_id)
+    message = ACKNOWLEDGEMENTS[placed.status]
+    if placed.status == REIDENTIFIED and not await _followed(creation, placed.case_id):
+        message = KNOWN_WITHOUT_REFERENT
+    return Referral(placed.status, message, case_id)
+
+
+async def _followed(creation: CaseCreation, case_id: str | None) -> bool:
+    """Whether an active référent follows the case (and so is told of the referral)."""
+    return case_id is not None and await creation.has_active_referent(case_id)
