@@ -33,6 +33,8 @@ from filrouge.core.domain import (
     Source,
     StructureKind,
 )
+from filrouge.core.passwords import hash_password
+from filrouge.services.auth.passwords import store_password
 from filrouge.services.auth.tokens import create_user_with_token
 from filrouge.services.cases.creation import Identification
 from filrouge.services.cases.service import CaseService
@@ -42,6 +44,8 @@ from filrouge.services.reference.admin import (
     ReferenceService,
 )
 from filrouge.services.transactions import transaction
+from filrouge.settings import SecuritySettings
+from filrouge.store.auth_repository import AuthRepository
 from workflows.case import CaseWorkflow
 
 # A platform whose timers run in minutes, so reminders and escalations land during a demo.
@@ -63,6 +67,54 @@ EXPRESS_POLICY: dict[str, Any] = {
 }
 
 
+# The demo staff: name, mailbox, role, platform, structure.
+DEMO_STAFF: dict[str, tuple[str, str, Role, str | None, str | None]] = {
+    "ref_ml": ("Camille Martin", "camille.martin", Role.REFERENT, "psad-demo", "psad-demo-ml"),
+    "ref_mlds": ("Yanis Benali", "yanis.benali", Role.REFERENT, "psad-demo", "psad-demo-mlds"),
+    "coord": ("Sophie Leroy", "sophie.leroy", Role.COORDINATEUR, "psad-demo", None),
+    "pilot": ("Région Bretagne", "pilotage", Role.PILOTE, None, None),
+    "admin": ("Administration", "admin", Role.ADMIN, None, None),
+    "ref_express": (
+        "Léa Robert",
+        "lea.robert",
+        Role.REFERENT,
+        "psad-express",
+        "psad-express-ml",
+    ),
+    "coord_express": ("Hugo Petit", "hugo.petit", Role.COORDINATEUR, "psad-express", None),
+}
+
+# Every demo account logs in with this password: the demo is for a development machine only,
+# and `load_demo` refuses to run outside SECURITY_ENVIRONMENT=development.
+DEMO_PASSWORD = "demo-fil-rouge"
+DEMO_MAIL_DOMAIN = "demo.filrouge.fr"
+NOT_IN_PRODUCTION = (
+    "Les données de démonstration (comptes aux mots de passe connus) ne se chargent "
+    "qu'en développement (SECURITY_ENVIRONMENT=development)."
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A demo account to log in with in a browser."""
+
+    role: str
+    email: str
+    password: str = DEMO_PASSWORD
+
+
+# The accounts `make run` prints, one per kind of user of the pages (all on psad-demo).
+DEMO_LOGINS = [
+    DemoLogin(label, f"{DEMO_STAFF[key][1]}@{DEMO_MAIL_DOMAIN}")
+    for key, label in (
+        ("ref_ml", "référent"),
+        ("coord", "coordinateur"),
+        ("pilot", "pilote"),
+        ("admin", "admin"),
+    )
+]
+
+
 @dataclass
 class DemoTokens:
     referent: str
@@ -81,15 +133,19 @@ class DemoTokens:
 async def load_demo(
     sessions: async_sessionmaker[AsyncSession], cases: CaseService, tokens_file: Path
 ) -> DemoTokens:
-    """Load the demo once; later runs reuse the saved tokens."""
+    """Load the demo once; later runs reuse the saved tokens. Development only."""
+    if SecuritySettings().environment != "development":
+        raise RuntimeError(NOT_IN_PRODUCTION)
     async with transaction(sessions) as session:
         platforms = await ReferenceService(session).platforms()
         already = any(p.id == "psad-demo" for p in platforms)
     saved = DemoTokens.load(tokens_file)
     if already and saved:
+        await _give_passwords(sessions)  # a demo loaded before the demo had passwords
         return saved
     async with transaction(sessions) as session:
         staff = await _reference_data(session)
+    await _give_passwords(sessions)
     await _demo_cases(cases, staff)
     tokens = DemoTokens(
         referent=staff["ref_ml"][1],
@@ -138,29 +194,14 @@ async def _reference_data(session: AsyncSession) -> dict[str, tuple[Caller, str]
                 kind=StructureKind.MLDS,
             )
         )
-    people: dict[str, tuple[str, str, Role, str | None, str | None]] = {
-        "ref_ml": ("Camille Martin", "camille.martin", Role.REFERENT, "psad-demo", "psad-demo-ml"),
-        "ref_mlds": ("Yanis Benali", "yanis.benali", Role.REFERENT, "psad-demo", "psad-demo-mlds"),
-        "coord": ("Sophie Leroy", "sophie.leroy", Role.COORDINATEUR, "psad-demo", None),
-        "pilot": ("Région Bretagne", "pilotage", Role.PILOTE, None, None),
-        "admin": ("Administration", "admin", Role.ADMIN, None, None),
-        "ref_express": (
-            "Léa Robert",
-            "lea.robert",
-            Role.REFERENT,
-            "psad-express",
-            "psad-express-ml",
-        ),
-        "coord_express": ("Hugo Petit", "hugo.petit", Role.COORDINATEUR, "psad-express", None),
-    }
     staff = {}
-    for key, (name, mailbox, role, platform_id, structure) in people.items():
+    for key, (name, mailbox, role, platform_id, structure) in DEMO_STAFF.items():
         # Created in code, not through the admin API: no administrator holds these tokens.
         user, token = await create_user_with_token(
             session,
             UserIn(
                 display_name=name,
-                email=f"{mailbox}@demo.filrouge.fr",
+                email=f"{mailbox}@{DEMO_MAIL_DOMAIN}",
                 role=role,
                 platform_id=platform_id,
                 structure_id=structure,
@@ -170,6 +211,17 @@ async def _reference_data(session: AsyncSession) -> dict[str, tuple[Caller, str]
         )
         staff[key] = (Caller(user.id, role, platform_id, structure), token.token)
     return staff
+
+
+async def _give_passwords(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The demo password for every demo account without one (a changed one is kept)."""
+    password_hash = await hash_password(DEMO_PASSWORD)
+    async with transaction(sessions) as session:
+        repo = AuthRepository(session)
+        for _, mailbox, *_ in DEMO_STAFF.values():
+            for user in await repo.active_users_by_email(f"{mailbox}@{DEMO_MAIL_DOMAIN}"):
+                if user.password_hash is None:
+                    await store_password(session, user.id, password_hash)
 
 
 def _person(n: int, age: int, *, in_rennes: bool = True) -> dict[str, Any]:

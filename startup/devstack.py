@@ -24,7 +24,7 @@ from filrouge.store.engine import make_engine, make_sessionmaker
 from filrouge.store.migrate import upgrade
 from filrouge.temporal.codec import payload_key_ring
 from filrouge.temporal.server import connect_when_ready, data_converter, start_dev_server
-from startup.demo import DemoTokens, load_demo
+from startup.demo import DEMO_LOGINS, DemoTokens, load_demo
 from startup.schedules import ensure_purge_schedule
 from startup.worker import build_worker
 
@@ -84,7 +84,7 @@ async def run_dev_stack() -> None:
             serving = asyncio.create_task(web.serve())
             service = CaseService(sessions, client, temporal.task_queue, temporal.search_attributes)
             tokens = await load_demo(sessions, service, DATA_DIR / "demo-tokens.json")
-            _banner(api, temporal, sink.directory, tokens)
+            print(banner(api, temporal, sink.directory, tokens), flush=True)
             await serving
         await engine.dispose()
     finally:
@@ -94,12 +94,11 @@ async def run_dev_stack() -> None:
             server.wait(timeout=20)
 
 
-def _banner(
-    api: ApiSettings, temporal: TemporalSettings, mail_dir: Path, tokens: DemoTokens
-) -> None:
+def banner(api: ApiSettings, temporal: TemporalSettings, mail_dir: Path, tokens: DemoTokens) -> str:
+    """What `make run` prints once everything is up: addresses, demo logins and tokens."""
     base = f"http://{api.host}:{api.port}"
-    print(
-        f"""
+    logins = "\n".join(f"  {d.role:<14}{d.email:<36}{d.password}" for d in DEMO_LOGINS)
+    return f"""
 Fil rouge is running.
   Pages (browser)    : {base}/
   API + OpenAPI docs : {base}/docs
@@ -107,7 +106,11 @@ Fil rouge is running.
   Mails sent         : {mail_dir}/ (one .eml file per message)
   Data               : {DATA_DIR}/ (filrouge.db, temporal.db)
 
-Demo tokens (platform psad-demo; psad-express runs its timers in minutes):
+Demo logins for the pages ({base}/connexion), platform psad-demo (development only):
+  {"role":<14}{"e-mail":<36}password
+{logins}
+
+Demo API tokens (psad-express runs its timers in minutes):
   referent     REF={tokens.referent}
   coordinator  COORD={tokens.coordinator}
   admin        ADMIN={tokens.admin}
@@ -115,6 +118,4 @@ Demo tokens (platform psad-demo; psad-express runs its timers in minutes):
 
 Try:  curl -s -H "Authorization: Bearer {tokens.referent}" {base}/cases
 Stop with Ctrl-C.
-""",
-        flush=True,
-    )
+"""
