@@ -45,13 +45,6 @@ def _placeholder(request: Request, heading: str, text: str) -> HTMLResponse:
     return render(request, "placeholder.html", {"heading": heading, "text": text})
 
 
-@router.get("/indicateurs")
-async def page_indicators(request: Request, user: CurrentUser) -> HTMLResponse:
-    """The regional pilot's start page (being built)."""
-    text = "Les indicateurs de chaque plateforme de votre Région, en nombres, arrivent bientôt."
-    return _placeholder(request, "Indicateurs", text)
-
-
 @router.get("/signalements")
 async def page_referrals(request: Request, user: CurrentUser) -> HTMLResponse:
     """A partner's start page (being built)."""

@@ -105,11 +105,15 @@ class Api:
         return Member(user_id, issued.token, structure_id)
 
     async def team(
-        self, policy: dict[str, Any] | None = None, territory: dict[str, Any] | None = None
+        self,
+        policy: dict[str, Any] | None = None,
+        territory: dict[str, Any] | None = None,
+        region: str = "Occitanie",
+        name: str = "PSAD test",
     ) -> Team:
         """A fresh platform (so référent workloads start at zero) with its staff."""
         platform_id = f"psad-{uuid.uuid4().hex[:8]}"
-        body = {"id": platform_id, "name": "PSAD test", "region": "Occitanie"}
+        body = {"id": platform_id, "name": name, "region": region}
         body |= {"policy": policy or {}, "territory": territory or {}}
         await self.admin_post("/admin/platforms", body)
         ml, mlds = f"ml-{platform_id}", f"mlds-{platform_id}"
