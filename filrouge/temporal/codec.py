@@ -89,7 +89,8 @@ class KeyRing:
             return self._ciphers[key_id]
         except KeyError:
             raise PayloadDecryptionError(
-                f"Donnée chiffrée avec une clé inconnue « {key_id} » : ajoutez-la à SECURITY_PAYLOAD_KEYS."
+                f"Donnée chiffrée avec une clé inconnue « {key_id} » : ajoutez-la à "
+                "SECURITY_PAYLOAD_KEYS."
             ) from None
 
 
@@ -131,8 +132,8 @@ class EncryptionCodec(PayloadCodec):
             return Payload.FromString(cipher.decrypt(nonce, sealed, None))
         except InvalidTag:
             raise PayloadDecryptionError(
-                f"Donnée chiffrée avec la clé « {key_id} » indéchiffrable : données altérées ou clé "
-                "erronée."
+                f"Donnée chiffrée avec la clé « {key_id} » indéchiffrable : données altérées ou "
+                "clé erronée."
             ) from None
 
 
