@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from api.field_labels import field_label
 from filrouge.core.errors import (
     Conflict,
     DomainError,
@@ -174,11 +176,19 @@ def _message(error: dict[str, object]) -> str:
 
 
 def _describe(error: dict[str, object]) -> dict[str, str]:
-    loc = [str(part) for part in error.get("loc", ()) if part != "body"]  # type: ignore[attr-defined]
+    """The machine name of the field and a French message that names it in French."""
+    where: list[str | int] = list(error.get("loc", ()))  # type: ignore[call-overload]
+    loc = [str(part) for part in where if part != "body"]
     if error.get("type") == "forbidden_category":
         loc.append(str(error["ctx"]["field"]))  # type: ignore[index]
         return _detail(".".join(loc), str(error.get("msg")))
-    return _detail(".".join(loc), _message(error))
+    return _detail(".".join(loc), f"« {field_label(where)} » : {_message(error)}")
+
+
+def _summary(errors: Sequence[dict[str, object]]) -> str:
+    """The refusal, naming the faulty fields in French (each once, in order)."""
+    names = dict.fromkeys(f"« {field_label(list(e.get('loc', ())))} »" for e in errors)  # type: ignore[call-overload]
+    return f"La requête contient des données invalides : {', '.join(names)}."
 
 
 def _detail(field: str, message: str) -> dict[str, str]:
@@ -224,7 +234,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [_describe(e) for e in exc.errors()]
-        code, message = "donnees_invalides", "La requête contient des données invalides."
+        code, message = "donnees_invalides", _summary(exc.errors())
         if any(e.get("type") == "forbidden_category" for e in exc.errors()):
             code = "categorie_interdite"
             message = (

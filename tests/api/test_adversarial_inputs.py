@@ -94,8 +94,10 @@ async def test_oversized_payloads_are_refused_in_french(api: Api) -> None:
         assert_french_error(response, secret)
     assert answers["huge body"].json()["message"] == "Requête trop volumineuse."
     details = {d["message"] for d in answers["long note"].json()["details"]}
-    assert details == {"texte trop long"}
-    assert answers["many solutions"].json()["details"][0]["message"] == "trop d'éléments"
+    assert details == {"« note » : texte trop long"}
+    assert answers["many solutions"].json()["details"][0]["message"] == (
+        "« solutions proposées » : trop d'éléments"
+    )
     notes = await api.http.get(f"/cases/{case['id']}/notes", headers=coordinator)
     assert notes.json() == []
 

@@ -160,9 +160,9 @@ async def test_malformed_creation_bodies_answer_422_with_details(api: Api) -> No
         assert response.status_code == 422, field
         payload = response.json()
         assert payload["code"] == "donnees_invalides"
-        assert payload["message"] == "La requête contient des données invalides."
+        assert payload["message"].startswith("La requête contient des données invalides : « ")
         messages = {d["champ"]: d["message"] for d in payload["details"]}
-        assert messages[field].startswith(text), payload
+        assert messages[field].split(" : ", 1)[1].startswith(text), payload
 
     not_json = await api.http.post(
         "/cases",
@@ -258,7 +258,7 @@ async def test_a_step_not_allowed_in_the_stage_is_a_conflict_with_the_reason(api
     )
     assert "compte rendu d'entretien" in result["message"]
     assert "rouvrir le dossier" in reopen["message"]
-    assert close["message"] == "Précisez le motif de clôture (reason) pour « autre »."
+    assert close["message"] == "Précisez le motif de clôture pour l'issue « autre »."
     after = await api.case(case["id"], referent)
     assert after["stage"] == "contact"
     assert [r.kind for r in await audit_rows(api.sessions, case["id"])][-1] == "stage_changed"
@@ -453,9 +453,9 @@ async def test_list_filters_by_stage_and_referent_with_pagination(api: Api) -> N
     assert await ids(overdue="true") == (set(), 0)
 
     refusals: dict[str, tuple[str | int, str]] = {
-        "stage": ("perdu", "valeur non autorisée"),
-        "limit": (0, "valeur trop petite (minimum : 1)"),
-        "offset": (-1, "valeur trop petite (minimum : 0)"),
+        "stage": ("perdu", "« étape » : valeur non autorisée"),
+        "limit": (0, "« nombre de résultats » : valeur trop petite (minimum : 1)"),
+        "offset": (-1, "« décalage » : valeur trop petite (minimum : 0)"),
     }
     for name, (value, text) in refusals.items():
         response = await api.http.get("/cases", params={name: value}, headers=headers)
@@ -464,7 +464,7 @@ async def test_list_filters_by_stage_and_referent_with_pagination(api: Api) -> N
             {"field": f"query.{name}", "champ": f"query.{name}", "message": text}
         ]
     too_many = await api.http.get("/cases", params={"limit": 500}, headers=headers)
-    assert too_many.json()["details"][0]["message"] == "valeur trop grande (maximum : 200)"
+    assert too_many.json()["details"][0]["message"].endswith(": valeur trop grande (maximum : 200)")
 
 
 async def test_overdue_lists_the_cases_whose_deadline_has_passed(

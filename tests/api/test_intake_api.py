@@ -448,7 +448,7 @@ async def test_a_known_young_person_without_a_referent_is_not_said_to_have_one(a
 
 
 REFUSED_REFERRALS: dict[str, tuple[dict[str, Any], str]] = {
-    "siei": ({"source": "siei"}, "POST /imports"),
+    "siei": ({"source": "siei"}, "import d'une liste"),
     "future": ({"identified_on": (TODAY + timedelta(days=1)).isoformat()}, "futur"),
     "under 16": ({"person": {"birth_date": born(15).isoformat()}}, "moins de 16 ans"),
     "no address": ({"person": {"commune_insee": None}}, "code postal obligatoire"),

@@ -81,7 +81,7 @@ CLOSE_CASE = StepDeclaration(
     stage_refusal="Le dossier est déjà clôturé.",
     check=lambda state, step: require(
         step.outcome != Outcome.AUTRE or bool(step.reason),
-        "Précisez le motif de clôture (reason) pour « autre ».",
+        "Précisez le motif de clôture pour l'issue « autre ».",
     ),
     effect=lambda t, step: t.close(step.outcome, step.reason or step.outcome.value),
     route=Route(
@@ -106,9 +106,7 @@ REOPEN_CASE = StepDeclaration(
     label="rouvrir le dossier",
     roles=STAFF,
     stages=frozenset({Stage.CLOTURE, Stage.INJOIGNABLE}),
-    check=lambda state, step: require(
-        bool(step.reason), "Précisez le motif de réouverture (reason)."
-    ),
+    check=lambda state, step: require(bool(step.reason), "Précisez le motif de réouverture."),
     effect=lambda t, step: t.reopen("reopened"),
     route=Route(
         "reopen",

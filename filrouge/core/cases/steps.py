@@ -110,9 +110,9 @@ CONTACT_OUTCOME_CLOSES: dict[ContactOutcome, Outcome] = {
 
 def _check_outcome(state: CaseState, step: RecordContactOutcomeInput) -> None:
     if step.outcome == ContactOutcome.DEJA_EN_SOLUTION:
-        require(step.solution_type is not None, "Précisez le type de solution (solution_type).")
+        require(step.solution_type is not None, "Précisez le type de solution (déjà en solution).")
     if step.outcome == ContactOutcome.DEMENAGE:
-        require(bool(step.new_commune), "Précisez la nouvelle commune (new_commune).")
+        require(bool(step.new_commune), "Précisez la nouvelle commune (a déménagé).")
 
 
 def _outcome(t: Transition, step: RecordContactOutcomeInput) -> None:
