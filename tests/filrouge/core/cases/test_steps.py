@@ -243,3 +243,19 @@ def test_a_rejected_step_names_the_stages_in_french() -> None:
     partner = Actor("u-p", Role.PARTENAIRE)
     events = case.do(ReidentifyInput(partner, case.state.source, case.now))
     assert [e.kind for e in events] == ["reidentified"]
+
+
+RAW_STAGE_CODE = re.compile(r"\b(?:a_router|decision|entree|cloture)\b|\b[a-z]+_[a-z_]+\b")
+
+
+def test_no_refusal_at_any_stage_shows_a_stage_code() -> None:
+    """Every 409 a step can meet (stage, precondition) speaks the stages' French labels."""
+    seen = 0
+    for state in states_at_every_stage().values():
+        for declaration in STEPS:
+            try:
+                declaration.check_state(state)
+            except StepRejected as refused:
+                seen += 1
+                assert not RAW_STAGE_CODE.search(str(refused)), (declaration.update, str(refused))
+    assert seen > len(STEPS)
