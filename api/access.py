@@ -90,6 +90,8 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "page_my_cases": frozenset({Role.REFERENT}),
     "page_search_my_cases": frozenset({Role.REFERENT}),
     "page_platform": frozenset({Role.COORDINATEUR}),
+    "page_platform_cases": frozenset({Role.COORDINATEUR}),
+    "page_reassign_cases": frozenset({Role.COORDINATEUR}),
     "page_indicators": frozenset({Role.PILOTE}),
     "page_referrals": frozenset({Role.PARTENAIRE}),
     "page_admin": ADMIN,

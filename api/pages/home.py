@@ -1,7 +1,7 @@
 """The home page, which sends each role to its start page, and those start pages.
 
-« Mes dossiers » lives in `cases.py`; « Ma plateforme » shows a simple list marked as
-provisional in the page; the others say they are being built.
+« Mes dossiers » lives in `cases.py`, « Ma plateforme » in `platform.py`; the others say
+they are being built.
 """
 
 from __future__ import annotations
@@ -9,13 +9,10 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.deps import CurrentUser, SessionDep
-from api.pages import services
+from api.deps import CurrentUser
 from api.pages.navigation import start_page
 from api.pages.routing import HOME_PATH, page_router
 from api.pages.templating import render
-from filrouge.core.clock import utcnow
-from filrouge.core.domain import STAGE_LABELS
 
 router = page_router()
 
@@ -24,21 +21,6 @@ router = page_router()
 async def page_home(user: CurrentUser) -> RedirectResponse:
     """Send each person to the start page of their role."""
     return RedirectResponse(start_page(user.role), status_code=303)
-
-
-async def _case_list(
-    request: Request, user: CurrentUser, session: SessionDep, heading: str
-) -> HTMLResponse:
-    cases, total = await services.visible_cases(session, user)
-    context = {"heading": heading, "cases": cases, "total": total}
-    context |= {"stage_labels": STAGE_LABELS, "now": utcnow()}
-    return render(request, "cases.html", context)
-
-
-@router.get("/plateforme")
-async def page_platform(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
-    """A coordinator's platform (provisional: the list of its cases)."""
-    return await _case_list(request, user, session, "Dossiers de la plateforme")
 
 
 def _placeholder(request: Request, heading: str, text: str) -> HTMLResponse:

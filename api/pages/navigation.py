@@ -35,6 +35,12 @@ def start_page(role: Role) -> str:
     return START_PAGES[role].href
 
 
+# The coordinator's pages beyond their start page, in the order of their menu.
+ROLE_PAGES: dict[Role, list[Link]] = {
+    Role.COORDINATEUR: [Link("/plateforme/dossiers", "Dossiers")],
+}
+
+
 def menu(role: Role) -> list[Link]:
     """The main menu of this role."""
-    return [START_PAGES[role], Link("/mon-compte", "Mon compte")]
+    return [START_PAGES[role], *ROLE_PAGES.get(role, []), Link("/mon-compte", "Mon compte")]

@@ -16,12 +16,11 @@ from fastapi import Request
 from api.auth import client_ip
 from api.deps import CurrentUserInfo, SessionDep
 from api.sessions import OpenedSession
-from filrouge.core.domain import Role
 from filrouge.services.auth.accounts import AccountService
 from filrouge.services.auth.activation import LINK_INVALID as LINK_INVALID  # a bad link
 from filrouge.services.auth.activation import Onboarding
 from filrouge.services.auth.passwords import WRONG_CURRENT, AuthService
-from filrouge.services.cases.reading import CaseQuery, CaseReader
+from filrouge.services.cases.reading import CaseReader
 from filrouge.services.cases.reading import WorklistQuery as WorklistQuery
 from filrouge.settings import AuthSettings
 
@@ -85,14 +84,6 @@ async def revoke_my_token(
 ) -> None:
     """Revoke one of the user's own tokens (404 for anybody else's)."""
     await AccountService(session).revoke_token(user.id, token_id, by=user)
-
-
-async def visible_cases(
-    session: SessionDep, user: CurrentUserInfo, limit: int = 50
-) -> tuple[Sequence[Case], int]:
-    """A référent's own cases, or a coordinator's platform cases, and their total."""
-    referent_id = user.id if user.role == Role.REFERENT else None
-    return await CaseReader(session).page(user, CaseQuery(referent_id=referent_id, limit=limit))
 
 
 async def worklist(

@@ -124,6 +124,7 @@ def apply_snapshot(case: Case, snapshot: CaseSnapshot) -> bool:
     case.next_deadline_kind = snapshot.next_deadline_kind
     case.next_deadline_at = snapshot.next_deadline_at
     case.overdue_since = snapshot.overdue_since
+    case.escalated_since = snapshot.escalated_since
     case.interview_at = snapshot.interview_at
     case.failed_attempts = snapshot.failed_attempts
     case.outcome = snapshot.outcome.value if snapshot.outcome else None

@@ -192,6 +192,7 @@ class Case(Base):
     next_deadline_kind: Mapped[str | None] = mapped_column(String(60))
     next_deadline_at: Mapped[datetime | None]
     overdue_since: Mapped[datetime | None]
+    escalated_since: Mapped[datetime | None]
     interview_at: Mapped[datetime | None]
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str | None] = mapped_column(String(40))
@@ -207,6 +208,16 @@ class Case(Base):
         Index("ix_cases_platform_stage", "platform_id", "stage"),
         Index("ix_cases_referent_stage", "referent_id", "stage"),
         Index("ix_cases_next_deadline", "next_deadline_at"),
+        # Covers the coordinator's dashboard: its counters read this index only.
+        Index(
+            "ix_cases_platform_dashboard",
+            "platform_id",
+            "referent_id",
+            "stage",
+            "overdue_since",
+            "next_deadline_at",
+            "escalated_since",
+        ),
     )
 
 

@@ -61,6 +61,7 @@ class CaseFilters:
     stage: Stage | None = None
     referent_id: str | None = None
     overdue_at: datetime | None = None
+    escalated: bool = False
     limit: int = 50
     offset: int = 0
 
@@ -98,10 +99,32 @@ def _filtered(filters: CaseFilters) -> Select[Any]:
     if filters.referent_id:
         query = query.where(Case.referent_id == filters.referent_id)
     if filters.overdue_at:
-        query = query.where(
-            or_(Case.overdue_since.is_not(None), Case.next_deadline_at < filters.overdue_at)
-        )
+        query = query.where(_late(filters.overdue_at))
+    if filters.escalated:
+        query = query.where(Case.escalated_since.is_not(None))
     return query
+
+
+def _late(now: datetime) -> ColumnElement[bool]:
+    """A case is late when a fired deadline awaits an action, or its next one is past."""
+    return or_(Case.overdue_since.is_not(None), Case.next_deadline_at < now)
+
+
+@dataclass(frozen=True)
+class ReferentCounts:
+    """The dashboard's counters over one référent's cases (None: the cases without one)."""
+
+    referent_id: str | None
+    open: int
+    late: int
+    to_route: int
+    escalated: int
+    decisions: int
+    unreachable: int
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 class CaseRepository:
@@ -134,7 +157,7 @@ class CaseRepository:
                 _person_matches(search)
             )
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
-        late = or_(Case.overdue_since.is_not(None), Case.next_deadline_at < now)
+        late = _late(now)
         order = (
             Case.stage == Stage.CLOTURE.value,
             case((late, 0), else_=1),
@@ -146,3 +169,21 @@ class CaseRepository:
         page = query.order_by(*order).limit(filters.limit).offset(filters.offset)
         rows = (await self.session.execute(page)).unique().scalars()
         return list(rows), int(total or 0)
+
+    async def counts_by_referent(self, platform_id: str, now: datetime) -> list[ReferentCounts]:
+        """The platform's counters per référent, in one aggregated query (no case is loaded)."""
+        query = (
+            select(
+                Case.referent_id,
+                _count(Case.stage != Stage.CLOTURE.value),
+                _count(_late(now)),
+                _count(Case.stage == Stage.A_ROUTER.value),
+                _count(Case.escalated_since.is_not(None)),
+                _count(Case.stage == Stage.DECISION.value),
+                _count(Case.stage == Stage.INJOIGNABLE.value),
+            )
+            .where(Case.platform_id == platform_id)
+            .group_by(Case.referent_id)
+        )
+        rows = await self.session.execute(query)
+        return [ReferentCounts(r[0], *(int(n) for n in r[1:])) for r in rows]

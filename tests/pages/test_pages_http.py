@@ -141,14 +141,14 @@ async def test_an_answer_leaves_only_once_its_transaction_is_committed(site: Sit
         assert platform_id in {p["id"] for p in listed.json()}, "not visible yet"
 
 
-async def test_the_coordinator_start_page_lists_the_platform_cases(site: Site) -> None:
+async def test_the_coordinator_start_page_is_the_dashboard(site: Site) -> None:
     team = await site.api.team()
     case = await site.api.create_case(team)
     account = await site.account("coordinateur", team.platform_id)
     async with site.client() as http:
         await _log_in(http, account)
         page = await http.get("/plateforme")
-    assert page.status_code == 200
-    assert case["id"] in page.text
-    assert "Prise de contact" in page.text or "À router" in page.text
-    assert "Martin" not in page.text, "the provisional list shows no identity"
+        listed = await http.get("/plateforme/dossiers")
+    assert page.status_code == 200 and "<h1>Ma plateforme</h1>" in page.text
+    assert "Martin" not in page.text, "the dashboard counts, it names nobody"
+    assert case["id"] in listed.text and "MARTIN Léa" in listed.text

@@ -11,7 +11,13 @@ from datetime import datetime
 
 from temporalio import activity
 
-from filrouge.core.cases.pathway import AuditEvent, CaseState, next_deadline, overdue_since
+from filrouge.core.cases.pathway import (
+    AuditEvent,
+    CaseState,
+    escalated_since,
+    next_deadline,
+    overdue_since,
+)
 from filrouge.core.domain import DeliveryStatus, Outcome, Recipient, Stage, StartCaseInput
 
 
@@ -34,6 +40,8 @@ class CaseSnapshot:
     next_deadline_kind: str | None = None
     next_deadline_at: datetime | None = None
     overdue_since: datetime | None = None
+    # An escalation to the coordinators still awaiting an action (the dashboard counts them).
+    escalated_since: datetime | None = None
     interview_at: datetime | None = None
     failed_attempts: int = 0
     outcome: Outcome | None = None
@@ -69,6 +77,7 @@ def snapshot_of(state: CaseState) -> CaseSnapshot:
         next_deadline_kind=due.kind.value if due else None,
         next_deadline_at=due.at if due else None,
         overdue_since=overdue_since(state),
+        escalated_since=escalated_since(state),
         interview_at=state.interview_at,
         failed_attempts=state.failed_attempts,
         outcome=state.outcome,

@@ -343,6 +343,18 @@ def overdue_since(state: CaseState) -> datetime | None:
     return min(late, default=None)
 
 
+def escalated_since(state: CaseState) -> datetime | None:
+    """When the oldest escalation to the coordinators that still awaits an action fell due
+    (None: nothing escalated to them is pending)."""
+    fired = set(state.fired)
+    late = [
+        d.at
+        for d in deadlines(state)
+        if d.key in fired and d.kind not in INFORMATIVE and Recipient.COORDINATEUR in d.recipients
+    ]
+    return min(late, default=None)
+
+
 # Deadlines whose date reveals the young person's birth date.
 BIRTHDAY_DEADLINES = frozenset({DeadlineKind.OBLIGATION_ENDS, DeadlineKind.AGE_LIMIT})
 

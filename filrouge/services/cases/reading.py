@@ -43,6 +43,7 @@ class WorklistQuery:
     stage: Stage | None = None
     overdue: bool = False
     referent_id: str | None = None
+    escalated: bool = False  # only those escalated to the coordinators, still pending
     text: str = ""
     limit: int = 50
     offset: int = 0
@@ -101,6 +102,7 @@ class CaseReader:
             stage=query.stage,
             referent_id=query.referent_id,
             overdue_at=query.now if query.overdue else None,
+            escalated=query.escalated,
             limit=query.limit,
             offset=query.offset,
         )

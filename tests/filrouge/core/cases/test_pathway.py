@@ -15,6 +15,7 @@ from filrouge.core.cases.pathway import (
     DeadlineKind,
     StepRejected,
     deadlines,
+    escalated_since,
     mark_fired,
     next_deadline,
     overdue_since,
@@ -236,6 +237,18 @@ def test_a_fired_reminder_keeps_the_case_overdue_until_the_referent_acts() -> No
     assert overdue_since(case.state) == reminder.at
     case.later(days=6).do(attempt())
     assert overdue_since(case.state) is None
+
+
+def test_only_a_pending_escalation_to_the_coordinators_counts_as_escalated() -> None:
+    case = assigned()
+    mark_fired(case.state, case.deadline(DeadlineKind.NO_CONTACT_REMINDER))
+    mark_fired(case.state, case.deadline(DeadlineKind.AGE_LIMIT))  # informs, asks nothing
+    assert escalated_since(case.state) is None, "a reminder to the référent is not escalated"
+    escalation = case.deadline(DeadlineKind.NO_CONTACT_ESCALATION)
+    mark_fired(case.state, escalation)
+    assert escalated_since(case.state) == escalation.at
+    case.later(days=11).do(attempt())
+    assert escalated_since(case.state) is None, "the référent acted: nothing is pending"
 
 
 def test_birthday_deadlines_can_be_left_out_of_the_next_deadline() -> None:
