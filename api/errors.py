@@ -185,6 +185,11 @@ def _describe(error: dict[str, object]) -> dict[str, str]:
     return _detail(".".join(loc), f"« {field_label(where)} » : {_message(error)}")
 
 
+def french_field_errors(errors: Sequence[Any]) -> list[str]:
+    """Each validation error as « French field name » : French reason (also for the CLI)."""
+    return [_describe(dict(e))["message"] for e in errors]
+
+
 def _summary(errors: Sequence[dict[str, object]]) -> str:
     """The refusal, naming the faulty fields in French (each once, in order)."""
     names = dict.fromkeys(f"« {field_label(list(e.get('loc', ())))} »" for e in errors)  # type: ignore[call-overload]

@@ -17,6 +17,7 @@ from filrouge.settings import (
     SmtpSettings,
     TemporalSettings,
 )
+from startup.cli_parser import FrenchArgumentParser
 
 
 def _migrate(_: argparse.Namespace) -> None:
@@ -104,10 +105,12 @@ def _import(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(
         prog="filrouge", description="Fil rouge : suivi des jeunes sortis sans qualification"
     )
-    sub = parser.add_subparsers(dest="command", required=True, title="commandes")
+    sub = parser.add_subparsers(
+        dest="command", required=True, title="commandes", metavar="commande"
+    )
     sub.add_parser("dev", help="démarrer toute la pile embarquée (make run)").set_defaults(
         func=_dev
     )
@@ -117,23 +120,50 @@ def main(argv: list[str] | None = None) -> None:
         func=_migrate
     )
     admin = sub.add_parser("create-admin", help="créer un administrateur et afficher son jeton")
-    admin.add_argument("--name", required=True, help="nom affiché")
-    admin.add_argument("--email", required=True, help="adresse électronique")
+    admin.add_argument("--name", required=True, metavar="NOM", help="nom affiché")
+    admin.add_argument("--email", required=True, metavar="COURRIEL", help="adresse électronique")
     admin.set_defaults(func=_create_admin)
     upload = sub.add_parser(
         "import", help="importer une liste (CSV ou XLSX) par l'API, avec une barre de progression"
     )
-    upload.add_argument("file", type=Path, help="la liste : CSV (UTF-8 ou Windows) ou XLSX")
-    upload.add_argument("--token", help="jeton personnel (par défaut : $FILROUGE_TOKEN)")
     upload.add_argument(
-        "--api-url", help="adresse de l'API (par défaut : $FILROUGE_API_URL ou locale)"
+        "file", type=Path, metavar="fichier", help="la liste : CSV (UTF-8 ou Windows) ou XLSX"
+    )
+    upload.add_argument(
+        "--token", metavar="JETON", help="jeton personnel (par défaut : $FILROUGE_TOKEN)"
+    )
+    upload.add_argument(
+        "--api-url",
+        metavar="ADRESSE",
+        help="adresse de l'API (par défaut : $FILROUGE_API_URL ou locale)",
     )
     upload.set_defaults(func=_import)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("alembic", "mail.log", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    args.func(args)
+    try:
+        args.func(args)
+    except Exception as error:
+        message = _french_failure(error)
+        if message is None:
+            raise
+        print(f"Erreur : {message}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _french_failure(error: Exception) -> str | None:
+    """The French reason of an expected failure (bad input, a refusal); None otherwise."""
+    from pydantic import ValidationError
+
+    from api.errors import french_field_errors
+    from filrouge.core.errors import DomainError
+
+    if isinstance(error, DomainError):
+        return error.message
+    if isinstance(error, ValidationError):
+        return " ; ".join(french_field_errors(error.errors()))
+    return None
 
 
 if __name__ == "__main__":

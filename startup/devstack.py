@@ -46,15 +46,15 @@ async def run_dev_stack() -> None:
     busy = [
         f"{name} ({host}:{port}, {setting})"
         for name, host, port, setting in (
-            ("the SMTP sink", smtp.host, smtp.port, "SMTP_PORT"),
-            ("the API", api.host, api.port, "API_PORT"),
+            ("du puits SMTP", smtp.host, smtp.port, "SMTP_PORT"),
+            ("de l'API", api.host, api.port, "API_PORT"),
         )
         if _listening(host, port)
     ]
     if busy:
         raise SystemExit(
-            "Cannot start: the port of " + " and ".join(busy) + " is already in use. "
-            "Is `make run` already running? Stop it (Ctrl-C), or choose other ports."
+            "Démarrage impossible : le port " + " et le port ".join(busy) + " est déjà pris. "
+            "`make run` tourne-t-il déjà ? Arrêtez-le (Ctrl-C), ou choisissez d'autres ports."
         )
     DATA_DIR.mkdir(exist_ok=True)
     sink = MailSink(directory=DATA_DIR / "mail", host=smtp.host, port=smtp.port)
@@ -99,23 +99,24 @@ def banner(api: ApiSettings, temporal: TemporalSettings, mail_dir: Path, tokens:
     base = f"http://{api.host}:{api.port}"
     logins = "\n".join(f"  {d.role:<14}{d.email:<36}{d.password}" for d in DEMO_LOGINS)
     return f"""
-Fil rouge is running.
-  Pages (browser)    : {base}/
-  API + OpenAPI docs : {base}/docs
-  Temporal UI        : {temporal.ui_url}
-  Mails sent         : {mail_dir}/ (one .eml file per message)
-  Data               : {DATA_DIR}/ (filrouge.db, temporal.db)
+Fil rouge est démarré.
+  Pages (navigateur)       : {base}/
+  API et sa documentation  : {base}/docs
+  Interface Temporal       : {temporal.ui_url}
+  Courriels envoyés        : {mail_dir}/ (un fichier .eml par message)
+  Données                  : {DATA_DIR}/ (filrouge.db, temporal.db)
 
-Demo logins for the pages ({base}/connexion), platform psad-demo (development only):
-  {"role":<14}{"e-mail":<36}password
+Comptes de démonstration pour les pages ({base}/connexion), plateforme psad-demo
+(développement seulement) :
+  {"rôle":<14}{"courriel":<36}mot de passe
 {logins}
 
-Demo API tokens (psad-express runs its timers in minutes):
-  referent     REF={tokens.referent}
-  coordinator  COORD={tokens.coordinator}
-  admin        ADMIN={tokens.admin}
-  express ref. EXPRESS={tokens.express_referent}
+Jetons d'API de démonstration (psad-express compte ses délais en minutes) :
+  référent          REF={tokens.referent}
+  coordinateur      COORD={tokens.coordinator}
+  administrateur    ADMIN={tokens.admin}
+  référent express  EXPRESS={tokens.express_referent}
 
-Try:  curl -s -H "Authorization: Bearer {tokens.referent}" {base}/cases
-Stop with Ctrl-C.
+Essayez :  curl -s -H "Authorization: Bearer {tokens.referent}" {base}/cases
+Arrêt : Ctrl-C.
 """
