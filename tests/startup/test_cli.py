@@ -65,7 +65,14 @@ def test_the_commands_are_described_in_french(capsys: pytest.CaptureFixture[str]
         assert text in out
 
 
-ENGLISH = ("usage:", "show this help", "positional arguments", "error:", "required:", "invalid choice")
+ENGLISH = (
+    "usage:",
+    "show this help",
+    "positional arguments",
+    "error:",
+    "required:",
+    "invalid choice",
+)
 
 
 def test_help_and_usage_errors_are_in_french(capsys: pytest.CaptureFixture[str]) -> None:
