@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.delivery import deliver_once
 from filrouge.core.cases.steps import ReidentifyInput
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import (
@@ -39,7 +40,13 @@ from filrouge.core.intake_contracts import (
 from filrouge.intake import IntakeFileError, read_list, validate_list
 from filrouge.intake.report import ImportReport
 from filrouge.intake.validate import ValidRow
-from filrouge.mail.mailer import Mailer, PermanentSmtpError, TemporarySmtpError, message_id_for
+from filrouge.mail.mailer import (
+    Mailer,
+    PermanentSmtpError,
+    SmtpCredentialsRefused,
+    TemporarySmtpError,
+    message_id_for,
+)
 from filrouge.services.cases.launch import Reidentification, reidentify_cases, start_cases
 from filrouge.services.cases.placement import (
     ENDED_CASE_REASON,
@@ -328,7 +335,12 @@ class IntakeActivities:
 
     @activity.defn(name="send_import_summary")
     async def send_import_summary(self, input: FinishImportInput) -> str:
-        """The report summary to the coordinators of the uploading platform, once."""
+        """The report summary to the coordinators of the uploading platform, once.
+
+        As the case notifications (activities/delivery.py): the pending status is committed
+        before the SMTP session, the Message-ID is the import's, a retry after the server
+        accepted it (heartbeat) or after it was marked sent does not send again.
+        """
         async with transaction(self.sessions) as session:
             imp = await _import(ImportRepository(session), input.import_id, lock=True)
             if imp.summary_status in SUMMARY_FINAL:
@@ -344,14 +356,16 @@ class IntakeActivities:
             message_id = message_id_for(f"import|{imp.id}", self.smtp.sender)
             message = self.mailer.message(mail, to=to, message_id=message_id)
             imp.summary_status = DeliveryStatus.PENDING
+
+        async def record_sent(_refused: int) -> str:
+            return await self._summary_status(input.import_id, DeliveryStatus.SENT)
+
         try:
-            await self.mailer.send(message)
+            return await deliver_once(self.mailer, message, record_sent)
         except PermanentSmtpError as exc:
             return await self._summary_status(input.import_id, DeliveryStatus.FAILED, exc.reason)
-        except TemporarySmtpError as exc:
+        except (TemporarySmtpError, SmtpCredentialsRefused) as exc:
             reason = exc.reason
-        else:
-            return await self._summary_status(input.import_id, DeliveryStatus.SENT)
         raise ApplicationError(f"Envoi différé : {reason}", type="TemporarySmtpError")
 
     def _context(self, imp: Import, platform: Any) -> dict[str, Any]:

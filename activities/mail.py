@@ -1,13 +1,10 @@
 """The `send_notification` activity: one e-mail per business key, recorded in the audit log.
 
 Order of work, so that a crash or a retry never sends twice knowingly: the outbox row is
-committed as pending before the SMTP conversation, and marked sent (with its audit event)
-right after. The moment the SMTP server accepts the message, the activity also heartbeats
-`DELIVERED` to Temporal (one quick call, no database lock to wait for): a retry after a crash
-before the row is marked sent finds it in its heartbeat details and records the delivery
-instead of sending again. Only a crash in the moment before that heartbeat reaches the server
-(under a second even on a loaded machine) resends, with the same Message-ID, which receivers
-use to drop the duplicate.
+committed as pending (the attempt counted) before the SMTP conversation, then
+`activities.delivery.deliver_once` sends it, heartbeats `DELIVERED` the moment the server
+accepts it, and marks the row sent (with its audit event) before saying QUIT. See that module
+for the one moment a crash still resends (with the same Message-ID).
 
 A notification the workflow could not deliver in time (SMTP down, credentials refused) is
 marked `undelivered` by `record_undelivered`, shown to the coordinators, and sent by a later
@@ -24,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.delivery import deliver_once
 from filrouge.core.cases.contracts import (
     RecordUndeliveredInput,
     SendNotificationInput,
@@ -56,8 +54,6 @@ from filrouge.store.models import Case, OutboxMessage, User
 from filrouge.store.outbox import SENDABLE, OutboxRepository
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
-# Heartbeat detail: the SMTP server accepted the message (see the module docstring).
-DELIVERED = "delivered"
 UNDELIVERED_LABEL = "Courriel non remis : le serveur de messagerie n'a pas pu l'envoyer"
 
 SOURCE_LABELS = {
@@ -122,19 +118,16 @@ class MailActivities:
         prepared = await self._prepare(input, key)
         if isinstance(prepared, SendNotificationResult):
             return prepared
-        delivered = _delivered_by_earlier_attempt()
-        if delivered is not None:
-            return await self._finish_sent(input, key, prepared.recipients, delivered)
+
+        async def record_sent(refused: int) -> SendNotificationResult:
+            return await self._finish_sent(input, key, prepared.recipients, refused)
+
         try:
-            refused = await self.mailer.send(prepared.message)
+            return await deliver_once(self.mailer, prepared.message, record_sent)
         except PermanentSmtpError as exc:
             return await self._finish_failed(input, key, exc.reason)
         except (TemporarySmtpError, SmtpCredentialsRefused) as exc:
             error_type, reason = type(exc).__name__, exc.reason
-        else:
-            # Before the database write, which may wait seconds for a busy SQLite lock.
-            activity.heartbeat(DELIVERED, len(refused))
-            return await self._finish_sent(input, key, prepared.recipients, len(refused))
         await self._postpone(key, reason)
         # Raised outside the except block: the SMTP exception (which may name the young
         # person's address) must not travel to Temporal as the cause.
@@ -256,14 +249,6 @@ class MailActivities:
             row = await _outbox_row(session, key)
             row.last_error = reason
         activity.logger.warning("Notification %s postponed: %s", key, reason)
-
-
-def _delivered_by_earlier_attempt() -> int | None:
-    """Refused recipients when an earlier attempt had the message accepted; else None."""
-    details = list(activity.info().heartbeat_details)
-    if len(details) == 2 and details[0] == DELIVERED:
-        return int(details[1])
-    return None
 
 
 async def _outbox_row(session: AsyncSession, key: str) -> OutboxMessage:

@@ -21,6 +21,7 @@ from temporalio.client import WorkflowExecutionStatus
 from bench.fault_load import Ledger
 from bench.fault_stack import FaultStack
 from filrouge.mail.mailer import message_id_for
+from filrouge.mail.sink import ReceivedMail
 from filrouge.settings import SmtpSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import AuditEvent, Case, CaseIdentity, Import, ImportRow, OutboxMessage
@@ -252,3 +253,29 @@ def _steps(db: _Db, ledger: Ledger) -> dict[str, int]:
         lost += max(0, acknowledged - recorded)
         twice += max(0, recorded - acknowledged)
     return {"lost": lost, "twice": twice}
+
+
+def duplicate_arrivals(
+    messages: list[ReceivedMail], interruptions: list[datetime]
+) -> list[dict[str, Any]]:
+    """Each Message-ID received more than once: when its copies arrived, and the interruption
+    (worker kill, SMTP outage, server restart) that followed the first copy most closely; the
+    gap is the moment between the server's acceptance and the sender's record of it."""
+    arrivals: dict[str, list[datetime]] = {}
+    for mail in messages:
+        arrivals.setdefault(str(mail.message.get("Message-ID", "")), []).append(mail.received_at)
+    found = []
+    for message_id, times in sorted(arrivals.items(), key=lambda item: item[1][0]):
+        if len(times) < 2:
+            continue
+        first, last = min(times), max(times)
+        between = [i for i in interruptions if first <= i <= last]
+        gap = (min(between) - first).total_seconds() if between else None
+        found.append(
+            {
+                "message_id": message_id,
+                "arrivals": [t.isoformat(timespec="milliseconds") for t in sorted(times)],
+                "interrupted_after_s": round(gap, 3) if gap is not None else None,
+            }
+        )
+    return found

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.fault_checks import Figures, settle
+from bench.fault_checks import Figures, duplicate_arrivals, settle
 from bench.fault_load import Ledger, Load, seed, upcoming_deadlines
 from bench.fault_stack import FaultStack, fault_stack
 from bench.intake import machine, precompile
@@ -134,24 +134,27 @@ class Run:
     async def smtp_outage(self) -> None:
         """The SMTP server down while new cases' reminders fall due; then back."""
         began, sink = time.perf_counter(), self.stack.sink
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
         sink.stop()
         await self.burst()
         await asyncio.sleep(max(0.0, self.args.outage - (time.perf_counter() - began)))
         sink.start()
         seconds = round(time.perf_counter() - began, 1)
-        self.faults.append({"fault": "smtp_outage", "seconds": seconds})
+        self.faults.append({"fault": "smtp_outage", "seconds": seconds, "at": at})
         print(f"  SMTP sink down for {seconds} s, then back", flush=True)
 
     async def temporal_restart(self) -> None:
         """Stop the dev server during a burst of API calls and start it again on its file."""
         burst = asyncio.create_task(self.burst())
         await asyncio.sleep(1.0)
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
         seconds = round(await self.stack.restart_server(), 1)
         await burst
         alive = self.stack.worker.alive()
         if not alive:  # counted: a worker must outlive a server restart
             self.stack.worker.start()
-        fault = {"fault": "temporal_restart", "seconds": seconds, "worker_survived": alive}
+        fault = {"fault": "temporal_restart", "at": at, "seconds": seconds}
+        fault["worker_survived"] = alive
         self.faults.append(fault)
         print(f"  Temporal dev server restarted in {seconds} s (worker survived: {alive})")
 
@@ -209,7 +212,13 @@ async def trials(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         print(f"Trials done in {trials_s:.0f} s; settling (at most {args.settle:.0f} s)")
         figures, settle_s = await settle(stack, ledger, args.settle)
         await timers_near_kills(run)
-        extra = {"worker_starts": stack.worker.starts, "worker_kills": stack.worker.kills}
+        interruptions = [datetime.fromisoformat(t["killed_at"]) for t in run.trials]
+        interruptions += [datetime.fromisoformat(str(f["at"])) for f in run.faults]
+        extra = {
+            "worker_starts": stack.worker.starts,
+            "worker_kills": stack.worker.kills,
+            "duplicate_arrivals": duplicate_arrivals(stack.sink.messages, interruptions),
+        }
     return results(args, run, figures, trials_s, settle_s, extra)
 
 

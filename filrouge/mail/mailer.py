@@ -9,9 +9,10 @@ history.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
@@ -177,21 +178,65 @@ class Mailer:
 
         Raises PermanentSmtpError or TemporarySmtpError when nothing was delivered.
         """
+        async with self.connection() as smtp:
+            return await smtp.send(message)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[SmtpConnection]:
+        """An open, logged-in SMTP session; QUIT happens on leaving, its failures ignored.
+
+        The caller records a message accepted before leaving, so that the QUIT round trip is
+        not part of the moment between the server's acceptance and that record.
+        """
+        client = aiosmtplib.SMTP(
+            hostname=self.smtp.host,
+            port=self.smtp.port,
+            username=self.smtp.username,
+            password=self.smtp.password,
+            start_tls=self.smtp.start_tls,
+            timeout=self.smtp.timeout_seconds,
+        )
+        async with _classified():
+            await client.connect()  # and the login, when a username is set
         try:
-            refused, _ = await aiosmtplib.send(
-                message,
-                hostname=self.smtp.host,
-                port=self.smtp.port,
-                username=self.smtp.username,
-                password=self.smtp.password,
-                start_tls=self.smtp.start_tls,
-                timeout=self.smtp.timeout_seconds,
-            )
-        except aiosmtplib.SMTPException as exc:
-            raise classify(exc) from None
-        except OSError as exc:  # refused connection, unreachable host, DNS, timeout
-            raise TemporarySmtpError(f"connexion impossible ({type(exc).__name__})") from None
+            yield SmtpConnection(client)
+        finally:
+            await _quit(client)
+
+
+class SmtpConnection:
+    """One SMTP session: each `send` is one MAIL/RCPT/DATA transaction."""
+
+    def __init__(self, client: aiosmtplib.SMTP) -> None:
+        self.client = client
+
+    async def send(self, message: EmailMessage) -> dict[str, int]:
+        """Return once the server accepted the message (its reply to DATA), with the refused
+        recipients (address -> code); raise PermanentSmtpError or TemporarySmtpError."""
+        async with _classified():
+            refused, _ = await self.client.send_message(message)
         return {address: response.code for address, response in refused.items()}
+
+
+@contextlib.asynccontextmanager
+async def _classified() -> AsyncIterator[None]:
+    """SMTP and network failures as our three kinds (reasons without any address)."""
+    try:
+        yield
+    except aiosmtplib.SMTPException as exc:
+        raise classify(exc) from None
+    except OSError as exc:  # refused connection, unreachable host, DNS, timeout
+        raise TemporarySmtpError(f"connexion impossible ({type(exc).__name__})") from None
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    """Say goodbye if the session is still open; the message's fate is already decided."""
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
 
 
 _CONNECTION_ERRORS = (

@@ -14,7 +14,7 @@ import re
 import signal
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -40,6 +40,7 @@ class ReceivedMail:
     envelope_to: list[str]
     message: EmailMessage
     path: Path
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class _Handler:

@@ -8,12 +8,16 @@ SIGKILL interrupted to time out, far above the 30 s a test may take here.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
 
 from temporalio.client import WorkflowExecutionStatus as Status
 
-from bench.fault_checks import _Db, _figures
+from bench.fault_checks import _Db, _figures, duplicate_arrivals
 from bench.fault_load import Ledger
 from filrouge.mail.mailer import message_id_for
+from filrouge.mail.sink import ReceivedMail
 from filrouge.settings import SmtpSettings
 
 FIRED = {"deadline": "no_contact_reminder", "due_at": "", "recipients": ["referent"]}
@@ -92,3 +96,25 @@ def test_a_firing_without_its_mail_is_missing_until_it_arrives() -> None:
 def test_an_acknowledged_step_missing_from_the_read_model_is_lost() -> None:
     figures = _figures(a_look(cases={"c1": 0, "c2": 0}), RUNS, 0, sink(), ledger())
     assert figures.details["steps_lost"] == 1 and not figures.settled
+
+
+def test_each_duplicate_shows_when_its_copies_came_and_the_interruption_between() -> None:
+    def received(message_id: str, at: datetime) -> ReceivedMail:
+        message = EmailMessage()
+        message["Message-ID"] = message_id
+        return ReceivedMail("a@x", ["b@x"], message, Path("m.eml"), at)
+
+    t0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    mails = [
+        received(MESSAGE, t0),
+        received("<other@x>", t0),
+        received(MESSAGE, t0 + timedelta(seconds=61)),
+    ]
+    kills = [t0 - timedelta(seconds=5), t0 + timedelta(milliseconds=120)]
+    assert duplicate_arrivals(mails, kills) == [
+        {
+            "message_id": MESSAGE,
+            "arrivals": ["2026-01-01T12:00:00.000+00:00", "2026-01-01T12:01:01.000+00:00"],
+            "interrupted_after_s": 0.12,
+        }
+    ]
