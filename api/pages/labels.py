@@ -1,8 +1,10 @@
-"""French words the pages show for the pathway's deadlines (what is due, in a référent's words)."""
+"""French words the pages show: the deadlines (what is due, in a référent’s words), the
+statuses of an import and of its rows."""
 
 from __future__ import annotations
 
 from filrouge.core.cases.pathway import DeadlineKind
+from filrouge.core.domain import ImportStatus, RowStatus
 
 DEADLINE_LABELS: dict[DeadlineKind, str] = {
     DeadlineKind.ROUTING_ESCALATION: "attribuer le dossier à un référent",
@@ -33,3 +35,21 @@ def deadline_label(kind: str | None) -> str:
         return DEADLINE_LABELS[DeadlineKind(kind)]
     except ValueError:
         return kind.replace("_", " ")
+
+
+IMPORT_STATUS_LABELS: dict[ImportStatus, str] = {
+    ImportStatus.PENDING: "en attente",
+    ImportStatus.RUNNING: "en cours",
+    ImportStatus.DONE: "terminé",
+    ImportStatus.FAILED: "échoué",
+}
+
+ROW_STATUS_LABELS: dict[RowStatus, str] = {
+    RowStatus.PENDING: "en attente",
+    RowStatus.REJECTED: "rejetée",
+    RowStatus.IN_FILE_DUPLICATE: "en double dans le fichier",
+    RowStatus.CREATED: "dossier créé",
+    RowStatus.TO_ROUTE: "dossier créé, à router",
+    RowStatus.REIDENTIFIED: "repérage ajouté à un dossier suivi",
+    RowStatus.DUPLICATE_REVIEW: "doublon possible, à examiner",
+}

@@ -37,7 +37,10 @@ def start_page(role: Role) -> str:
 
 # The coordinator's pages beyond their start page, in the order of their menu.
 ROLE_PAGES: dict[Role, list[Link]] = {
-    Role.COORDINATEUR: [Link("/plateforme/dossiers", "Dossiers")],
+    Role.COORDINATEUR: [
+        Link("/plateforme/dossiers", "Dossiers"),
+        Link("/plateforme/imports", "Imports"),
+    ],
 }
 
 

@@ -55,6 +55,16 @@ class ImportRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def for_platform(self, platform_id: str, limit: int) -> list[Import]:
+        """The platform's imports, newest first."""
+        query = (
+            select(Import)
+            .where(Import.platform_id == platform_id)
+            .order_by(Import.created_at.desc(), Import.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def content(self, import_id: str) -> bytes | None:
         row = await self.session.get(ImportFile, import_id)
         return row.content if row else None

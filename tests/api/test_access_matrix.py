@@ -195,6 +195,12 @@ SAMPLES: dict[str, Sample] = {
         page=True,
         form=True,
     ),
+    "page_imports": Sample("GET", "/plateforme/imports", page=True),
+    "page_upload_import": Sample("POST", "/plateforme/imports", upload=True, page=True),
+    "page_import": Sample("GET", "/plateforme/imports/{import}", page=True, platform_scoped=True),
+    "page_import_rejected": Sample(
+        "GET", "/plateforme/imports/{import}/rejets.csv", page=True, platform_scoped=True
+    ),
     "page_indicators": Sample("GET", "/indicateurs", page=True),
     "page_referrals": Sample("GET", "/signalements", page=True),
     "page_admin": Sample("GET", "/administration", page=True),

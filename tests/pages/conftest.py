@@ -27,6 +27,7 @@ from filrouge.store.engine import transaction
 from filrouge.store.models import User
 from startup.worker import build_worker
 from tests.api.conftest import Api, create_admin, smtp_sink  # noqa: F401 (fixture)
+from tests.support.territory import allocator_for
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -119,7 +120,9 @@ async def site(
     try:
         async with httpx.AsyncClient(base_url=url) as http, new_worker():
             admin = await create_admin(sessions)
-            yield Site(url, Api(http, sessions, admin, new_worker), smtp_sink)
+            # The database's one territory allocator: codes no other module's platform claims.
+            api = Api(http, sessions, admin, new_worker, territories=allocator_for(database_url))
+            yield Site(url, api, smtp_sink)
     finally:
         server.should_exit = True
         await serving

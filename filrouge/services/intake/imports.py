@@ -103,6 +103,12 @@ class ImportService:
             raise NotFound("Import introuvable.")
         return imp
 
+    async def recent(self, caller: Caller, limit: int = 20) -> list[Import]:
+        """The caller's platform's imports, newest first."""
+        platform_id = own_platform(caller)
+        async with transaction(self.sessions) as session:
+            return await ImportRepository(session).for_platform(platform_id, limit)
+
     async def report_rows(self, caller: Caller, import_id: str) -> list[ImportRow]:
         """The rows that did not become a new case, or became one for a reason, with it."""
         await self.get(caller, import_id)
