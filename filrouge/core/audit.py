@@ -1,50 +1,80 @@
-"""The audit chain: each event's hash covers its content and the previous event's hash."""
+"""The audit chain: each event's hash covers its content and the previous event's hash.
+
+The personal fields of an event (declared in `core.cases.personal`) are **sealed**: the hash
+covers an HMAC-SHA-256 of each text, keyed by the case's own secret key, not the text. Until
+the erasure, anyone holding the key can check a text against the chain; the erasure replaces
+each text by that HMAC and destroys the key, so the chain still verifies and nobody can find a
+short text (a commune, « incarceration ») back by hashing guesses.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-import re
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from filrouge.core.cases.personal import PERSONAL_EVENT_FIELDS, PersonalField
 from filrouge.core.clock import as_utc
 
 GENESIS = "0" * 64
-
-# Event fields that may hold free text typed by a user (a motive, a comment, a place, an
-# SMTP error). Codes (`refus`, `last_follow_up_maintained`) are kept; free text is erased
-# with the young person's personal data, and the hash covers a digest of it, so that the
-# chain still verifies after the erasure.
-FREE_TEXT_FIELDS = ("reason", "comment", "place", "new_commune")
 ERASED = "efface"
-_CODE = re.compile(r"[a-z0-9_]{1,60}")
+ERASED_KIND = "personal_data_erased"  # the event that records a case's erasure
+CASE_KEY_BYTES = 32
+# What a text still in clear seals to when its case's key is gone: no HMAC can match it.
+UNSEALABLE = "cle-detruite"
 
 
-def _is_free_text(value: Any) -> bool:
-    return isinstance(value, str) and not _CODE.fullmatch(value)
+def new_case_key() -> bytes:
+    """A case's secret key for its seals (stored with the case, destroyed at its erasure)."""
+    return secrets.token_bytes(CASE_KEY_BYTES)
 
 
-def _digest(case_id: str, key: str, name: str, text: str) -> str:
-    return hashlib.sha256(f"{case_id}|{key}|{name}|{text}".encode()).hexdigest()
+def _seal_text(case_key: bytes | None, case_id: str, event_key: str) -> Callable[[str, str], str]:
+    def seal(path: str, text: str) -> str:
+        if case_key is None:
+            return UNSEALABLE
+        message = f"{case_id}|{event_key}|{path}|{text}".encode()
+        return hmac.new(case_key, message, hashlib.sha256).hexdigest()
+
+    return seal
 
 
-def sealed(data: dict[str, Any], case_id: str, key: str) -> dict[str, Any]:
-    """The form of `data` the hash covers: free texts (erased or not) as their digest."""
-    out = dict(data)
-    for name in FREE_TEXT_FIELDS:
-        value = out.get(name)
-        if isinstance(value, dict) and ERASED in value:
-            out[name] = {ERASED: value[ERASED]}
-        elif isinstance(value, str) and _is_free_text(value):
-            out[name] = {ERASED: _digest(case_id, key, name, value)}
+def _seal_at(node: Any, parts: list[str], path: str, field: PersonalField, seal: Any) -> Any:
+    """`node` with the texts at `parts` (a dotted path, lists walked) sealed."""
+    if isinstance(node, list):
+        return [_seal_at(item, parts, f"{path}.{i}", field, seal) for i, item in enumerate(node)]
+    if not parts:
+        if isinstance(node, str) and node and node not in field.codes:
+            return {ERASED: seal(path, node)}
+        return node  # None, a code, or already sealed ({ERASED: digest})
+    if isinstance(node, dict) and parts[0] in node:
+        name = parts[0]
+        inner = _seal_at(node[name], parts[1:], f"{path}.{name}" if path else name, field, seal)
+        return {**node, name: inner}
+    return node
+
+
+def sealed(
+    data: dict[str, Any], kind: str, case_id: str, event_key: str, case_key: bytes | None
+) -> dict[str, Any]:
+    """The form of `data` the hash covers: each personal text as `{ERASED: its HMAC}`."""
+    seal = _seal_text(case_key, case_id, event_key)
+    out = data
+    for field in PERSONAL_EVENT_FIELDS.get(kind, ()):
+        out = _seal_at(out, field.path.split("."), "", field, seal)
     return out
 
 
-def redacted(data: dict[str, Any], case_id: str, key: str) -> dict[str, Any] | None:
-    """`data` with its free texts replaced by their digest; None when there is none."""
-    out = sealed(data, case_id, key)
+def redacted(
+    data: dict[str, Any], kind: str, case_id: str, event_key: str, case_key: bytes | None
+) -> dict[str, Any] | None:
+    """`data` with its personal texts replaced by their seal; None when it holds none."""
+    out = sealed(data, kind, case_id, event_key, case_key)
     return out if out != data else None
 
 
@@ -59,14 +89,9 @@ def event_hash(
     actor_id: str | None,
     actor_role: str | None,
     data: dict[str, Any],
-    seal: bool = True,
+    case_key: bytes | None,
 ) -> str:
-    """SHA-256 over a canonical JSON form of the event, chained to `prev_hash`.
-
-    `seal=False` is the form of events recorded before free texts were sealed.
-    """
-    if seal:
-        data = sealed(data, case_id, key)
+    """SHA-256 over a canonical JSON form of the sealed event, chained to `prev_hash`."""
     body = json.dumps(
         {
             "case_id": case_id,
@@ -76,7 +101,7 @@ def event_hash(
             "occurred_at": as_utc(occurred_at).isoformat(timespec="microseconds"),
             "actor_id": actor_id,
             "actor_role": actor_role,
-            "data": data,
+            "data": sealed(data, kind, case_id, key, case_key),
         },
         sort_keys=True,
         separators=(",", ":"),

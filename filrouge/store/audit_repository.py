@@ -7,11 +7,18 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filrouge.core.audit import GENESIS, ChainVerification, event_hash
+from filrouge.core.audit import (
+    ERASED_KIND,
+    GENESIS,
+    ChainVerification,
+    event_hash,
+    new_case_key,
+    sealed,
+)
 from filrouge.core.cases.contracts import CaseSnapshot
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.clock import utcnow
-from filrouge.store.models import AuditEvent, Case
+from filrouge.store.models import AuditEvent, Case, CaseKey
 
 
 class AuditRepository:
@@ -23,8 +30,16 @@ class AuditRepository:
         query = select(Case).where(Case.id == case_id).with_for_update(of=Case)
         return (await self.session.execute(query)).unique().scalar_one_or_none()
 
+    async def case_key(self, case_id: str) -> bytes | None:
+        """The case's secret key for its seals; None once the case is erased."""
+        query = select(CaseKey.key).where(CaseKey.case_id == case_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
     async def append(self, case: Case, events: Sequence[NewEvent]) -> int:
-        """Append the events whose key is new for this case; return how many were added."""
+        """Append the events whose key is new for this case; return how many were added.
+
+        On an erased case (its key destroyed) personal texts are stored already sealed.
+        """
         if not events:
             return 0
         keys = [e.key for e in events]
@@ -37,27 +52,46 @@ class AuditRepository:
                 )
             ).scalars()
         )
+        case_key = await self._key_for_append(case.id)
         added = 0
         for event in events:
             if event.key in existing:
                 continue
             existing.add(event.key)
-            self._add(case, event)
+            self.session.add(self._row(case, event, case_key))
             added += 1
         return added
 
-    def start_chain(self, case: Case, events: Sequence[NewEvent]) -> list[AuditEvent]:
-        """The chained rows of a case created in this transaction (no query: its log is empty).
+    async def _key_for_append(self, case_id: str) -> bytes | None:
+        """The case's key; None once it is erased. A case written without one (by a test or
+        a tool that inserts rows) gets it now."""
+        case_key = await self.case_key(case_id)
+        if case_key is not None:
+            return case_key
+        erased = select(AuditEvent.id).where(
+            AuditEvent.case_id == case_id, AuditEvent.kind == ERASED_KIND
+        )
+        if (await self.session.execute(erased.limit(1))).first() is not None:
+            return None
+        case_key = new_case_key()
+        self.session.add(CaseKey(case_id=case_id, key=case_key, created_at=utcnow()))
+        return case_key
+
+    def start_chain(self, case: Case, events: Sequence[NewEvent]) -> list[CaseKey | AuditEvent]:
+        """The rows of a case created in this transaction: its key and its first chained
+        events (no query: its log is empty).
 
         The caller adds them once the case row is flushed (the rows reference it).
         """
         assert case.audit_seq == 0, "start_chain is only for a new case"
-        return [self._row(case, event) for event in events]
+        key = CaseKey(case_id=case.id, key=new_case_key(), created_at=utcnow())
+        return [key, *(self._row(case, event, key.key) for event in events)]
 
-    def _add(self, case: Case, event: NewEvent) -> None:
-        self.session.add(self._row(case, event))
-
-    def _row(self, case: Case, event: NewEvent) -> AuditEvent:
+    def _row(self, case: Case, event: NewEvent, case_key: bytes | None) -> AuditEvent:
+        data = event.data
+        if case_key is None:  # erased: nothing personal is kept in clear any more
+            case_key = new_case_key()
+            data = sealed(data, event.kind, case.id, event.key, case_key)
         row = AuditEvent(
             case_id=case.id,
             seq=case.audit_seq + 1,
@@ -66,10 +100,10 @@ class AuditRepository:
             occurred_at=event.at or utcnow(),
             actor_id=event.actor_id,
             actor_role=event.actor_role,
-            data=event.data,
+            data=data,
             prev_hash=case.audit_head or GENESIS,
         )
-        row.hash = _recompute(row, row.prev_hash)
+        row.hash = _recompute(row, row.prev_hash, case_key)
         case.audit_seq, case.audit_head = row.seq, row.hash
         return row
 
@@ -80,6 +114,7 @@ class AuditRepository:
     async def verify(self, case: Case) -> ChainVerification:
         """Recompute the chain; any edited, inserted or deleted row breaks it."""
         rows = await self.history(case.id)
+        case_key = await self.case_key(case.id)
         prev, expected_seq = GENESIS, 1
         for row in rows:
             problem = None
@@ -87,7 +122,7 @@ class AuditRepository:
                 problem = f"séquence {expected_seq} manquante"
             elif row.prev_hash != prev:
                 problem = "chaînage rompu"
-            elif row.hash != _recompute(row, prev):
+            elif row.hash != _recompute(row, prev, case_key):
                 problem = "contenu modifié"
             if problem:
                 return ChainVerification(case.id, False, len(rows), row.seq, problem)
@@ -99,7 +134,7 @@ class AuditRepository:
         return ChainVerification(case.id, True, len(rows))
 
 
-def _recompute(row: AuditEvent, prev: str) -> str:
+def _recompute(row: AuditEvent, prev: str, case_key: bytes | None) -> str:
     return event_hash(
         prev,
         case_id=row.case_id,
@@ -110,6 +145,7 @@ def _recompute(row: AuditEvent, prev: str) -> str:
         actor_id=row.actor_id,
         actor_role=row.actor_role,
         data=row.data,
+        case_key=case_key,
     )
 
 

@@ -1,5 +1,7 @@
-"""Erasing a young person's personal data: identity, note texts, e-mail addresses, free texts,
-and the identity kept by the possible duplicates resolved into the case.
+"""Erasing a young person's personal data: identity, note texts, e-mail addresses, the
+personal texts of the audit events (declared in `core.cases.personal`, nested ones included),
+the case's key for their seals, and the identity kept by the possible duplicates resolved into
+the case.
 
 What stays (the read model, the coded audit events, the access log) names nobody, so the
 indicators are the same after an erasure. The erasure itself is an audit event.
@@ -13,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filrouge.core.audit import redacted
+from filrouge.core.audit import ERASED_KIND, redacted
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import ReviewStatus, Stage
@@ -23,6 +25,7 @@ from filrouge.store.models import (
     AuditEvent,
     Case,
     CaseIdentity,
+    CaseKey,
     DuplicateReview,
     Import,
     ImportFile,
@@ -30,8 +33,6 @@ from filrouge.store.models import (
     OutboxMessage,
 )
 from filrouge.store.notes import NoteRepository
-
-ERASED_KIND = "personal_data_erased"
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Erasure:
     notes: int = 0
     emails: int = 0
     audit_texts: int = 0
+    key: bool = False
     reviews: int = 0
     already_erased: bool = False
 
@@ -119,6 +121,7 @@ class ErasureRepository:
         done.notes = await NoteRepository(self.session).erase(case_id)
         done.emails = await self._erase_outbox(case_id)
         done.audit_texts = await self._erase_audit_texts(case_id)
+        done.key = await audit.case_key(case_id) is not None
         done.reviews = await self._erase_reviews(case_id)
         await CreationRequestRepository(self.session).forget_fingerprints(case_id)
         self.session.expire(case, ["identity"])
@@ -128,12 +131,14 @@ class ErasureRepository:
             "notes": done.notes,
             "emails": done.emails,
             "audit_texts": done.audit_texts,
+            "key": done.key,
             "reviews": done.reviews,
         }
         event = NewEvent(key="erasure", kind=ERASED_KIND, data=data, at=utcnow())
         if actor is not None:
             event.actor_id, event.actor_role = actor
         await audit.append(case, [event])
+        await self._destroy_key(case_id)  # last: the case now counts as erased
         return done
 
     async def _erase_outbox(self, case_id: str) -> int:
@@ -155,11 +160,18 @@ class ErasureRepository:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def _erase_audit_texts(self, case_id: str) -> int:
-        """Free texts become their digest: the hash chain covers the digest, so it verifies."""
+        """Personal texts become their seal (an HMAC under the case's key): the hash chain
+        covers the seal, so it still verifies once the texts and the key are gone."""
+        audit = AuditRepository(self.session)
+        case_key = await audit.case_key(case_id)
         erased = 0
-        for row in await AuditRepository(self.session).history(case_id):
-            data = redacted(row.data or {}, row.case_id, row.key)
+        for row in await audit.history(case_id):
+            data = redacted(row.data or {}, row.kind, row.case_id, row.key, case_key)
             if data is not None:
                 row.data = data
                 erased += 1
         return erased
+
+    async def _destroy_key(self, case_id: str) -> None:
+        """Without the key, no seal can be checked against a guessed text."""
+        await self.session.execute(delete(CaseKey).where(CaseKey.case_id == case_id))

@@ -250,6 +250,17 @@ class CaseIdentity(Base):
     convocation_consent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class CaseKey(Base):
+    """A case's secret key: the audit chain's seals of its personal texts are HMACs under it
+    (`core.audit`). Deleted at the erasure, so no seal can be checked against a guess."""
+
+    __tablename__ = "case_keys"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained log: one row per thing that happened to a case."""
 

@@ -97,6 +97,9 @@ class StepDeclaration:
     check: Callable[[CaseState, Any], None] | None = None
     # What its audit event holds (default: every input field but the actor).
     recorded: Callable[[Any], dict[str, Any]] | None = None
+    # The input fields that hold text typed by a person (dotted for the items of a list):
+    # personal data, sealed in the audit chain and erased with the case (`core.audit`).
+    personal: tuple[str, ...] = ()
 
     @property
     def endpoint(self) -> str | None:

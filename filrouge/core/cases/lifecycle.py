@@ -21,7 +21,7 @@ from filrouge.core.cases.declaration import (
     require,
 )
 from filrouge.core.cases.pathway import REIDENTIFIED_NOTICE, CaseState, Notice, Rule
-from filrouge.core.cases.transitions import Transition
+from filrouge.core.cases.transitions import StageReason, Transition
 from filrouge.core.domain import Actor, Outcome, Role, Source, Stage
 from filrouge.core.durations import age_on
 
@@ -38,7 +38,7 @@ class AssignReferentInput:
 def _assign(t: Transition, step: AssignReferentInput) -> None:
     t.state.referent_id, t.state.structure_id = step.referent_id, step.structure_id
     if t.state.stage in (Stage.A_ROUTER, Stage.INJOIGNABLE):
-        t.enter(Stage.CONTACT, "referent_assigned")
+        t.enter(Stage.CONTACT, StageReason.REFERENT_ASSIGNED)
 
 
 ASSIGN_REFERENT = StepDeclaration(
@@ -84,6 +84,7 @@ CLOSE_CASE = StepDeclaration(
         "Précisez le motif de clôture pour l'issue « autre ».",
     ),
     effect=lambda t, step: t.close(step.outcome, step.reason or step.outcome.value),
+    personal=("reason",),
     route=Route(
         "close",
         "Close the case with an outcome.",
@@ -107,7 +108,8 @@ REOPEN_CASE = StepDeclaration(
     roles=STAFF,
     stages=frozenset({Stage.CLOTURE, Stage.INJOIGNABLE}),
     check=lambda state, step: require(bool(step.reason), "Précisez le motif de réouverture."),
-    effect=lambda t, step: t.reopen("reopened"),
+    effect=lambda t, step: t.reopen(StageReason.REOPENED),
+    personal=("reason",),
     route=Route(
         "reopen",
         "Reopen a closed or unreachable case at contacting; the history is kept.",
@@ -209,7 +211,7 @@ def _reidentify(t: Transition, step: ReidentifyInput) -> None:
             # A new request: the 15 days run from it, whatever interview came before.
             s.interview_held = False
     if s.stage in (Stage.INJOIGNABLE, Stage.CLOTURE):
-        t.reopen("reidentified")
+        t.reopen(StageReason.REIDENTIFIED)
     if s.referent_id:
         s.notices.append(Notice(REIDENTIFIED_NOTICE, step.identified_at, step.source.value))
 

@@ -35,7 +35,7 @@ from filrouge.core.cases.lifecycle import RectifyBirthDateInput as RectifyBirthD
 from filrouge.core.cases.lifecycle import ReidentifyInput as ReidentifyInput
 from filrouge.core.cases.lifecycle import ReopenCaseInput as ReopenCaseInput
 from filrouge.core.cases.pathway import CaseState
-from filrouge.core.cases.transitions import Transition
+from filrouge.core.cases.transitions import StageReason, Transition
 from filrouge.core.domain import (
     Actor,
     AttemptResult,
@@ -72,7 +72,7 @@ def _attempt(t: Transition, step: RecordContactAttemptInput) -> None:
         s.failed_attempts += 1
         s.last_counted_failure_at = t.now
     if s.failed_attempts >= s.policy.max_failed_attempts:
-        t.enter(Stage.INJOIGNABLE, "max_failed_attempts")
+        t.enter(Stage.INJOIGNABLE, StageReason.MAX_FAILED_ATTEMPTS)
 
 
 RECORD_CONTACT_ATTEMPT = StepDeclaration(
@@ -117,7 +117,7 @@ def _check_outcome(state: CaseState, step: RecordContactOutcomeInput) -> None:
 
 def _outcome(t: Transition, step: RecordContactOutcomeInput) -> None:
     if step.outcome == ContactOutcome.ACCEPTE_ENTRETIEN:
-        t.enter(Stage.BILAN, "accepts_interview")
+        t.enter(Stage.BILAN, StageReason.ACCEPTS_INTERVIEW)
     else:
         t.close(CONTACT_OUTCOME_CLOSES[step.outcome], step.outcome.value)
 
@@ -131,6 +131,7 @@ RECORD_CONTACT_OUTCOME = StepDeclaration(
     stages=frozenset({Stage.CONTACT}),
     check=_check_outcome,
     effect=_outcome,
+    personal=("new_commune", "reason"),
     route=Route(
         "contact-outcome",
         "Record what the young person answered once reached.",
@@ -164,6 +165,7 @@ SCHEDULE_INTERVIEW = StepDeclaration(
         step.at.tzinfo is not None, "La date de l'entretien doit indiquer un fuseau horaire."
     ),
     effect=_schedule,
+    personal=("place",),
     route=Route(
         "interview",
         "Schedule (or reschedule) the bilan-positionnement interview.",
@@ -183,9 +185,9 @@ def _interview(t: Transition, step: RecordInterviewInput) -> None:
     if step.held:
         # The droit au retour request is honoured: its legal deadline must not come back later.
         t.state.interview_held, t.state.droit_retour_at = True, None
-        t.enter(Stage.PROPOSITION, "interview_held")
+        t.enter(Stage.PROPOSITION, StageReason.INTERVIEW_HELD)
     else:
-        t.enter(Stage.CONTACT, "no_show")
+        t.enter(Stage.CONTACT, StageReason.NO_SHOW)
 
 
 RECORD_INTERVIEW = StepDeclaration(
@@ -217,7 +219,7 @@ class ProposeSolutionsInput:
 
 def _propose(t: Transition, step: ProposeSolutionsInput) -> None:
     t.state.solutions = list(step.solutions)
-    t.enter(Stage.DECISION, "solutions_proposed")
+    t.enter(Stage.DECISION, StageReason.SOLUTIONS_PROPOSED)
 
 
 PROPOSE_SOLUTIONS = StepDeclaration(
@@ -229,6 +231,7 @@ PROPOSE_SOLUTIONS = StepDeclaration(
     stages=frozenset({Stage.PROPOSITION}),
     check=lambda state, step: require(len(step.solutions) > 0, "Proposez au moins une solution."),
     effect=_propose,
+    personal=("solutions.structure",),
     route=Route(
         "proposals",
         "Propose one or more solutions; the coordinator decides next.",
@@ -254,9 +257,9 @@ class DecideInput:
 
 def _decide(t: Transition, step: DecideInput) -> None:
     if step.decision == Decision.VALIDER:
-        t.enter(Stage.ENTREE, "approved")
+        t.enter(Stage.ENTREE, StageReason.APPROVED)
     elif step.decision == Decision.MODIFIER:
-        t.enter(Stage.PROPOSITION, "changes_requested")
+        t.enter(Stage.PROPOSITION, StageReason.CHANGES_REQUESTED)
     else:
         t.state.in_meeting = True
 
@@ -269,6 +272,7 @@ DECIDE = StepDeclaration(
     roles=COORDINATOR,
     stages=frozenset({Stage.DECISION}),
     effect=_decide,
+    personal=("comment",),
     route=Route(
         "decision",
         "Coordinator: approve, ask for changes, or put the proposal on the platform meeting.",
@@ -291,9 +295,9 @@ def _entry(t: Transition, step: ConfirmEntryInput) -> None:
     if step.entered:
         t.state.entered_on = step.on or t.now.date()
         t.state.checks_done = 0
-        t.enter(Stage.SUIVI, "entered")
+        t.enter(Stage.SUIVI, StageReason.ENTERED)
     else:
-        t.enter(Stage.PROPOSITION, "not_entered")
+        t.enter(Stage.PROPOSITION, StageReason.NOT_ENTERED)
 
 
 CONFIRM_ENTRY = StepDeclaration(
@@ -322,11 +326,11 @@ def _follow_up(t: Transition, step: RecordFollowUpInput) -> None:
     s = t.state
     if step.status == FollowUpStatus.RUPTURE:
         s.entered_on, s.solutions = None, []
-        t.enter(Stage.CONTACT, "rupture")
+        t.enter(Stage.CONTACT, StageReason.RUPTURE)
         return
     s.checks_done += 1
     if s.checks_done >= len(s.policy.follow_up_checks):
-        t.close(Outcome.MAINTENU, "last_follow_up_maintained")
+        t.close(Outcome.MAINTENU, StageReason.LAST_FOLLOW_UP_MAINTAINED)
 
 
 RECORD_FOLLOW_UP = StepDeclaration(

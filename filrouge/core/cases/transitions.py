@@ -5,11 +5,36 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from filrouge.core.cases.pathway import AuditEvent, CaseState, Deadline, DeadlineKind, fire_deadline
 from filrouge.core.domain import Actor, Outcome, Stage, StartCaseInput
+
+
+class StageReason(StrEnum):
+    """Why the pathway moved a case (`stage_changed.reason`): the code's own words.
+
+    A closing records the outcome instead (an `Outcome` or `ContactOutcome` value), or, for
+    « autre », the motive typed by the user: free text, sealed and erased (`core.audit`).
+    """
+
+    AUTOMATIC_ASSIGNMENT = "automatic_assignment"
+    REFERENT_ASSIGNED = "referent_assigned"
+    MAX_FAILED_ATTEMPTS = "max_failed_attempts"
+    ACCEPTS_INTERVIEW = "accepts_interview"
+    INTERVIEW_HELD = "interview_held"
+    NO_SHOW = "no_show"
+    SOLUTIONS_PROPOSED = "solutions_proposed"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    ENTERED = "entered"
+    NOT_ENTERED = "not_entered"
+    RUPTURE = "rupture"
+    LAST_FOLLOW_UP_MAINTAINED = "last_follow_up_maintained"
+    REOPENED = "reopened"
+    REIDENTIFIED = "reidentified"
+    INACTIVITY = "inactivity"
 
 
 def plain(value: Any) -> Any:
@@ -54,14 +79,15 @@ class Transition:
             s.failed_attempts, s.last_counted_failure_at = 0, None
         if stage == Stage.BILAN:
             s.interview_at, s.interview_held = None, False
-        self.record("stage_changed", {"from": previous.value, "to": stage.value, "reason": reason})
+        data = {"from": previous.value, "to": stage.value, "reason": str(reason)}
+        self.record("stage_changed", data)
 
     def close(self, outcome: Outcome, reason: str) -> None:
-        """Close the case with `outcome`."""
+        """Close the case with `outcome`; `reason` is a code, or the motive typed by a user."""
         self.state.outcome, self.state.closed_at = outcome, self.now
         self.enter(Stage.CLOTURE, reason)
 
-    def reopen(self, reason: str) -> None:
+    def reopen(self, reason: StageReason) -> None:
         """Reopen a closed or unreachable case at contacting (or routing without a référent)."""
         s = self.state
         s.outcome, s.closed_at = None, None
@@ -85,7 +111,7 @@ def identify(
     if referent_id:
         state.referent_id, state.structure_id = referent_id, structure_id
         t.record("referent_assigned", {"referent_id": referent_id, "automatic": True})
-        t.enter(Stage.CONTACT, "automatic_assignment")
+        t.enter(Stage.CONTACT, StageReason.AUTOMATIC_ASSIGNMENT)
     else:
         t.record("routing_needed", {"reason": "no_referent_available"})
     state.version += 1
@@ -94,7 +120,7 @@ def identify(
 
 def _close_inactive(t: Transition) -> None:
     unreachable = t.state.stage == Stage.INJOIGNABLE
-    t.close(Outcome.INJOIGNABLE if unreachable else Outcome.SANS_SUITE, "inactivity")
+    t.close(Outcome.INJOIGNABLE if unreachable else Outcome.SANS_SUITE, StageReason.INACTIVITY)
 
 
 # Deadlines whose firing moves the case along the pathway (recorded like a step's effect);

@@ -40,7 +40,14 @@ from filrouge.core.routing import Territory, TerritoryIndex, preferred_structure
 from filrouge.intake.validate import normalized_name_key
 from filrouge.store.audit_repository import AuditRepository, apply_snapshot
 from filrouge.store.intake_repository import ExistingCase, MatchRepository, ReferentLoad
-from filrouge.store.models import AuditEvent, Case, CaseIdentity, CrossingNotice, DuplicateReview
+from filrouge.store.models import (
+    AuditEvent,
+    Case,
+    CaseIdentity,
+    CaseKey,
+    CrossingNotice,
+    DuplicateReview,
+)
 from filrouge.store.repositories import ReferenceRepository
 
 CREATED, TO_ROUTE, REIDENTIFIED, DUPLICATE_REVIEW = (
@@ -141,7 +148,7 @@ class Placer:
     by_ine: dict[str, dict[str, ExistingCase]] = field(default_factory=dict)
     by_name: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     new_cases: list[Case] = field(default_factory=list)
-    new_events: list[AuditEvent] = field(default_factory=list)
+    chain_rows: list[CaseKey | AuditEvent] = field(default_factory=list)
     notices: dict[str, CrossingNotice] = field(default_factory=dict)
 
     async def load(self, candidates: list[Candidate]) -> None:
@@ -157,15 +164,15 @@ class Placer:
         self.by_name = await matches.by_name_key(names)
 
     async def flush(self) -> None:
-        """Write the new cases, then their audit rows (which reference them)."""
+        """Write the new cases, then their keys and audit rows (which reference them)."""
         self.session.add_all(self.new_cases)
         await self.session.flush()
-        self.session.add_all(self.new_events)
+        self.session.add_all(self.chain_rows)
         for notice in self.notices.values():
             if await self.session.get(CrossingNotice, notice.id) is None:
                 self.session.add(notice)
         await self.session.flush()
-        self.new_cases, self.new_events, self.notices = [], [], {}
+        self.new_cases, self.chain_rows, self.notices = [], [], {}
 
     def route(self, candidate: Candidate) -> str | None:
         i = candidate.identity
@@ -244,7 +251,7 @@ class Placer:
             **i,
         )
         apply_snapshot(case, snapshot_of(state))
-        self.new_events += AuditRepository(self.session).start_chain(case, events)
+        self.chain_rows += AuditRepository(self.session).start_chain(case, events)
         self.new_cases.append(case)
         self.by_name.setdefault((platform_id, candidate.name_key), []).append(case_id)
         if _ine(candidate):

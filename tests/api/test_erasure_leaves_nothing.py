@@ -1,0 +1,301 @@
+"""Erasure erases: after it, none of a young person's values is left anywhere.
+
+Two young people get a distinctive value in every identity field (all the fields that
+`core.identity` declares) and in every free text a user can type about them (notes, contact
+outcome, commune, reopening motive, interview place, proposed structures, decision comment,
+closing motive; lower-case and code-like texts included), a rectification, a possible
+duplicate merged into their case and a keyed creation. One is erased on request, the other
+(who came from an uploaded list) by the retention purge. Then every table of the database is
+dumped, and every Temporal history started since the test began is fetched and its payloads
+decoded: none of the values may be found. The chains still verify.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from google.protobuf.message import Message
+from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from filrouge.core.clock import utcnow
+from filrouge.core.identity import IDENTITY_FIELDS, LABELS, LIST_FIELDS
+from filrouge.store.engine import transaction
+from filrouge.store.models import Case, CaseKey, Import, ImportRow
+from tests.api.conftest import Api, Team
+from tests.api.test_retention import history_gone, purge
+from tests.support.imports import imported
+from tests.support.territory import Territory
+
+# Identity fields whose value is a code shared with others (the platform's own territory,
+# a sex): they are erased with the identity row, but cannot be told apart in a dump.
+NOT_DISTINCTIVE = {"sex", "postal_code", "commune_insee", "convocation_consent"}
+
+
+def letters(n: int = 8) -> str:
+    return "".join(random.choices(string.ascii_lowercase, k=n))
+
+
+def digits(n: int) -> str:
+    return "".join(random.choices(string.digits, k=n))
+
+
+@dataclass
+class Young:
+    """One young person's distinctive values, and the texts typed about them."""
+
+    word: str = field(default_factory=letters)
+    identity: dict[str, Any] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+
+    @classmethod
+    def seeded(cls, territory: Territory) -> Young:
+        young = cls()
+        w, big = young.word, young.word.capitalize()
+        today = date.today()
+        birth = date(today.year - 18, random.randint(1, 12), random.randint(1, 28))
+        young.identity = {
+            "last_name": f"Xq{w}",
+            "first_name": f"Yv{w}",
+            "sex": "F",
+            "birth_date": birth.isoformat(),
+            "ine": f"{digits(10)}K",
+            "address": f"{random.randint(2, 99)} rue {big}",
+            "postal_code": territory.postal_code,
+            "commune_insee": territory.commune,
+            "commune_name": f"Bourg{w}",
+            "phone": f"06{digits(8)}",
+            "email": f"{w}@exemple.fr",
+            "guardian_name": f"Gard{w}",
+            "guardian_phone": f"07{digits(8)}",
+            "school_uai": f"{digits(7)}Z",
+            "school_name": f"Lycee {big}",
+            "last_training": f"CAP {big}",
+            "level": f"niv{w}",
+            "leaving_date": (birth + timedelta(days=365 * 16 + random.randint(1, 300))).isoformat(),
+            "convocation_consent": True,
+        }
+        return young
+
+    def needles(self) -> Iterator[str]:
+        """Every value that names this young person, as it may be stored or shown."""
+        for name, value in self.identity.items():
+            if name in NOT_DISTINCTIVE:
+                continue
+            yield str(value)
+            if name.endswith("_date"):
+                yield date.fromisoformat(value).strftime("%d/%m/%Y")
+        yield from self.texts
+        yield self.word
+
+
+def test_every_identity_field_is_seeded() -> None:
+    """A new identity field gets its distinctive value here, or the test says why not."""
+    young = Young.seeded(Territory(("48999",), ("48999",)))
+    assert set(young.identity) == {f.name for f in IDENTITY_FIELDS}
+    assert NOT_DISTINCTIVE <= set(young.identity)
+
+
+async def walk_with_texts(api: Api, team: Team, case_id: str, young: Young) -> None:
+    """Every human step that takes a free text, each text naming the young person."""
+    w, big = young.word, young.word.capitalize()
+    case = await api.case(case_id, team.coordinator)
+    referent, coordinator = team.member(case["referent_id"]), team.coordinator
+    at = (utcnow() + timedelta(days=2)).replace(microsecond=0).isoformat()
+    steps: list[tuple[str, dict[str, Any], Any]] = [
+        ("contact-attempts", {"channel": "sms", "result": "joint"}, referent),
+        ("contact-outcome", {"outcome": "demenage", "new_commune": f"albi{w}"}, referent),
+        ("reopen", {"reason": f"rappel_{w}"}, referent),
+        ("contact-outcome", {"outcome": "accepte_entretien", "reason": f"accord_{w}"}, referent),
+        ("interview", {"at": at, "place": f"Chez {big}, 3 impasse {big}"}, referent),
+        ("interview/result", {"held": True}, referent),
+    ]
+    start = date.today().isoformat()
+    solutions = [
+        {"type": "e2c", "structure": f"e2c {w}", "start_date": start},
+        {"type": "cej", "structure": f"Mission {big}", "start_date": start},
+    ]
+    steps += [
+        ("proposals", {"solutions": solutions}, referent),
+        ("decision", {"decision": "valider", "comment": f"avis_{w}"}, coordinator),
+        ("entry", {"entered": True, "on": start}, referent),
+        ("close", {"outcome": "autre", "reason": f"incarceration_{w}"}, coordinator),
+    ]
+    for path, body, who in steps:
+        await api.step(case_id, path, body, who)
+    young.texts += [
+        f"albi{w}",
+        f"rappel_{w}",
+        f"accord_{w}",
+        big,
+        f"e2c {w}",
+        f"avis_{w}",
+        f"incarceration_{w}",
+    ]
+
+
+async def around_the_case(api: Api, team: Team, case_id: str, young: Young) -> None:
+    """A note, a rectification (new school, new birth date), a merged possible duplicate."""
+    headers = team.coordinator.headers
+    note = f"Note sur {young.word.capitalize()} : rappeler"
+    response = await api.http.post(f"/cases/{case_id}/notes", json={"text": note}, headers=headers)
+    assert response.status_code == 201, response.text
+    birth = date.fromisoformat(young.identity["birth_date"]) + timedelta(days=1)
+    rectified = {"school_name": f"Rectlycee{young.word}", "birth_date": birth.isoformat()}
+    response = await api.http.patch(f"/cases/{case_id}/person", json=rectified, headers=headers)
+    assert response.status_code == 200, response.text
+    young.texts += [note, f"Rectlycee{young.word}", birth.isoformat()]
+    young.identity["birth_date"] = birth.isoformat()
+    same = {k: young.identity[k] for k in ("last_name", "first_name", "birth_date")}
+    person = same | {"postal_code": young.identity["postal_code"], "phone": f"06{digits(8)}"}
+    referral = {"source": "association", "person": person}
+    response = await api.http.post("/referrals", json=referral, headers=team.partner.headers)
+    assert response.status_code == 201 and response.json()["status"] == "duplicate_review"
+    reviews = (await api.http.get("/duplicates", headers=headers)).json()
+    review = next(r for r in reviews if case_id in r["candidate_case_ids"])
+    merged = await api.http.post(
+        f"/duplicates/{review['id']}/merge", json={"case_id": case_id}, headers=headers
+    )
+    assert merged.status_code == 200, merged.text
+    young.texts.append(person["phone"])
+
+
+async def created_by_request(api: Api, team: Team, young: Young) -> str:
+    person = dict(young.identity)
+    body = {"platform_id": team.platform_id, "source": "siei", "person": person}
+    headers = team.coordinator.headers | {"Idempotency-Key": uuid.uuid4().hex}
+    response = await api.http.post("/cases", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def created_by_list(api: Api, team: Team, young: Young) -> tuple[str, str]:
+    """The young person's case from an uploaded list (every list column filled)."""
+    header = ";".join(LABELS[f.name] for f in LIST_FIELDS)
+    row = ";".join(str(young.identity[f.name]) for f in LIST_FIELDS)
+    done = await imported(api, team.coordinator, f"{header}\r\n{row}\r\n".encode())
+    assert done["created"] == 1, done
+    async with transaction(api.sessions) as session:
+        query = select(ImportRow.case_id).where(ImportRow.import_id == done["id"])
+        case_id = await session.scalar(query)
+    assert case_id is not None
+    return case_id, str(done["id"])
+
+
+async def dump(connection: AsyncConnection) -> list[tuple[str, str, str]]:
+    """Every value of every table, as text: (table, column, value)."""
+    names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    found = []
+    for name in names:
+        result = await connection.execute(text(f'SELECT * FROM "{name}"'))
+        columns = list(result.keys())
+        for row in result:
+            for column, value in zip(columns, row, strict=True):
+                if isinstance(value, bytes | memoryview):
+                    value = bytes(value).decode("utf-8", "replace")
+                found.append((name, column, str(value)))
+    return found
+
+
+def payloads_in(message: Message) -> Iterator[Payload]:
+    """Every payload of a history event, wherever it sits (inputs, results, failures, memos)."""
+    if isinstance(message, Payload):
+        yield message
+        return
+    for descriptor, value in message.ListFields():
+        if descriptor.type != descriptor.TYPE_MESSAGE:
+            continue
+        if descriptor.message_type.GetOptions().map_entry:
+            items = [v for v in value.values() if isinstance(v, Message)]
+        elif isinstance(value, Message):
+            items = [value]
+        else:  # a repeated field
+            items = list(value)
+        for item in items:
+            yield from payloads_in(item)
+
+
+async def histories(client: Client, since: datetime) -> AsyncIterator[tuple[str, bytes]]:
+    """Each workflow run started since `since`: its id and its events, payloads decoded."""
+    codec = client.data_converter.payload_codec
+    assert codec is not None
+    query = f'StartTime >= "{since.isoformat().replace("+00:00", "Z")}"'
+    async for execution in client.list_workflows(query):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        history = await handle.fetch_history()
+        raw = b"".join(event.SerializeToString() for event in history.events)
+        payloads = [p for event in history.events for p in payloads_in(event)]
+        decoded = await codec.decode(payloads)
+        yield execution.id, raw + b"".join(p.SerializeToString() for p in decoded)
+
+
+async def test_nothing_of_an_erased_young_person_is_left_anywhere(
+    api: Api, dev_env: WorkflowEnvironment, territory: Territory
+) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    team = await api.team(territory=territory.claim())
+    asked, expired = Young.seeded(territory), Young.seeded(territory)
+    on_request = await created_by_request(api, team, asked)
+    from_list, import_id = await created_by_list(api, team, expired)
+    for case_id, young in ((on_request, asked), (from_list, expired)):
+        await around_the_case(api, team, case_id, young)
+        await walk_with_texts(api, team, case_id, young)
+
+    erased = await api.http.post(f"/cases/{on_request}/erase", headers=team.coordinator.headers)
+    assert erased.status_code == 200, erased.text
+    async with transaction(api.sessions) as session:
+        long_ago = utcnow() - timedelta(days=31 * 25)
+        await session.execute(update(Case).where(Case.id == from_list).values(closed_at=long_ago))
+        await session.execute(
+            update(Import).where(Import.id == import_id).values(created_at=long_ago)
+        )
+    result = await purge(api, dev_env)
+    assert from_list in result.erased and import_id in result.import_files
+
+    erased_ids = (on_request, from_list)
+    for case_id in erased_ids:
+        assert await history_gone(dev_env, case_id)
+        verified = await api.http.get(
+            f"/cases/{case_id}/history/verify", headers=team.coordinator.headers
+        )
+        assert verified.json()["ok"] is True, verified.text
+    needles = {
+        needle: who
+        for who, y in (("request", asked), ("retention", expired))
+        for needle in y.needles()
+    }
+    left = []
+    async with api.sessions() as session:
+        connection = await session.connection()
+        for table, column, value in await dump(connection):
+            left += [
+                (who, needle, f"{table}.{column}")
+                for needle, who in needles.items()
+                if needle in value
+            ]
+    seen: dict[str, bytes] = {}
+    async for workflow_id, content in histories(dev_env.client, since):
+        seen[workflow_id] = content
+        left += [
+            (who, needle, f"history {workflow_id}")
+            for needle, who in needles.items()
+            if needle.encode() in content
+        ]
+    assert left == []
+    # The histories were really read and decoded: the purge's result names the erased case.
+    assert any(from_list.encode() in content for content in seen.values())
+    assert f"case-{on_request}" not in seen and f"case-{from_list}" not in seen
+    async with transaction(api.sessions) as session:
+        keys = await session.scalar(
+            select(func.count()).select_from(CaseKey).where(CaseKey.case_id.in_(erased_ids))
+        )
+    assert keys == 0  # the seals' keys are destroyed
