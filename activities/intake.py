@@ -371,6 +371,7 @@ class IntakeActivities:
     def _context(self, imp: Import, platform: Any) -> dict[str, Any]:
         return {
             "platform_name": platform.name if platform else imp.platform_id,
+            "time_zone": platform.zone_name if platform else None,
             "filename": imp.filename,
             "counts": counts_of(imp),
             "ignored_columns": imp.ignored_columns,

@@ -194,6 +194,7 @@ class MailActivities:
         referent = await refs.user(case.referent_id) if case.referent_id else None
         common: dict[str, Any] = {
             "platform_name": platform.name if platform else case.platform_id,
+            "time_zone": platform.zone_name if platform else None,
             "due_at": input.due_at,
             "interview_at": case.interview_at,
             "referent_name": referent.display_name if referent else None,

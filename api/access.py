@@ -65,6 +65,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "list_platforms": ADMIN,
     "set_policy": ADMIN,
     "set_territory": ADMIN,
+    "set_time_zone": ADMIN,
     "create_structure": ADMIN,
     "list_structures": ADMIN,
     "create_user": ADMIN,

@@ -15,6 +15,7 @@ from api.schemas import (
     StructureIn,
     StructureOut,
     TerritoryIn,
+    TimeZoneIn,
     UserOut,
 )
 from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
@@ -29,6 +30,8 @@ def _platform_out(platform: Any) -> PlatformOut:
         region=platform.region,
         territory=platform.territory,
         policy=platform.policy,
+        time_zone=platform.zone_name,
+        time_zone_chosen=platform.time_zone is not None,
     )
 
 
@@ -41,6 +44,7 @@ async def create_platform(body: PlatformIn, session: SessionDep) -> PlatformOut:
         region=body.region,
         territory=body.territory.model_dump(),
         policy=body.policy.model_dump(exclude_none=True),
+        time_zone=body.time_zone,
     )
     return _platform_out(await ReferenceService(session).create_platform(new))
 
@@ -55,6 +59,13 @@ async def set_policy(platform_id: str, body: PolicyIn, session: SessionDep) -> P
     """Change the timer policy; it applies to cases created afterwards."""
     changes = body.model_dump(exclude_none=True)
     return _platform_out(await ReferenceService(session).set_policy(platform_id, changes))
+
+
+@router.put("/platforms/{platform_id}/time-zone", response_model=PlatformOut)
+async def set_time_zone(platform_id: str, body: TimeZoneIn, session: SessionDep) -> PlatformOut:
+    """Choose the zone of the platform's dates (mails, pages, exports); null: its territory's."""
+    service = ReferenceService(session)
+    return _platform_out(await service.set_time_zone(platform_id, body.time_zone))
 
 
 @router.put("/platforms/{platform_id}/territory", response_model=PlatformOut)

@@ -64,7 +64,9 @@ async def _token_user(request: Request, token: str) -> CurrentUserInfo:
     caller = await token_user(request.app.state.sessions, token)
     if caller is None:
         raise Unauthorized("Jeton invalide ou révoqué.")
-    return CurrentUserInfo(caller.id, caller.role, caller.platform_id, caller.structure_id)
+    return CurrentUserInfo(
+        caller.id, caller.role, caller.platform_id, caller.structure_id, caller.time_zone
+    )
 
 
 async def _session_user(request: Request) -> CurrentUserInfo:
@@ -79,7 +81,12 @@ async def _session_user(request: Request) -> CurrentUserInfo:
     check_csrf(request, row, settings, await sent_csrf_token(request))
     user = row.user
     return CurrentUserInfo(
-        user.id, Role(user.role), user.platform_id, user.structure_id, session_id=row.id
+        user.id,
+        user.role,
+        user.platform_id,
+        user.structure_id,
+        user.time_zone,
+        session_id=row.id,
     )
 
 

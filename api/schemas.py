@@ -38,6 +38,7 @@ def _aware(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Note = Annotated[str, Field(min_length=1, max_length=2000)]
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64, examples=["America/Cayenne"])]
 
 
 class Body(BaseModel):
@@ -281,6 +282,15 @@ class PlatformIn(Body):
     region: Annotated[str, Field(max_length=100)] = ""
     territory: TerritoryIn = TerritoryIn()
     policy: PolicyIn = PolicyIn()
+    time_zone: TimeZoneName | None = Field(
+        None, description="IANA zone of its dates; omitted: the zone of its territory."
+    )
+
+
+class TimeZoneIn(Body):
+    """The zone of a platform's dates (IANA name); null: the zone of its territory."""
+
+    time_zone: TimeZoneName | None
 
 
 class PlatformOut(BaseModel):
@@ -289,6 +299,8 @@ class PlatformOut(BaseModel):
     region: str
     territory: dict[str, Any]
     policy: dict[str, Any]
+    time_zone: str = Field(description="The zone its dates are shown in (mails, pages).")
+    time_zone_chosen: bool = Field(description="False: derived from its territory.")
 
 
 class StructureIn(Body):

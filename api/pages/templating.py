@@ -7,28 +7,25 @@ part of a page gets the named block of the same template, never a second templat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from api.deps import CurrentUserInfo
 from api.pages.navigation import menu
 from api.sessions import CSRF_FIELD
+from filrouge.core.local_time import french_date, french_datetime
 from filrouge.settings import PagesSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates" / "pages"
 STATIC_DIR = ROOT / "static"
-
-_MONTHS = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-).split()
 
 # What the pages may load: only their own files; forms post only to the application.
 PAGES_CSP = (
@@ -36,32 +33,6 @@ PAGES_CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
-
-
-def time_zone(name: str) -> tzinfo:
-    """The named zone; UTC when the system has no time-zone database for it."""
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError:
-        return UTC
-
-
-def french_date(value: date | datetime | None, zone: tzinfo = UTC) -> str:
-    """'3 mars 2026' or '1er mars 2026' (a datetime is first put in `zone`)."""
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = value.astimezone(zone)
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-def french_datetime(value: datetime | None, zone: tzinfo = UTC) -> str:
-    """'3 mars 2026 à 14 h 05' in `zone`."""
-    if value is None:
-        return "—"
-    local = value.astimezone(zone)
-    return f"{french_date(local, zone)} à {local.hour} h {local.minute:02d}"
 
 
 def build_environment(
@@ -75,9 +46,18 @@ def build_environment(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    zone = time_zone(settings.time_zone)
-    env.filters["date_fr"] = lambda value: french_date(value, zone)
-    env.filters["datetime_fr"] = lambda value: french_datetime(value, zone)
+    default = settings.time_zone  # for people without a platform (administrators, pilots)
+
+    @pass_context
+    def date_fr(context: Context, value: date | datetime | None) -> str:
+        return french_date(value, context.get("time_zone") or default)
+
+    @pass_context
+    def datetime_fr(context: Context, value: datetime | None) -> str:
+        return french_datetime(value, context.get("time_zone") or default)
+
+    env.filters["date_fr"] = date_fr
+    env.filters["datetime_fr"] = datetime_fr
     env.globals["service_name"] = "Fil rouge"
     return env
 
@@ -124,4 +104,6 @@ def base_context(request: Request) -> dict[str, Any]:
         "navigation": menu(user.role) if user else [],
         "csrf_token": request.cookies.get(settings.csrf_cookie, ""),
         "csrf_field": CSRF_FIELD,
+        # Dates in the zone of the user's platform (the setting's zone without one).
+        "time_zone": user.time_zone if user else None,
     }

@@ -15,6 +15,8 @@ class Caller:
     role: Role
     platform_id: str | None
     structure_id: str | None
+    # The zone their platform's dates are shown in; None without a platform (admin, pilot).
+    time_zone: str | None = None
 
     @property
     def actor(self) -> Actor:

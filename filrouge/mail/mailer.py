@@ -14,25 +14,23 @@ import hashlib
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiosmtplib
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
+from filrouge.core import local_time
 from filrouge.core.clock import utcnow
 from filrouge.settings import SmtpSettings
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "mail"
 
-_MONTHS = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-).split()
 UNKNOWN_DATE = "(date non renseignée)"
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -64,28 +62,24 @@ class RenderedMail:
     html: str
 
 
-def _paris() -> tzinfo:
-    try:
-        return ZoneInfo("Europe/Paris")
-    except ZoneInfoNotFoundError:  # no tz database in the image: fall back to UTC
-        return UTC
+def french_date(moment: datetime | None, where: str | tzinfo | None = None) -> str:
+    """'3 mars 2025' (or '1er mars 2025') in the zone `where` (default: Paris)."""
+    return local_time.french_date(moment, where, missing=UNKNOWN_DATE)
 
 
-def french_date(moment: datetime | None) -> str:
-    """'3 mars 2025' (or '1er mars 2025') in Paris time."""
-    if moment is None:
-        return UNKNOWN_DATE
-    local = moment.astimezone(_paris())
-    day = "1er" if local.day == 1 else str(local.day)
-    return f"{day} {_MONTHS[local.month - 1]} {local.year}"
+def french_datetime(moment: datetime | None, where: str | tzinfo | None = None) -> str:
+    """'3 mars 2025 à 14 h 30' in the zone `where` (default: Paris)."""
+    return local_time.french_datetime(moment, where, missing=UNKNOWN_DATE)
 
 
-def french_datetime(moment: datetime | None) -> str:
-    """'3 mars 2025 à 14 h 30' in Paris time."""
-    if moment is None:
-        return UNKNOWN_DATE
-    local = moment.astimezone(_paris())
-    return f"{french_date(moment)} à {local.hour} h {local.minute:02d}"
+@pass_context
+def _date_filter(context: Context, moment: datetime | None) -> str:
+    return french_date(moment, context.get("time_zone"))
+
+
+@pass_context
+def _datetime_filter(context: Context, moment: datetime | None) -> str:
+    return french_datetime(moment, context.get("time_zone"))
 
 
 def mask_addresses(text: str) -> str:
@@ -114,9 +108,10 @@ def build_environment(directory: Path = TEMPLATES_DIR) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # In the `time_zone` of the rendering context (the platform's), Paris without one.
     filters: dict[str, Callable[..., str]] = {
-        "date_fr": french_date,
-        "datetime_fr": french_datetime,
+        "date_fr": _date_filter,
+        "datetime_fr": _datetime_filter,
     }
     env.filters.update(filters)
     return env

@@ -24,6 +24,7 @@ from sqlalchemy.types import TypeDecorator
 
 from filrouge.core.clock import as_utc
 from filrouge.core.domain import ImportStatus, NoticeStatus, OutboxStatus, ReviewStatus, Stage
+from filrouge.core.local_time import platform_time_zone
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -56,7 +57,14 @@ class Platform(Base):
     region: Mapped[str] = mapped_column(String(100), default="")
     territory: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An IANA zone chosen by an administrator; None: the zone its territory lies in.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+    @property
+    def zone_name(self) -> str:
+        """The zone its dates are shown in (mails, pages, exports)."""
+        return platform_time_zone(self.territory, self.time_zone)
 
 
 class Structure(Base):

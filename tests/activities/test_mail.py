@@ -333,6 +333,35 @@ async def test_referent_reminder_arrives_at_the_referent(
     assert row.sent_at is not None and row.last_error is None
 
 
+@pytest.mark.parametrize(
+    ("territory", "chosen", "shown"),
+    [
+        ({"communes": ["59350"]}, None, "12 mars 2025 à 14 h 30"),  # Lille: Paris time
+        ({"departements": ["973"]}, None, "12 mars 2025 à 10 h 30"),  # Guyane
+        ({"departements": ["974"]}, None, "12 mars 2025 à 17 h 30"),  # La Réunion
+        ({"communes": ["59350"]}, "Pacific/Noumea", "13 mars 2025 à 0 h 30"),  # chosen
+    ],
+)
+async def test_mails_show_times_in_the_platform_s_time_zone(
+    mail: MailActivities,
+    mail_sink: MailSink,
+    db: async_sessionmaker[AsyncSession],
+    territory: dict[str, list[str]],
+    chosen: str | None,
+    shown: str,
+) -> None:
+    async with transaction(db) as session:
+        platform = await session.get(Platform, "p1")
+        assert platform is not None
+        platform.territory, platform.time_zone = territory, chosen
+
+    await run(mail, notification("interview_reminder", Recipient.REFERENT))
+    await run(mail, notification("interview_reminder", Recipient.JEUNE))
+
+    for received in mail_sink.wait_for(2):
+        assert shown in received.message["Subject"] + bodies(received.message)
+
+
 async def test_coordinator_escalation_goes_to_all_active_coordinators(
     mail: MailActivities, mail_sink: MailSink
 ) -> None:

@@ -148,6 +148,9 @@ SAMPLES: dict[str, Sample] = {
     "list_platforms": Sample("GET", "/admin/platforms"),
     "set_policy": Sample("PUT", "/admin/platforms/{platform}/policy", lambda: {}),
     "set_territory": Sample("PUT", "/admin/platforms/{platform}/territory", lambda: {}),
+    "set_time_zone": Sample(
+        "PUT", "/admin/platforms/{platform}/time-zone", lambda: {"time_zone": None}
+    ),
     "create_structure": Sample(
         "POST",
         "/admin/structures",

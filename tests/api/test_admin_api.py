@@ -210,3 +210,30 @@ async def test_only_administrators_reach_the_admin_endpoints(api: Api) -> None:
     assert anonymous.status_code == 401
     assert forged.status_code == 401
     assert forged.json()["message"] == "Jeton invalide ou révoqué."
+
+
+async def test_a_platform_s_time_zone_is_its_territory_s_unless_an_admin_chooses(
+    api: Api,
+) -> None:
+    body = {"id": _platform_id(), "name": "PSAD Saint-Pierre", "territory": {"communes": ["97502"]}}
+    created = await api.admin_post("/admin/platforms", body)
+    path = f"/admin/platforms/{body['id']}/time-zone"
+
+    chosen = await api.http.put(
+        path, json={"time_zone": "America/Cayenne"}, headers=api.admin.headers
+    )
+    unknown = await api.http.put(
+        path, json={"time_zone": "Mars/Olympus"}, headers=api.admin.headers
+    )
+    derived = await api.http.put(path, json={"time_zone": None}, headers=api.admin.headers)
+    paris = await api.admin_post("/admin/platforms", {"id": _platform_id(), "name": "PSAD"})
+
+    assert (created["time_zone"], created["time_zone_chosen"]) == ("America/Miquelon", False)
+    assert (chosen.json()["time_zone"], chosen.json()["time_zone_chosen"]) == (
+        "America/Cayenne",
+        True,
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["message"].startswith("Fuseau horaire inconnu : « Mars/Olympus ».")
+    assert derived.json()["time_zone"] == "America/Miquelon"
+    assert paris["time_zone"] == "Europe/Paris"

@@ -7,8 +7,11 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import select
 
-from api.pages.templating import french_date, french_datetime, time_zone
+from filrouge.core.local_time import french_date, french_datetime, zone
+from filrouge.store.engine import transaction
+from filrouge.store.models import ApiToken
 from tests.pages.conftest import PASSWORD, Account, Site
 
 
@@ -120,12 +123,14 @@ async def test_assets_are_served_by_the_app(site: Site) -> None:
 
 
 def test_dates_are_french_in_the_platform_time_zone() -> None:
-    paris = time_zone("Europe/Paris")
+    paris = zone("Europe/Paris")
     moment = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     assert french_date(moment, paris) == "2 mars 2026"
     assert french_datetime(moment, paris) == "2 mars 2026 à 0 h 30"
     assert french_date(datetime(2026, 7, 1, 8, tzinfo=UTC), paris) == "1er juillet 2026"
     assert french_datetime(datetime(2026, 7, 1, 8, 5, tzinfo=UTC), paris).endswith("10 h 05")
+    assert french_datetime(moment, "America/Cayenne") == "1er mars 2026 à 20 h 30"
+    assert french_datetime(moment, "Indian/Reunion") == "2 mars 2026 à 3 h 30"
 
 
 async def test_an_answer_leaves_only_once_its_transaction_is_committed(site: Site) -> None:
@@ -152,3 +157,25 @@ async def test_the_coordinator_start_page_is_the_dashboard(site: Site) -> None:
     assert page.status_code == 200 and "<h1>Ma plateforme</h1>" in page.text
     assert "Martin" not in page.text, "the dashboard counts, it names nobody"
     assert case["id"] in listed.text and "MARTIN Léa" in listed.text
+
+
+async def test_pages_show_times_in_the_user_s_platform_time_zone(site: Site) -> None:
+    team = await site.api.team()
+    zone_path = f"/admin/platforms/{team.platform_id}/time-zone"
+    chosen = await site.api.http.put(
+        zone_path, json={"time_zone": "Indian/Reunion"}, headers=site.api.admin.headers
+    )
+    assert chosen.status_code == 200, chosen.text
+    account = await site.with_password(team.coordinator.id)
+    async with transaction(site.api.sessions) as session:
+        created = await session.scalar(
+            select(ApiToken.created_at).where(ApiToken.user_id == account.id)
+        )
+    assert created is not None
+
+    async with site.client() as http:
+        await _log_in(http, account)
+        page = await http.get("/mon-compte")
+
+    assert french_datetime(created, "Indian/Reunion") in page.text
+    assert french_datetime(created, "Europe/Paris") not in page.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from filrouge.core.caller import Caller
-from filrouge.core.domain import Role
+from filrouge.services.auth.callers import caller_of
 from filrouge.services.auth.hashing import digest
 from filrouge.store.engine import transaction
 from filrouge.store.repositories import ReferenceRepository
@@ -24,5 +24,4 @@ async def token_user(sessions: async_sessionmaker[AsyncSession], token: str) -> 
         row = await ReferenceRepository(session).token(hash_token(token))
         if row is None or row.revoked_at is not None or not row.user.active:
             return None
-        user = row.user
-        return Caller(user.id, Role(user.role), user.platform_id, user.structure_id)
+        return await caller_of(session, row.user)

@@ -140,6 +140,7 @@ class Onboarding:
                 "activation_url": link,
                 "expires_at": issued.expires_at,
                 "platform_name": platform.name if platform else "administration",
+                "time_zone": platform.zone_name if platform else None,
             },
         )
         sender = self.mailer.smtp.sender

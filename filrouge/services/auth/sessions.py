@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from filrouge.core.caller import Caller
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Role
 from filrouge.core.errors import NotAuthenticated
+from filrouge.services.auth.callers import caller_of
 from filrouge.services.auth.hashing import digest
 from filrouge.settings import AuthSettings
 from filrouge.store.auth_repository import AuthRepository
@@ -99,9 +99,7 @@ async def resume_session(
         # Restart the idle timer, but write at most every minute (or quarter of the timeout).
         if now - row.last_seen_at > min(settings.session_idle_timeout / 4, timedelta(minutes=1)):
             row.last_seen_at = now
-        user = row.user
-        caller = Caller(user.id, Role(user.role), user.platform_id, user.structure_id)
-        return LiveSession(row.id, row.csrf_hash, caller)
+        return LiveSession(row.id, row.csrf_hash, await caller_of(session, row.user))
 
 
 async def end_session(session: AsyncSession, session_id: str) -> None:

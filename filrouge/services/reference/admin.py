@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Role, StructureKind, TimerPolicy
 from filrouge.core.errors import Conflict, Invalid, NotFound
+from filrouge.core.local_time import is_time_zone
 from filrouge.core.routing import TERRITORY_KINDS, Territory, shared_codes
 from filrouge.store.models import Platform, Structure, User
 from filrouge.store.repositories import ReferenceRepository
@@ -27,6 +28,8 @@ class NewPlatform:
     territory: dict[str, list[str]] = field(default_factory=dict)
     # Timer policy fields to change from the defaults (ISO 8601 durations); None: default.
     policy: dict[str, Any] = field(default_factory=dict)
+    # An IANA zone for its dates; None: the zone its territory lies in.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,16 @@ def policy_from(changes: dict[str, Any], base: TimerPolicy | None = None) -> Tim
         raise Invalid(f"Politique de délais invalide : {exc}") from exc
 
 
+def checked_time_zone(name: str | None) -> str | None:
+    """An IANA zone name as given, or a French refusal."""
+    if name is not None and not is_time_zone(name):
+        raise Invalid(
+            f"Fuseau horaire inconnu : « {name} ». Donnez un nom de la base IANA, par exemple "
+            "« Europe/Paris » ou « America/Cayenne »."
+        )
+    return name
+
+
 def policy_json(policy: TimerPolicy) -> dict[str, object]:
     data = asdict(policy)
     data["follow_up_checks"] = list(policy.follow_up_checks)
@@ -104,6 +117,7 @@ class ReferenceService:
             region=new.region,
             territory={k: list(v) for k, v in new.territory.items()},
             policy=policy_json(policy_from(new.policy)),
+            time_zone=checked_time_zone(new.time_zone),
             created_at=utcnow(),
         )
         await self.repo.add(platform)
@@ -116,6 +130,14 @@ class ReferenceService:
             raise NotFound("Plateforme introuvable.")
         current = TimerPolicy.from_dict(platform.policy or {})
         platform.policy = policy_json(policy_from(changes, current))
+        return platform
+
+    async def set_time_zone(self, platform_id: str, time_zone: str | None) -> Platform:
+        """Choose the zone of a platform's dates; None: back to its territory's zone."""
+        platform = await self.repo.platform(platform_id)
+        if platform is None:
+            raise NotFound("Plateforme introuvable.")
+        platform.time_zone = checked_time_zone(time_zone)
         return platform
 
     async def set_territory(self, platform_id: str, territory: dict[str, list[str]]) -> Platform:
