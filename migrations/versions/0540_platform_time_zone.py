@@ -1,7 +1,7 @@
 """platforms.time_zone: the zone an administrator chose for a platform's dates
 
-Revision ID: 0530_platform_time_zone
-Revises: 0520_dashboard
+Revision ID: 0540_platform_time_zone
+Revises: 0530_case_keys
 Create Date: 2026-11-30 17:10:00
 
 Empty (every existing platform): the platform's dates are shown in the zone its territory
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0530_platform_time_zone"
-down_revision = "0520_dashboard"
+revision = "0540_platform_time_zone"
+down_revision = "0530_case_keys"
 branch_labels = None
 depends_on = None
 
