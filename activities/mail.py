@@ -30,6 +30,7 @@ from filrouge.core.cases.contracts import (
 from filrouge.core.cases.pathway import STAGE_LABELS, AuditEvent, DeadlineKind
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import (
+    SOURCE_LABELS,
     DeliveryStatus,
     OutboxStatus,
     Recipient,
@@ -55,19 +56,6 @@ from filrouge.store.outbox import SENDABLE, OutboxRepository
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 
 UNDELIVERED_LABEL = "Courriel non remis : le serveur de messagerie n'a pas pu l'envoyer"
-
-SOURCE_LABELS = {
-    Source.SIEI: "liste SIEI",
-    Source.ETABLISSEMENT: "établissement scolaire",
-    Source.CFA: "CFA",
-    Source.CIO: "CIO",
-    Source.MLDS: "MLDS",
-    Source.MISSION_LOCALE: "Mission locale",
-    Source.FRANCE_TRAVAIL: "France Travail",
-    Source.JDC: "Journée défense et citoyenneté",
-    Source.ASSOCIATION: "association",
-    Source.DROIT_AU_RETOUR: "demande de droit au retour en formation",
-}
 
 
 def business_key(input: SendNotificationInput) -> str:

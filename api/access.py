@@ -100,6 +100,11 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "page_indicators": frozenset({Role.PILOTE}),
     "page_referrals": frozenset({Role.PARTENAIRE}),
     "page_admin": ADMIN,
+    "page_case": STAFF,
+    "page_case_step": STAFF,
+    "page_case_note": STAFF,
+    "page_case_rectify": STAFF,
+    "page_case_export": frozenset({Role.COORDINATEUR}),
 }
 
 

@@ -196,6 +196,11 @@ def _summary(errors: Sequence[dict[str, object]]) -> str:
     return f"La requête contient des données invalides : {', '.join(names)}."
 
 
+def validation_details(errors: list[Any]) -> list[dict[str, str]]:
+    """French `{field, message}` details of pydantic validation errors (as the API answers)."""
+    return [_describe(e) for e in errors]
+
+
 def _detail(field: str, message: str) -> dict[str, str]:
     """JSON field names are English; `champ` stays as a deprecated alias of `field`."""
     return {"field": field, "champ": field, "message": message}
@@ -238,7 +243,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [_describe(e) for e in exc.errors()]
+        details = validation_details(list(exc.errors()))
         code, message = "donnees_invalides", _summary(exc.errors())
         if any(e.get("type") == "forbidden_category" for e in exc.errors()):
             code = "categorie_interdite"

@@ -39,7 +39,6 @@ def get_erasure(request: Request) -> ErasureOnRequest:
     return request.app.state.erasure_on_request  # type: ignore[no-any-return]
 
 
-Templates = Annotated[SandboxedEnvironment, Depends(get_export_templates)]
 Erasures = Annotated[ErasureOnRequest, Depends(get_erasure)]
 
 
@@ -60,13 +59,20 @@ async def export_case(case_id: str, user: CurrentUser, session: SessionDep) -> A
     return await _export(session, user, case_id, "export")
 
 
+async def export_document(
+    request: Request, session: AsyncSession, user: CurrentUserInfo, case_id: str, view: str
+) -> str:
+    """The complete file as a printable French page (the read is logged under `view`)."""
+    exported = await _export(session, user, case_id, view)
+    return get_export_templates(request).get_template("case.html.j2").render(export=exported)  # type: ignore[no-any-return]
+
+
 @router.get("/{case_id}/export.html", response_class=HTMLResponse)
 async def export_case_html(
-    case_id: str, user: CurrentUser, session: SessionDep, templates: Templates
+    case_id: str, user: CurrentUser, session: SessionDep, request: Request
 ) -> HTMLResponse:
     """Right of access: the same file as a printable French page."""
-    exported = await _export(session, user, case_id, "export_html")
-    html = templates.get_template("case.html.j2").render(export=exported)
+    html = await export_document(request, session, user, case_id, "export_html")
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 

@@ -293,6 +293,13 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
         """The case's current state as the read model shows it."""
         return self._snapshot()
 
+    @workflow.query
+    def current_state(self) -> CaseState:
+        """The pathway's state now: the steps allowed now are derived from it (no history)."""
+        if self._state is None:
+            raise ApplicationError("Le dossier est en cours de création.", type="NotReady")
+        return self._state
+
     # ------------------------------------------------------------ helpers
 
     @property

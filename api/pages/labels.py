@@ -1,10 +1,25 @@
 """French words the pages show: the deadlines (what is due, in a référent’s words), the
-statuses of an import and of its rows."""
+statuses of an import and of its rows, the steps' fields and choices."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from filrouge.core.cases.pathway import DeadlineKind
-from filrouge.core.domain import ImportStatus, RowStatus
+from filrouge.core.domain import (
+    OUTCOME_LABELS,
+    SOURCE_LABELS,
+    AttemptResult,
+    Channel,
+    ContactOutcome,
+    Decision,
+    FollowUpStatus,
+    ImportStatus,
+    Outcome,
+    RowStatus,
+    SolutionType,
+    Source,
+)
 
 DEADLINE_LABELS: dict[DeadlineKind, str] = {
     DeadlineKind.ROUTING_ESCALATION: "attribuer le dossier à un référent",
@@ -53,3 +68,94 @@ ROW_STATUS_LABELS: dict[RowStatus, str] = {
     RowStatus.REIDENTIFIED: "repérage ajouté à un dossier suivi",
     RowStatus.DUPLICATE_REVIEW: "doublon possible, à examiner",
 }
+
+
+# ---------------------------------------------------------------- the steps' choices and fields
+
+CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
+    Channel: {
+        Channel.TELEPHONE: "téléphone",
+        Channel.SMS: "SMS",
+        Channel.COURRIEL: "courriel",
+        Channel.COURRIER: "courrier",
+        Channel.VISITE: "visite à domicile",
+    },
+    AttemptResult: {
+        AttemptResult.PAS_DE_REPONSE: "pas de réponse",
+        AttemptResult.FAUX_NUMERO: "mauvais numéro ou adresse",
+        AttemptResult.MESSAGE_LAISSE: "message laissé",
+        AttemptResult.JOINT: "jeune joint",
+    },
+    ContactOutcome: {
+        ContactOutcome.ACCEPTE_ENTRETIEN: "accepte un entretien",
+        ContactOutcome.DEJA_EN_SOLUTION: "déjà en solution",
+        ContactOutcome.REFUS: "refuse l’accompagnement",
+        ContactOutcome.DEMENAGE: "a déménagé",
+        ContactOutcome.HORS_CHAMP: "hors champ",
+    },
+    SolutionType: {
+        SolutionType.RETOUR_FORMATION_INITIALE: "retour en formation initiale",
+        SolutionType.APPRENTISSAGE: "apprentissage",
+        SolutionType.ACTION_MLDS: "action de la MLDS",
+        SolutionType.E2C: "École de la 2e chance",
+        SolutionType.EPIDE: "EPIDE",
+        SolutionType.SERVICE_CIVIQUE: "service civique",
+        SolutionType.CEJ: "contrat d’engagement jeune",
+        SolutionType.FORMATION_REGIONALE: "formation de la Région",
+        SolutionType.EMPLOI: "emploi",
+        SolutionType.PARCOURS_SUR_MESURE: "parcours sur mesure",
+        SolutionType.AUTRE: "autre",
+    },
+    Decision: {
+        Decision.VALIDER: "valider",
+        Decision.MODIFIER: "demander une modification",
+        Decision.COMMISSION: "inscrire en réunion de plateforme",
+    },
+    FollowUpStatus: {
+        FollowUpStatus.MAINTENU: "toujours en solution",
+        FollowUpStatus.RUPTURE: "rupture",
+    },
+    Outcome: {o: label for o, label in OUTCOME_LABELS.items()},
+    Source: {s: label for s, label in SOURCE_LABELS.items()},
+}
+
+# A step's field, in French: by (step update name, field), or by field name alone.
+FIELD_LABELS: dict[str, str] = {
+    "channel": "Moyen",
+    "result": "Résultat",
+    "outcome": "Réponse du jeune",
+    "close_case.outcome": "Issue",
+    "solution_type": "Solution actuelle (si déjà en solution)",
+    "new_commune": "Nouvelle commune (s’il a déménagé)",
+    "reason": "Précision",
+    "close_case.reason": "Motif (obligatoire pour « autre »)",
+    "reopen_case.reason": "Motif de réouverture",
+    "at": "Date et heure",
+    "place": "Lieu",
+    "held": "L’entretien a-t-il eu lieu ?",
+    "solutions": "Solution",
+    "type": "Type",
+    "structure": "Structure d’accueil",
+    "start_date": "Date de début",
+    "decision": "Décision",
+    "comment": "Commentaire",
+    "entered": "Le jeune est-il entré en solution ?",
+    "on": "Date",
+    "confirm_entry.on": "Date d’entrée (aujourd’hui si vide)",
+    "status": "Le jeune est-il toujours en solution ?",
+    "referent_id": "Référent",
+}
+BOOL_LABELS: dict[str, tuple[str, str]] = {
+    "held": ("Oui, il a eu lieu", "Non, le jeune n’est pas venu"),
+    "entered": ("Oui, il est entré", "Non, il n’est pas entré"),
+}
+
+
+def field_label(step: str, field: str) -> str:
+    """The French label of a step's field (the field's name when none is declared)."""
+    return FIELD_LABELS.get(f"{step}.{field}") or FIELD_LABELS.get(field) or field
+
+
+def choice_label(enum: type[StrEnum], value: str) -> str:
+    """The French label of an enumeration's value."""
+    return CHOICE_LABELS.get(enum, {}).get(value) or value.replace("_", " ")

@@ -8,7 +8,17 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from api.pages import account, activation, cases, home, imports, indicators, login, platform
+from api.pages import (
+    account,
+    activation,
+    case_page,
+    cases,
+    home,
+    imports,
+    indicators,
+    login,
+    platform,
+)
 from api.pages.routing import install_page_errors
 from api.pages.templating import STATIC_DIR, build_environment
 from filrouge.settings import PagesSettings
@@ -28,6 +38,16 @@ def install_pages(app: FastAPI, settings: PagesSettings | None = None) -> None:
     """Serve `static/` and the pages; call after the API's error handlers are installed."""
     app.state.page_templates = build_environment(settings or PagesSettings())
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
-    for module in (login, activation, account, cases, home, indicators, platform, imports):
+    for module in (
+        login,
+        activation,
+        account,
+        cases,
+        case_page,
+        home,
+        indicators,
+        platform,
+        imports,
+    ):
         app.include_router(module.router)
     install_page_errors(app)

@@ -15,17 +15,22 @@ from fastapi import Request
 
 from api.auth import client_ip
 from api.deps import CurrentUserInfo, SessionDep
+from api.rights import export_document
 from api.sessions import OpenedSession
+from filrouge.core.cases.declaration import StepDeclaration
+from filrouge.services.access.cases import CaseAccess, case_access
 from filrouge.services.auth.accounts import AccountService
 from filrouge.services.auth.activation import LINK_INVALID as LINK_INVALID  # a bad link
 from filrouge.services.auth.activation import Onboarding
 from filrouge.services.auth.passwords import WRONG_CURRENT, AuthService
-from filrouge.services.cases.reading import CaseReader
+from filrouge.services.cases.reading import CaseFile, CaseReader
 from filrouge.services.cases.reading import WorklistQuery as WorklistQuery
+from filrouge.services.cases.service import CaseService
+from filrouge.services.rights.requests import Rectification, rectify
 from filrouge.settings import AuthSettings
 
-if TYPE_CHECKING:  # a row type only: the pages read rows through services
-    from filrouge.store.models import Case
+if TYPE_CHECKING:  # row types only: the pages read rows through services
+    from filrouge.store.models import Case, CaseNote, User
 
 __all__ = ["WRONG_CURRENT"]  # the refusal of a wrong current password (others: the new one)
 
@@ -91,3 +96,56 @@ async def worklist(
 ) -> tuple[Sequence[Case], int]:
     """The user's cases, most urgent first, filtered and searched inside their platform."""
     return await CaseReader(session).worklist(user, query)
+
+
+# ---------------------------------------------------------------- one case
+
+
+def case_service(request: Request) -> CaseService:
+    """The service that runs the human steps (as the API's step routes do)."""
+    return request.app.state.case_service  # type: ignore[no-any-return]
+
+
+async def case_file(session: SessionDep, user: CurrentUserInfo, case_id: str) -> CaseFile:
+    """The case, its history and its check, its notes (NotFound when the user may not read it)."""
+    return await CaseReader(session).file(user, case_id)
+
+
+def access(user: CurrentUserInfo, case: Case) -> CaseAccess:
+    """Whether the user acts on this case or only reads it."""
+    return case_access(user, case)
+
+
+async def allowed_steps(
+    request: Request, user: CurrentUserInfo, case: Case
+) -> list[StepDeclaration]:
+    """The steps this user may take now on a case they read (registry.allowed_steps)."""
+    return await case_service(request).allowed_steps(user, case)
+
+
+async def colleagues(session: SessionDep, user: CurrentUserInfo) -> list[User]:
+    """The users of the user's platform (names in a history, référents to assign)."""
+    return await CaseReader(session).colleagues(user)
+
+
+async def add_note(session: SessionDep, user: CurrentUserInfo, case_id: str, text: str) -> CaseNote:
+    """A note kept inside the user's platform."""
+    return await CaseReader(session).add_note(user, case_id, text)
+
+
+async def export_file(
+    request: Request, session: SessionDep, user: CurrentUserInfo, case_id: str
+) -> str:
+    """Right of access: the young person's complete file, a printable French page."""
+    return await export_document(request, session, user, case_id, "export_download")
+
+
+async def rectify_person(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUserInfo,
+    case_id: str,
+    changes: dict[str, object],
+) -> Rectification:
+    """Right of rectification, checked like a creation (as PATCH /cases/{id}/person)."""
+    return await rectify(session, request.app.state.temporal, user, case_id, changes)

@@ -59,7 +59,16 @@ def build_environment(
     env.filters["date_fr"] = date_fr
     env.filters["datetime_fr"] = datetime_fr
     env.globals["service_name"] = "Fil rouge"
+    env.globals["time_zone"] = zone
     return env
+
+
+def page_zone(request: Request) -> tzinfo:
+    """The platforms' time zone of the pages (PAGES_TIME_ZONE), to read dates typed in it."""
+    env: SandboxedEnvironment = request.app.state.page_templates
+    zone = env.globals["time_zone"]
+    assert isinstance(zone, tzinfo)
+    return zone
 
 
 def is_htmx(request: Request) -> bool:

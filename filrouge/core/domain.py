@@ -78,6 +78,20 @@ class Source(StrEnum):
     DROIT_AU_RETOUR = "droit_au_retour"
 
 
+SOURCE_LABELS: dict[Source, str] = {
+    Source.SIEI: "liste SIEI",
+    Source.ETABLISSEMENT: "établissement scolaire",
+    Source.CFA: "CFA",
+    Source.CIO: "CIO",
+    Source.MLDS: "MLDS",
+    Source.MISSION_LOCALE: "Mission locale",
+    Source.FRANCE_TRAVAIL: "France Travail",
+    Source.JDC: "Journée défense et citoyenneté",
+    Source.ASSOCIATION: "association",
+    Source.DROIT_AU_RETOUR: "demande de droit au retour en formation",
+}
+
+
 class Channel(StrEnum):
     TELEPHONE = "telephone"
     SMS = "sms"

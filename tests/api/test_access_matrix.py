@@ -207,6 +207,34 @@ SAMPLES: dict[str, Sample] = {
     "page_indicators": Sample("GET", "/indicateurs", page=True),
     "page_referrals": Sample("GET", "/signalements", page=True),
     "page_admin": Sample("GET", "/administration", page=True),
+    "page_case": Sample("GET", "/dossiers/{case}", page=True, case_scoped=True),
+    "page_case_step": Sample(
+        "POST",
+        "/dossiers/{case}/etapes/record_contact_attempt",
+        lambda: {"channel": "telephone", "result": "pas_de_reponse"},
+        page=True,
+        form=True,
+        case_scoped=True,
+        acts=True,
+    ),
+    "page_case_note": Sample(
+        "POST",
+        "/dossiers/{case}/notes",
+        lambda: {"texte": "Rappeler lundi."},
+        page=True,
+        form=True,
+        case_scoped=True,
+    ),
+    "page_case_rectify": Sample(
+        "POST",
+        "/dossiers/{case}/rectification",
+        lambda: {},
+        page=True,
+        form=True,
+        case_scoped=True,
+        acts=True,
+    ),
+    "page_case_export": Sample("GET", "/dossiers/{case}/export", page=True, case_scoped=True),
 }
 
 

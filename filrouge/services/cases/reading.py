@@ -18,9 +18,14 @@ from filrouge.intake.columns import normalize_header
 from filrouge.services.access.cases import readable
 from filrouge.store.access_log import AccessLogRepository
 from filrouge.store.audit_repository import AuditRepository
-from filrouge.store.models import AuditEvent, Case, CaseNote
+from filrouge.store.models import AuditEvent, Case, CaseNote, User
 from filrouge.store.notes import NoteRepository
-from filrouge.store.repositories import CaseFilters, CaseRepository, PersonSearch
+from filrouge.store.repositories import (
+    CaseFilters,
+    CaseRepository,
+    PersonSearch,
+    ReferenceRepository,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,16 @@ class WorklistQuery:
     text: str = ""
     limit: int = 50
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """One case as its page shows it: the case, its history and its check, the notes."""
+
+    case: Case
+    history: list[AuditEvent]
+    verification: ChainVerification
+    notes: list[CaseNote]
 
 
 # An INE: 11 letters and digits, with at least one digit (a name has none).
@@ -113,6 +128,20 @@ class CaseReader:
         for case in rows:
             log.record(case, caller.id, caller.role.value, view)
         return rows, total
+
+    async def file(self, caller: Caller, case_id: str, view: str = "case_page") -> CaseFile:
+        """The case, its complete history, the check of its hash chain and the notes of the
+        caller's platform: one read, logged under `view`."""
+        case = await self.case(caller, case_id, view)
+        audit = AuditRepository(self.session)
+        history, verification = await audit.history(case.id), await audit.verify(case)
+        return CaseFile(case, history, verification, await self.notes_of(caller, case))
+
+    async def colleagues(self, caller: Caller) -> list[User]:
+        """The users of the caller's platform (names in a history, référents to assign)."""
+        if caller.platform_id is None:
+            return []
+        return await ReferenceRepository(self.session).users(caller.platform_id)
 
     async def history(self, caller: Caller, case_id: str) -> list[AuditEvent]:
         """The case's complete audit log, in order (the read is logged)."""

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from filrouge.core.caller import Caller
 from filrouge.core.cases.contracts import case_workflow_id
+from filrouge.core.cases.declaration import StepDeclaration
+from filrouge.core.cases.registry import allowed_steps
 from filrouge.core.cases.steps import AssignReferentInput, Step
 from filrouge.core.domain import CreationStatus, Role, StepResult
 from filrouge.core.errors import Conflict, DomainError, Invalid, Unavailable
@@ -155,6 +157,22 @@ class CaseService:
                 continue
             out.append(Assigned(case_id, ok=True, result=result))
         return out
+
+    async def allowed_steps(self, caller: Caller, case: Case) -> list[StepDeclaration]:
+        """The steps the caller may take now on a case they read (none when they only read it,
+        or when it has no running pathway): `registry.allowed_steps` on the workflow's state."""
+        if case_access(caller, case) != CaseAccess.ACT:
+            return []
+        handle = self.temporal.get_workflow_handle(case_workflow_id(case.id))
+        try:
+            state = await handle.query(CaseWorkflow.current_state)
+        except WorkflowQueryFailedError:
+            return []  # still being created
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return []  # the pathway has ended (retention reached)
+            raise _rpc_error(exc) from exc
+        return allowed_steps(state, caller.role)
 
     async def run_step(
         self, caller: Caller, case_id: str, update: Any, step: Step, idempotency_key: str | None
