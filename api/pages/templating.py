@@ -7,7 +7,7 @@ part of a page gets the named block of the same template, never a second templat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from api.deps import CurrentUserInfo
 from api.pages.navigation import menu
 from api.sessions import CSRF_FIELD
-from filrouge.core.local_time import french_date, french_datetime
+from filrouge.core.local_time import french_date, french_datetime, zone
 from filrouge.settings import PagesSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,16 +59,17 @@ def build_environment(
     env.filters["date_fr"] = date_fr
     env.filters["datetime_fr"] = datetime_fr
     env.globals["service_name"] = "Fil rouge"
-    env.globals["time_zone"] = zone
+    env.globals["default_time_zone"] = default
     return env
 
 
 def page_zone(request: Request) -> tzinfo:
-    """The platforms' time zone of the pages (PAGES_TIME_ZONE), to read dates typed in it."""
+    """The zone the user's dates are shown and typed in: their platform's (the setting's zone
+    without one)."""
+    user = getattr(request.state, "user", None)
+    name = user.time_zone if isinstance(user, CurrentUserInfo) else None
     env: SandboxedEnvironment = request.app.state.page_templates
-    zone = env.globals["time_zone"]
-    assert isinstance(zone, tzinfo)
-    return zone
+    return zone(name or str(env.globals["default_time_zone"]))
 
 
 def is_htmx(request: Request) -> bool:

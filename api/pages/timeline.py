@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from api.pages.labels import choice_label, deadline_label
 from api.pages.navigation import ROLE_LABELS
-from api.pages.templating import french_date, french_datetime
 from filrouge.core.domain import (
     STAGE_LABELS,
     AttemptResult,
@@ -24,6 +23,7 @@ from filrouge.core.domain import (
     Stage,
 )
 from filrouge.core.identity import LABELS as IDENTITY_LABELS
+from filrouge.core.local_time import french_date, french_datetime
 
 if TYPE_CHECKING:  # a row type only: the pages read rows through services
     from filrouge.store.models import AuditEvent
