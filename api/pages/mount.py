@@ -13,6 +13,7 @@ from api.pages import (
     activation,
     case_page,
     cases,
+    duplicates,
     home,
     imports,
     indicators,
@@ -48,6 +49,7 @@ def install_pages(app: FastAPI, settings: PagesSettings | None = None) -> None:
         indicators,
         platform,
         imports,
+        duplicates,
     ):
         app.include_router(module.router)
     install_page_errors(app)

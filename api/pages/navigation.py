@@ -40,6 +40,7 @@ ROLE_PAGES: dict[Role, list[Link]] = {
     Role.COORDINATEUR: [
         Link("/plateforme/dossiers", "Dossiers"),
         Link("/plateforme/imports", "Imports"),
+        Link("/plateforme/doublons", "Doublons possibles"),
     ],
 }
 

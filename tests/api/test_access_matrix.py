@@ -204,6 +204,13 @@ SAMPLES: dict[str, Sample] = {
     "page_import_rejected": Sample(
         "GET", "/plateforme/imports/{import}/rejets.csv", page=True, platform_scoped=True
     ),
+    "page_duplicates": Sample("GET", "/plateforme/doublons", page=True),
+    "page_merge_duplicate": Sample(
+        "POST", "/plateforme/doublons/d-unknown/fusionner", lambda: {}, page=True, unknown=True
+    ),
+    "page_keep_duplicate_apart": Sample(
+        "POST", "/plateforme/doublons/d-unknown/separer", lambda: {}, page=True, unknown=True
+    ),
     "page_indicators": Sample("GET", "/indicateurs", page=True),
     "page_referrals": Sample("GET", "/signalements", page=True),
     "page_admin": Sample("GET", "/administration", page=True),

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.api.test_intake_api import born, csv_bytes, fr, new_ine, unique_name
 from tests.pages.conftest import Account, Site, assert_accessible
+from tests.pages.test_duplicates import a_possible_duplicate
 from tests.pages.test_imports import coordinator_with_land
 
 
@@ -60,3 +61,17 @@ async def test_a_coordinator_imports_a_list(page: Any, site: Site) -> None:
     saved = Path(await download.path())
     corrected = (await asyncio.to_thread(saved.read_bytes)).decode("utf-8-sig")
     assert "31/02/2007" in corrected and download.suggested_filename.startswith("rejets-")
+
+
+async def test_a_coordinator_resolves_a_duplicate(page: Any, site: Site) -> None:
+    _, coordinator, case_id, _ = await a_possible_duplicate(site)
+    await log_in(page, coordinator, "/plateforme")
+    await page.get_by_role("link", name="Doublons possibles").first.click()
+    await page.wait_for_url("**/plateforme/doublons")
+    await assert_accessible(page)
+    await page.evaluate("window.sansRechargement = true")
+    await page.get_by_role("button", name=f"Même jeune : ajouter au dossier {case_id}").click()
+    await page.get_by_text(f"Repérage ajouté au dossier {case_id}.").wait_for()
+    assert await page.evaluate("window.sansRechargement === true"), "answered in place"
+    await page.get_by_text("Aucun doublon possible n’attend de décision.").wait_for()
+    await assert_accessible(page)
