@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -163,8 +163,9 @@ _FIELD_MESSAGES = {
 }
 
 
-def _message(error: dict[str, object]) -> str:
-    """French text for a validation error (pydantic's own messages are in English)."""
+def validation_message(error: Mapping[str, Any]) -> str:
+    """French text for a validation error (pydantic's own messages are in English); the
+    pages show the same text by their fields."""
     kind, msg = str(error.get("type", "")), str(error.get("msg", ""))
     if kind in _FIELD_MESSAGES:
         return _FIELD_MESSAGES[kind].format(**(error.get("ctx") or {}))  # type: ignore[arg-type]
@@ -182,7 +183,7 @@ def _describe(error: dict[str, object]) -> dict[str, str]:
     if error.get("type") == "forbidden_category":
         loc.append(str(error["ctx"]["field"]))  # type: ignore[index]
         return _detail(".".join(loc), str(error.get("msg")))
-    return _detail(".".join(loc), f"« {field_label(where)} » : {_message(error)}")
+    return _detail(".".join(loc), f"« {field_label(where)} » : {validation_message(error)}")
 
 
 def french_field_errors(errors: Sequence[Any]) -> list[str]:

@@ -155,6 +155,14 @@ class StructureKind(StrEnum):
     AUTRE = "autre"
 
 
+STRUCTURE_KIND_LABELS: dict[StructureKind, str] = {
+    StructureKind.MISSION_LOCALE: "Mission locale",
+    StructureKind.MLDS: "MLDS",
+    StructureKind.CIO: "CIO",
+    StructureKind.AUTRE: "autre structure",
+}
+
+
 class Recipient(StrEnum):
     """Who a reminder or an escalation is addressed to."""
 
@@ -251,30 +259,51 @@ class TimerPolicy:
     retention: str = "P24M"
     inactivity_closure: str = "P12M"
 
-    def validate(self) -> TimerPolicy:
-        """Raise ValueError (French message) when a value is not usable."""
+    def problems(self) -> dict[str, str]:
+        """Each unusable field and why, in French; empty when the policy is usable."""
+        found: dict[str, str] = {}
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "max_failed_attempts":
-                if not isinstance(value, int) or not 1 <= value <= 20:
-                    raise ValueError("max_failed_attempts doit être un entier entre 1 et 20")
-            elif f.name == "follow_up_checks":
-                if not value:
-                    raise ValueError("follow_up_checks doit contenir au moins une échéance")
-                for item in value:
-                    parse_duration(item)
-            else:
-                parse_duration(value)
+            try:
+                _check_policy_value(f.name, getattr(self, f.name))
+            except (TypeError, ValueError) as exc:
+                found[f.name] = str(exc)
+        return found
+
+    def validate(self) -> TimerPolicy:
+        """Raise ValueError (French message naming the field) when a value is not usable."""
+        problems = self.problems()
+        if problems:
+            name, problem = next(iter(problems.items()))
+            raise ValueError(f"{POLICY_LABELS[name]} ({name}) : {problem}")
         return self
+
+    @classmethod
+    def unchecked(cls, data: dict[str, object]) -> TimerPolicy:
+        """A policy from stored or submitted JSON, unknown keys ignored, not yet validated."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        checks = values.get("follow_up_checks")
+        if isinstance(checks, list | tuple):
+            values["follow_up_checks"] = tuple(checks)
+        return cls(**values)  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> TimerPolicy:
         """Build a policy from stored JSON, ignoring unknown keys."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        if "follow_up_checks" in values:
-            values["follow_up_checks"] = tuple(values["follow_up_checks"])  # type: ignore[arg-type]
-        return cls(**values).validate()  # type: ignore[arg-type]
+        return cls.unchecked(data).validate()
+
+
+def _check_policy_value(name: str, value: object) -> None:
+    if name == "max_failed_attempts":
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 20:
+            raise ValueError("un nombre entier entre 1 et 20 est attendu")
+    elif name == "follow_up_checks":
+        if not isinstance(value, tuple) or not value:
+            raise ValueError("au moins une échéance est attendue (exemple : P1M, P3M, P6M)")
+        for item in value:
+            parse_duration(item)  # type: ignore[arg-type]
+    else:
+        parse_duration(value)  # type: ignore[arg-type]
 
 
 POLICY_LABELS: dict[str, str] = {

@@ -6,13 +6,20 @@ Services raise them; the HTTP layer maps each kind to a status code in one place
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
-    """An expected failure, with a French message that names no personal value."""
+    """An expected failure, with a French message that names no personal value.
 
-    def __init__(self, message: str) -> None:
+    `fields`: the input fields at fault, each with its own French message, so that a form
+    shows each refusal by its field (the message alone says it all for other callers).
+    """
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.fields: dict[str, str] = dict(fields or {})
 
 
 class NotFound(DomainError):

@@ -24,6 +24,20 @@ class Action(StrEnum):
     USER_REACTIVATED = "user_reactivated"
 
 
+ACTION_LABELS: dict[Action, str] = {
+    Action.USER_CREATED: "compte créé",
+    Action.ACTIVATION_SENT: "lien d’activation envoyé",
+    Action.ACTIVATION_NOT_SENT: "lien d’activation non envoyé",
+    Action.ACTIVATED: "compte activé (mot de passe choisi par la personne)",
+    Action.PASSWORD_CHANGED: "mot de passe changé par la personne",
+    Action.TOKEN_CREATED: "jeton d’API créé",
+    Action.TOKEN_REVOKED: "jeton d’API révoqué",
+    Action.USER_DEACTIVATED: "compte désactivé",
+    Action.USER_REACTIVATED: "compte réactivé",
+}
+"""French words of each credential action, in the administrators' journal."""
+
+
 async def record(
     session: AsyncSession, actor_id: str | None, action: Action, target_user_id: str, **details: Any
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.core.clock import utcnow
-from filrouge.core.domain import Role, StructureKind, TimerPolicy
+from filrouge.core.domain import POLICY_LABELS, Role, StructureKind, TimerPolicy
 from filrouge.core.errors import Conflict, Invalid, NotFound
 from filrouge.core.local_time import is_time_zone
 from filrouge.core.routing import TERRITORY_KINDS, Territory, shared_codes
@@ -17,6 +17,8 @@ from filrouge.store.models import Platform, Structure, User
 from filrouge.store.repositories import ReferenceRepository
 
 PLATFORM_ROLES = frozenset({Role.REFERENT, Role.COORDINATEUR, Role.PARTENAIRE})
+ID_TAKEN = "%s porte déjà cet identifiant."
+ID_IN_USE = "Cet identifiant est déjà pris : choisissez-en un autre."
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,18 @@ class NewUser:
 
 
 def policy_from(changes: dict[str, Any], base: TimerPolicy | None = None) -> TimerPolicy:
-    """Merge the given fields over `base` (defaults) and validate every duration."""
+    """Merge the given fields over `base` (defaults) and validate every value; a refusal names
+    each faulty field by its French label (and gives its message by field)."""
     values = asdict(base or TimerPolicy())
     values.update({k: v for k, v in changes.items() if v is not None})
     try:
-        return TimerPolicy.from_dict(values)
+        problems = TimerPolicy.unchecked(values).problems()
     except (TypeError, ValueError) as exc:
         raise Invalid(f"Politique de délais invalide : {exc}") from exc
+    if problems:
+        details = " ; ".join(f"{POLICY_LABELS[k]} : {v}" for k, v in problems.items())
+        raise Invalid(f"Politique de délais invalide : {details}.", fields=problems)
+    return TimerPolicy.from_dict(values)
 
 
 def checked_time_zone(name: str | None) -> str | None:
@@ -100,6 +107,13 @@ class ReferenceService:
     async def platforms(self) -> list[Platform]:
         return await self.repo.platforms()
 
+    async def platform(self, platform_id: str) -> Platform:
+        """One platform; NotFound when there is none of this id."""
+        platform = await self.repo.platform(platform_id)
+        if platform is None:
+            raise NotFound("Plateforme introuvable.")
+        return platform
+
     async def structures(self, platform_id: str | None = None) -> list[Structure]:
         return await self.repo.structures(platform_id)
 
@@ -109,7 +123,7 @@ class ReferenceService:
     async def create_platform(self, new: NewPlatform) -> Platform:
         """A platform with its territory and timer policy."""
         if await self.repo.platform(new.id):
-            raise Conflict("Une plateforme porte déjà cet identifiant.")
+            raise Conflict(ID_TAKEN % "Une plateforme", fields={"id": ID_IN_USE})
         await self._check_overlap(new.id, new.territory)
         platform = Platform(
             id=new.id,
@@ -158,16 +172,22 @@ class ReferenceService:
                 details = " ; ".join(
                     f"{TERRITORY_KINDS[kind]} {', '.join(codes)}" for kind, codes in shared.items()
                 )
+                owner = f"« {other.name} » ({other.id})"
+                by_field = {
+                    kind: f"Déjà dans le territoire de la plateforme {owner} : {', '.join(codes)}."
+                    for kind, codes in shared.items()
+                }
                 raise Conflict(
-                    f"Ce territoire chevauche celui de la plateforme « {other.name} » "
-                    f"({other.id}) : {details}. Retirez ces codes de l'une des deux plateformes."
+                    f"Ce territoire chevauche celui de la plateforme {owner} : {details}. "
+                    "Retirez ces codes de l'une des deux plateformes.",
+                    fields=by_field,
                 )
 
     async def create_structure(self, new: NewStructure) -> Structure:
         if await self.repo.platform(new.platform_id) is None:
             raise NotFound("Plateforme introuvable.")
         if await self.repo.structure(new.id):
-            raise Conflict("Une structure porte déjà cet identifiant.")
+            raise Conflict(ID_TAKEN % "Une structure", fields={"id": ID_IN_USE})
         structure = Structure(
             id=new.id,
             platform_id=new.platform_id,
@@ -182,7 +202,10 @@ class ReferenceService:
         await self._check_attachment(new)
         region = getattr(new, "region", None)
         if new.role == Role.PILOTE and not region:
-            raise Invalid("Un pilote régional doit être rattaché à une Région (region).")
+            raise Invalid(
+                "Un pilote régional doit être rattaché à une Région (region).",
+                fields={"region": "Indiquez la Région du pilote."},
+            )
         user = User(
             id=f"u{uuid.uuid4().hex[:15]}",
             display_name=new.display_name,
@@ -199,12 +222,19 @@ class ReferenceService:
 
     async def _check_attachment(self, new: UserFields) -> None:
         if new.role in PLATFORM_ROLES and not new.platform_id:
-            raise Invalid("Ce rôle exige une plateforme (platform_id).")
+            raise Invalid(
+                "Ce rôle exige une plateforme (platform_id).",
+                fields={"platform_id": "Choisissez la plateforme de ce compte."},
+            )
         if new.platform_id and await self.repo.platform(new.platform_id) is None:
             raise NotFound("Plateforme introuvable.")
         if new.structure_id:
             structure = await self.repo.structure(new.structure_id)
             if structure is None or structure.platform_id != new.platform_id:
-                raise Invalid("La structure n'appartient pas à cette plateforme.")
+                message = "La structure n'appartient pas à cette plateforme."
+                raise Invalid(message, fields={"structure_id": message})
         if new.role == Role.REFERENT and not new.structure_id:
-            raise Invalid("Un référent doit être rattaché à une structure (structure_id).")
+            raise Invalid(
+                "Un référent doit être rattaché à une structure (structure_id).",
+                fields={"structure_id": "Choisissez la structure du référent."},
+            )

@@ -200,6 +200,8 @@ def test_policy_validation_speaks_french() -> None:
         TimerPolicy(max_failed_attempts=0).validate()
     with pytest.raises(ValueError, match="au moins une échéance"):
         TimerPolicy(follow_up_checks=()).validate()
+    faults = TimerPolicy(max_failed_attempts=0, retention="deux ans").problems()
+    assert set(faults) == {"max_failed_attempts", "retention"}, "every faulty field, by name"
     policy = TimerPolicy.from_dict({"follow_up_checks": ["P2M"], "unknown": 1})
     assert policy.follow_up_checks == ("P2M",)
 
