@@ -108,6 +108,19 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "page_case_note": STAFF,
     "page_case_rectify": STAFF,
     "page_case_export": frozenset({Role.COORDINATEUR}),
+    "page_admin_platforms": ADMIN,
+    "page_create_platform": ADMIN,
+    "page_admin_platform": ADMIN,
+    "page_set_territory": ADMIN,
+    "page_set_policy": ADMIN,
+    "page_admin_structures": ADMIN,
+    "page_create_structure": ADMIN,
+    "page_admin_users": ADMIN,
+    "page_create_user": ADMIN,
+    "page_deactivate_user": ADMIN,
+    "page_reactivate_user": ADMIN,
+    "page_send_activation": ADMIN,
+    "page_admin_journal": ADMIN,
 }
 
 

@@ -32,10 +32,3 @@ async def page_referrals(request: Request, user: CurrentUser) -> HTMLResponse:
     """A partner's start page (being built)."""
     text = "Le signalement d’un jeune par formulaire arrive bientôt."
     return _placeholder(request, "Signalements", text)
-
-
-@router.get("/administration")
-async def page_admin(request: Request, user: CurrentUser) -> HTMLResponse:
-    """The administrator's start page (being built)."""
-    text = "La gestion des plateformes, des structures et des comptes arrive bientôt."
-    return _placeholder(request, "Administration", text)

@@ -11,6 +11,8 @@ from starlette.types import Scope
 from api.pages import (
     account,
     activation,
+    admin,
+    admin_users,
     case_page,
     cases,
     duplicates,
@@ -50,6 +52,8 @@ def install_pages(app: FastAPI, settings: PagesSettings | None = None) -> None:
         platform,
         imports,
         duplicates,
+        admin,
+        admin_users,
     ):
         app.include_router(module.router)
     install_page_errors(app)

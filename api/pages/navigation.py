@@ -35,12 +35,18 @@ def start_page(role: Role) -> str:
     return START_PAGES[role].href
 
 
-# The coordinator's pages beyond their start page, in the order of their menu.
+# The pages of a role beyond its start page, in the order of its menu.
 ROLE_PAGES: dict[Role, list[Link]] = {
     Role.COORDINATEUR: [
         Link("/plateforme/dossiers", "Dossiers"),
         Link("/plateforme/imports", "Imports"),
         Link("/plateforme/doublons", "Doublons possibles"),
+    ],
+    Role.ADMIN: [
+        Link("/administration/plateformes", "Plateformes"),
+        Link("/administration/structures", "Structures"),
+        Link("/administration/utilisateurs", "Utilisateurs"),
+        Link("/administration/journal", "Journal"),
     ],
 }
 

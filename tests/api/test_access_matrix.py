@@ -47,6 +47,15 @@ def _user() -> dict[str, Any]:
     }
 
 
+def _form(path: str, unknown: bool = False) -> Sample:
+    """A page's form posted empty (a token needs no CSRF field)."""
+    return Sample("POST", path, lambda: {}, page=True, form=True, unknown=unknown)
+
+
+# Not a real account: an action on it as an admin answers 404 and changes nobody.
+UNKNOWN_USER = "/administration/utilisateurs/u-matrice-inconnu"
+
+
 def _case_step(path: str, body: dict[str, Any]) -> Sample:
     return Sample("POST", f"/cases/{{case}}/{path}", lambda: body, case_scoped=True, acts=True)
 
@@ -242,6 +251,19 @@ SAMPLES: dict[str, Sample] = {
         acts=True,
     ),
     "page_case_export": Sample("GET", "/dossiers/{case}/export", page=True, case_scoped=True),
+    "page_admin_platforms": Sample("GET", "/administration/plateformes", page=True),
+    "page_create_platform": _form("/administration/plateformes"),
+    "page_admin_platform": Sample("GET", "/administration/plateformes/{platform}", page=True),
+    "page_set_territory": _form("/administration/plateformes/{platform}/territoire"),
+    "page_set_policy": _form("/administration/plateformes/{platform}/delais"),
+    "page_admin_structures": Sample("GET", "/administration/structures", page=True),
+    "page_create_structure": _form("/administration/structures"),
+    "page_admin_users": Sample("GET", "/administration/utilisateurs", page=True),
+    "page_create_user": _form("/administration/utilisateurs"),
+    "page_deactivate_user": _form(f"{UNKNOWN_USER}/desactiver", unknown=True),
+    "page_reactivate_user": _form(f"{UNKNOWN_USER}/reactiver", unknown=True),
+    "page_send_activation": _form(f"{UNKNOWN_USER}/lien", unknown=True),
+    "page_admin_journal": Sample("GET", "/administration/journal", page=True),
 }
 
 

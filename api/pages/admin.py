@@ -1,0 +1,279 @@
+"""« Administration »: platforms (territory, timer policy) and structures, through the same
+service as `/admin/*` (`filrouge.services.reference`), checked by the API's own body models.
+
+Users and the journal of credential actions are in `admin_users.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import CurrentUser, SessionDep
+from api.errors import Conflict, Invalid, NotFound
+from api.pages.forms import checked, codes, refusal, values
+from api.pages.routing import page_router
+from api.pages.templating import render
+from api.schemas import PlatformIn, PolicyIn, StructureIn, TerritoryIn
+from filrouge.core.domain import (
+    POLICY_LABELS,
+    STRUCTURE_KIND_LABELS,
+    StructureKind,
+    TimerPolicy,
+)
+from filrouge.core.durations import parse_duration
+from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
+
+router = page_router()
+ADMIN_PATH = "/administration"
+PLATFORMS_PATH = f"{ADMIN_PATH}/plateformes"
+STRUCTURES_PATH = f"{ADMIN_PATH}/structures"
+TERRITORY_LABELS = {
+    "communes": "Communes (codes INSEE)",
+    "postal_codes": "Codes postaux",
+    "departements": "Départements",
+}
+PLATFORM_FIELDS = ("id", "name", "region", *TERRITORY_LABELS)
+POLICY_FIELDS = tuple(f.name for f in fields(TimerPolicy))
+STRUCTURE_FIELDS = ("id", "platform_id", "name", "kind")
+Refused = (Conflict, Invalid, NotFound)
+
+
+def duration_words(text: str) -> str:
+    """'P5D' -> '5 jours', 'P1M' -> '1 mois', 'PT30S' -> '30 secondes'."""
+    try:
+        duration = parse_duration(text)
+    except ValueError:
+        return text
+    seconds = int(duration.span.total_seconds())
+    units = [(duration.months, "mois", "mois")]
+    for size, one, many in ((86400, "jour", "jours"), (3600, "heure", "heures")):
+        units.append((seconds // size, one, many))
+        seconds %= size
+    units += [(seconds // 60, "minute", "minutes"), (seconds % 60, "seconde", "secondes")]
+    words = [f"{n} {one if n == 1 else many}" for n, one, many in units if n]
+    return " et ".join(words) or "immédiat"
+
+
+def territory_summary(territory: dict[str, list[str]]) -> str:
+    """'Communes (codes INSEE) : 3 ; Codes postaux : 1', or 'aucun code'."""
+    parts = [
+        f"{label} : {len(territory[kind])}"
+        for kind, label in TERRITORY_LABELS.items()
+        if territory.get(kind)
+    ]
+    return " ; ".join(parts) or "aucun code"
+
+
+@router.get(ADMIN_PATH)
+async def page_admin(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
+    """The administrator's start page: what there is, and where to manage it."""
+    service = ReferenceService(session)
+    counts = {
+        "platforms": len(await service.platforms()),
+        "structures": len(await service.structures()),
+        "users": len(await service.users()),
+    }
+    return render(request, "admin_home.html", counts)
+
+
+# ---------------------------------------------------------------- platforms
+
+
+async def _platforms_page(
+    request: Request, session: SessionDep, status: int = 200, **context: Any
+) -> HTMLResponse:
+    platforms = await ReferenceService(session).platforms()
+    base = {
+        "platforms": platforms,
+        "summaries": {p.id: territory_summary(p.territory or {}) for p in platforms},
+        "form": {},
+        "errors": {},
+        "territory_labels": TERRITORY_LABELS,
+        "created": request.query_params.get("creee") == "1",
+    }
+    return render(request, "admin_platforms.html", base | context, status_code=status)
+
+
+@router.get(PLATFORMS_PATH)
+async def page_admin_platforms(
+    request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Every platform, and the form to create one."""
+    return await _platforms_page(request, session)
+
+
+@router.post(PLATFORMS_PATH)
+async def page_create_platform(
+    request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Create a platform (its timer policy starts with the defaults), then open its page."""
+    form = values(await request.form(), PLATFORM_FIELDS)
+    territory = {kind: codes(form[kind]) for kind in TERRITORY_LABELS}
+    data = {"id": form["id"], "name": form["name"], "region": form["region"]}
+    body, errors = checked(PlatformIn, data | {"territory": territory})
+    if body is not None:
+        new = NewPlatform(body.id, body.name, body.region, body.territory.model_dump())
+        try:
+            await ReferenceService(session).create_platform(new)
+        except Refused as exc:
+            errors = refusal(exc, PLATFORM_FIELDS)
+    if errors:
+        return await _platforms_page(request, session, 422, form=form, errors=errors)
+    assert body is not None
+    return RedirectResponse(f"{PLATFORMS_PATH}/{body.id}?creee=1", status_code=303)
+
+
+def _policy_rows(policy: dict[str, Any], form: dict[str, str]) -> list[dict[str, str]]:
+    """Each policy field: its French label, the value shown, the current and default ones."""
+    defaults = asdict(TimerPolicy())
+    rows = []
+    for name in POLICY_FIELDS:
+        current, default = policy.get(name, defaults[name]), defaults[name]
+        rows.append(
+            {
+                "name": name,
+                "label": POLICY_LABELS[name][0].upper() + POLICY_LABELS[name][1:],
+                "value": form.get(name, _shown(current)),
+                "words": _words(name, current),
+                "default": _shown(default),
+            }
+        )
+    return rows
+
+
+def _shown(value: Any) -> str:
+    return ", ".join(value) if isinstance(value, list | tuple) else str(value)
+
+
+def _words(name: str, value: Any) -> str:
+    if name == "max_failed_attempts":
+        return f"{value} tentatives"
+    if isinstance(value, list | tuple):
+        return ", ".join(duration_words(v) for v in value)
+    return duration_words(str(value))
+
+
+async def _platform_page(
+    request: Request,
+    session: SessionDep,
+    platform_id: str,
+    block: str | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    platform = await ReferenceService(session).platform(platform_id)
+    territory = {k: ", ".join(platform.territory.get(k, [])) for k in TERRITORY_LABELS}
+    base = {
+        "platform": platform,
+        "territory": context.pop("territory_form", territory),
+        "territory_labels": TERRITORY_LABELS,
+        "territory_errors": {},
+        "territory_saved": False,
+        "policy": _policy_rows(platform.policy or {}, context.pop("policy_form", {})),
+        "policy_errors": {},
+        "policy_saved": False,
+        "created": request.query_params.get("creee") == "1",
+    }
+    context = base | context
+    return render(request, "admin_platform.html", context, block=block, status_code=status)
+
+
+@router.get(f"{PLATFORMS_PATH}/{{platform_id}}")
+async def page_admin_platform(
+    platform_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """A platform: its territory and its timer policy, each with its form."""
+    return await _platform_page(request, session, platform_id)
+
+
+@router.post(f"{PLATFORMS_PATH}/{{platform_id}}/territoire")
+async def page_set_territory(
+    platform_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Replace the territory; refused by its fields when it overlaps another platform's."""
+    form = values(await request.form(), TERRITORY_LABELS)
+    body, errors = checked(TerritoryIn, {kind: codes(form[kind]) for kind in TERRITORY_LABELS})
+    status = 422 if errors else 200
+    if body is not None:
+        try:
+            await ReferenceService(session).set_territory(platform_id, body.model_dump())
+        except Conflict as exc:
+            errors, status = refusal(exc, TERRITORY_LABELS), 409
+    context = {"territory_errors": errors, "territory_saved": not errors}
+    if errors:
+        context["territory_form"] = form
+    return await _platform_page(request, session, platform_id, "territory", status, **context)
+
+
+@router.post(f"{PLATFORMS_PATH}/{{platform_id}}/delais")
+async def page_set_policy(
+    platform_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Change the timer policy (an empty field keeps its value); refusals by their fields."""
+    form = values(await request.form(), POLICY_FIELDS)
+    data: dict[str, Any] = dict(form)
+    data["follow_up_checks"] = codes(form["follow_up_checks"]) or None
+    body, errors = checked(PolicyIn, data)
+    if body is not None:
+        changes = body.model_dump(exclude_none=True)
+        try:
+            await ReferenceService(session).set_policy(platform_id, changes)
+        except Invalid as exc:
+            errors = refusal(exc, POLICY_FIELDS)
+    context = {"policy_errors": errors, "policy_saved": not errors}
+    if errors:
+        context["policy_form"] = form
+    return await _platform_page(
+        request, session, platform_id, "policy", 422 if errors else 200, **context
+    )
+
+
+# ---------------------------------------------------------------- structures
+
+
+async def _structures_page(
+    request: Request, session: SessionDep, status: int = 200, **context: Any
+) -> HTMLResponse:
+    service = ReferenceService(session)
+    platforms = await service.platforms()
+    base = {
+        "structures": await service.structures(),
+        "platform_names": {p.id: p.name for p in platforms},
+        "platform_options": [(p.id, f"{p.name} ({p.id})") for p in platforms],
+        "kind_options": [(k.value, STRUCTURE_KIND_LABELS[k]) for k in StructureKind],
+        "kind_labels": STRUCTURE_KIND_LABELS,
+        "form": {},
+        "errors": {},
+        "created": request.query_params.get("creee") == "1",
+    }
+    return render(request, "admin_structures.html", base | context, status_code=status)
+
+
+@router.get(STRUCTURES_PATH)
+async def page_admin_structures(
+    request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Every structure, and the form to create one."""
+    return await _structures_page(request, session)
+
+
+@router.post(STRUCTURES_PATH)
+async def page_create_structure(
+    request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Create a structure of a platform (Mission locale, MLDS, CIO...)."""
+    form = values(await request.form(), STRUCTURE_FIELDS)
+    body, errors = checked(StructureIn, form)
+    if body is not None:
+        new = NewStructure(body.id, body.platform_id, body.name, body.kind)
+        try:
+            await ReferenceService(session).create_structure(new)
+        except Refused as exc:
+            errors = refusal(exc, STRUCTURE_FIELDS)
+    if errors:
+        return await _structures_page(request, session, 422, form=form, errors=errors)
+    return RedirectResponse(f"{STRUCTURES_PATH}?creee=1", status_code=303)

@@ -1,0 +1,207 @@
+"""« Administration »: users (creation with an activation mail, deactivation, a new link) and
+the journal of credential actions, through the same services as `api/admin_accounts.py`.
+
+No page here shows or sets anybody's password or token: a new user chooses their password
+from the link mailed to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.admin_accounts import onboarding
+from api.deps import CurrentUser, SessionDep
+from api.errors import Conflict, Invalid, NotFound
+from api.pages.admin import ADMIN_PATH
+from api.pages.forms import checked, refusal, values
+from api.pages.navigation import ROLE_LABELS
+from api.pages.routing import page_router
+from api.pages.templating import is_htmx, render
+from api.schemas import UserIn
+from api.sessions import auth_settings
+from filrouge.core.domain import Role
+from filrouge.services.auth.accounts import AccountService
+from filrouge.services.auth.audit import ACTION_LABELS, Action, credential_actions
+from filrouge.services.reference.admin import ReferenceService
+
+router = page_router()
+USERS_PATH = f"{ADMIN_PATH}/utilisateurs"
+JOURNAL_PATH = f"{ADMIN_PATH}/journal"
+USER_FIELDS = ("display_name", "email", "role", "platform_id", "structure_id", "region")
+JOURNAL_PAGE = 50
+
+
+async def _users_page(
+    request: Request, session: SessionDep, status: int = 200, **context: Any
+) -> HTMLResponse:
+    service = ReferenceService(session)
+    platforms = await service.platforms()
+    names = {p.id: p.name for p in platforms}
+    structures = await service.structures()
+    grouped = [
+        (p.name, [(s.id, s.name) for s in structures if s.platform_id == p.id]) for p in platforms
+    ]
+    selected = request.query_params.get("plateforme", "")[:40]
+    users = sorted(await service.users(selected or None), key=lambda u: u.display_name.lower())
+    base = {
+        "users": users,
+        "selected": selected,
+        "platform_names": names,
+        "platform_options": [(p.id, f"{p.name} ({p.id})") for p in platforms],
+        "structure_options": [(group, items) for group, items in grouped if items],
+        "role_options": [(r.value, ROLE_LABELS[r].capitalize()) for r in Role],
+        "role_labels": {r.value: ROLE_LABELS[r] for r in Role},
+        "form": {},
+        "errors": {},
+        "notice": _created_notice(request, {u.id: u.display_name for u in users}),
+        "block_notice": None,
+    }
+    values_ = base | context
+    block = "users" if context.get("block_notice") else None
+    return render(request, "admin_users.html", values_, block=block, status_code=status)
+
+
+@router.get(USERS_PATH)
+async def page_admin_users(
+    request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Every account, its state and actions, and the form to create one."""
+    return await _users_page(request, session)
+
+
+@router.post(USERS_PATH)
+async def page_create_user(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """Create a user: they receive by e-mail the link to choose their own password."""
+    form = values(await request.form(), USER_FIELDS)
+    body, errors = checked(UserIn, form)
+    if body is not None:
+        try:
+            service = onboarding(request, auth_settings(request))
+            created, sent = await service.create_user(body, user)
+        except (Conflict, Invalid, NotFound) as exc:
+            errors = refusal(exc, USER_FIELDS)
+            if isinstance(exc, NotFound) and "_form" in errors:
+                errors = {"platform_id": exc.message}
+        else:  # to the list, so that reloading the page never creates the account twice
+            sent_flag = "1" if sent.sent else "0"
+            target = f"{USERS_PATH}?{urlencode({'cree': created.id, 'envoye': sent_flag})}"
+            return RedirectResponse(target, status_code=303)
+    return await _users_page(request, session, 422, form=form, errors=errors)
+
+
+def _created_notice(request: Request, names: dict[str, str]) -> str | None:
+    """The notice after a creation (the list's address names the new account's id only)."""
+    user_id = request.query_params.get("cree", "")
+    if user_id not in names:
+        return None
+    if request.query_params.get("envoye") == "1":
+        mail = "Un lien d’activation lui a été envoyé par courriel pour choisir son mot de passe."
+    else:
+        mail = "Le courriel d’activation n’a pas pu partir : renvoyez-lui un lien plus tard."
+    return f"Le compte de {names[user_id]} est créé. {mail}"
+
+
+async def _after_action(
+    request: Request, session: SessionDep, notice: str, status: int = 200
+) -> Response:
+    if not is_htmx(request):
+        return await _users_page(request, session, status, notice=notice)
+    return await _users_page(request, session, status, block_notice=notice)
+
+
+async def _name(session: SessionDep, user_id: str) -> str:
+    users = {u.id: u.display_name for u in await ReferenceService(session).users()}
+    if user_id not in users:
+        raise NotFound("Utilisateur introuvable.")
+    return users[user_id]
+
+
+@router.post(f"{USERS_PATH}/{{user_id}}/desactiver")
+async def page_deactivate_user(
+    user_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Deactivate an account: its tokens, sessions and activation links stop at once."""
+    name = await _name(session, user_id)
+    try:
+        await AccountService(session).set_active(user_id, False, by=user)
+    except Conflict as exc:
+        return await _after_action(request, session, exc.message, 409)
+    notice = f"Le compte de {name} est désactivé : ses jetons, sessions et liens sont révoqués."
+    return await _after_action(request, session, notice)
+
+
+@router.post(f"{USERS_PATH}/{{user_id}}/reactiver")
+async def page_reactivate_user(
+    user_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Reactivate an account; its old tokens stay revoked."""
+    name = await _name(session, user_id)
+    await AccountService(session).set_active(user_id, True, by=user)
+    notice = f"Le compte de {name} est réactivé. Envoyez-lui un lien d’activation au besoin."
+    return await _after_action(request, session, notice)
+
+
+@router.post(f"{USERS_PATH}/{{user_id}}/lien")
+async def page_send_activation(
+    user_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Mail a new activation link (forgotten password, expired link); older links stop."""
+    name = await _name(session, user_id)
+    try:
+        sent = await onboarding(request, auth_settings(request)).resend(user_id, user)
+    except Conflict as exc:
+        return await _after_action(request, session, exc.message, 409)
+    return await _after_action(request, session, f"{name} : {sent.message}")
+
+
+# ---------------------------------------------------------------- journal
+
+
+def _action_label(value: str) -> str:
+    try:
+        label = ACTION_LABELS[Action(value)]
+    except (KeyError, ValueError):
+        return value
+    return label[0].upper() + label[1:]
+
+
+def _details(event: Any, names: dict[str, str], platforms: dict[str, str]) -> str:
+    details = event.details or {}
+    parts = []
+    if details.get("role") in set(Role):
+        parts.append(f"rôle {ROLE_LABELS[Role(details['role'])]}")
+    if details.get("platform_id"):
+        pid = details["platform_id"]
+        parts.append(f"plateforme {platforms.get(pid, pid)}")
+    if details.get("reason"):
+        parts.append(f"motif : {details['reason']}")
+    return ", ".join(parts) or "—"
+
+
+@router.get(JOURNAL_PATH)
+async def page_admin_journal(
+    request: Request, user: CurrentUser, session: SessionDep, page: int = 1
+) -> HTMLResponse:
+    """The credential actions, newest first: who did what to whose account, and when."""
+    page = min(max(page, 1), 10_000)
+    offset = (page - 1) * JOURNAL_PAGE
+    events = await credential_actions(session, None, JOURNAL_PAGE + 1, offset)
+    service = ReferenceService(session)
+    names = {u.id: u.display_name for u in await service.users()}
+    platforms = {p.id: p.name for p in await service.platforms()}
+    rows = [
+        {
+            "at": e.at,
+            "actor": names.get(e.actor_id, e.actor_id) if e.actor_id else "ligne de commande",
+            "action": _action_label(e.action),
+            "target": names.get(e.target_user_id or "", e.target_user_id or "—"),
+            "details": _details(e, names, platforms),
+        }
+        for e in events[:JOURNAL_PAGE]
+    ]
+    context = {"rows": rows, "page": page, "more": len(events) > JOURNAL_PAGE}
+    return render(request, "admin_journal.html", context)
