@@ -9,8 +9,9 @@ re-identifications carry a deterministic update id.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -37,7 +38,9 @@ from filrouge.core.intake_contracts import (
     StageImportInput,
     StageImportResult,
 )
-from filrouge.intake import IntakeFileError, read_list, validate_list
+from filrouge.intake import IntakeFileError, validate_list
+from filrouge.intake.kept import is_kept_copy, kept_copy
+from filrouge.intake.reader import read_list_file
 from filrouge.intake.report import ImportReport
 from filrouge.intake.validate import ValidRow
 from filrouge.mail.mailer import (
@@ -63,6 +66,7 @@ from filrouge.store.models import Import, ImportRow
 from filrouge.store.repositories import ReferenceRepository
 
 CHUNK = 2000
+GONE = "La liste envoyée n'est plus disponible : envoyez-la de nouveau."
 SUMMARY_FINAL = (DeliveryStatus.SENT, DeliveryStatus.NO_RECIPIENT, DeliveryStatus.FAILED)
 
 
@@ -164,7 +168,8 @@ class IntakeActivities:
 
     @activity.defn(name="stage_import")
     async def stage_import(self, input: StageImportInput) -> StageImportResult:
-        """Read and validate the stored file once; a malformed file fails the import alone."""
+        """Read and validate the file as sent once, stage its rows, keep only its recognised
+        columns and delete it, in one transaction; a malformed file fails the import alone."""
         async with transaction(self.sessions) as session:
             repo = ImportRepository(session)
             imp = await _import(repo, input.import_id)
@@ -172,15 +177,19 @@ class IntakeActivities:
                 return StageImportResult(0, error=imp.error)
             if await repo.has_rows(imp.id):
                 return StageImportResult(await repo.batches(imp.id), imp.rows_read)
-            content = await repo.content(imp.id)
             identified_on = imp.identified_on
-        try:
-            parsed = await asyncio.to_thread(read_list, content or b"")
-        except IntakeFileError as error:
-            await self._fail(input.import_id, error.message)
-            return StageImportResult(0, error=error.message)
+        # Unnamed (O_TMPFILE): it goes with the worker's process if that dies before the end.
+        with tempfile.TemporaryFile(prefix="filrouge-liste-") as file:
+            try:
+                await self._copy_upload(input.import_id, file)
+                parsed = await asyncio.to_thread(read_list_file, file)
+            except IntakeFileError as error:
+                await self._fail(input.import_id, error.message)
+                return StageImportResult(0, error=error.message)
         activity.heartbeat("lu")
         valid, report = await asyncio.to_thread(validate_list, parsed, identified_on)
+        kept = await asyncio.to_thread(kept_copy, parsed)
+        del parsed
         activity.heartbeat("validé")
         rows = staged_rows(input.import_id, valid, report, input.batch_size)
         async with transaction(self.sessions) as session:
@@ -190,6 +199,7 @@ class IntakeActivities:
                 for start in range(0, len(rows), CHUNK):
                     await repo.insert_rows(rows[start : start + CHUNK])
                     activity.heartbeat(f"{start + CHUNK} lignes enregistrées")
+                await repo.keep(imp.id, kept)
                 imp.status, imp.rows_read = ImportStatus.RUNNING, report.rows_read
                 imp.ignored_columns = list(report.ignored_columns)
                 imp.dropped_columns = list(report.dropped_forbidden_columns)
@@ -197,10 +207,27 @@ class IntakeActivities:
         batches = (len(valid) + input.batch_size - 1) // input.batch_size
         return StageImportResult(batches, report.rows_read)
 
+    async def _copy_upload(self, import_id: str, file: BinaryIO) -> None:
+        """Write the file as sent into `file`, part by part; a list stored before the parts
+        existed is its stored copy."""
+        async with transaction(self.sessions) as session:
+            repo = ImportRepository(session)
+            parts = await repo.upload_parts(import_id)
+            for part in parts:
+                await asyncio.to_thread(file.write, await repo.upload_part(import_id, part))
+            if not parts:
+                legacy = await repo.content(import_id)
+                if legacy is None or is_kept_copy(legacy):
+                    raise IntakeFileError(GONE)
+                file.write(legacy)
+        file.seek(0)
+
     async def _fail(self, import_id: str, message: str) -> None:
         async with transaction(self.sessions) as session:
-            imp = await _import(ImportRepository(session), import_id, lock=True)
+            repo = ImportRepository(session)
+            imp = await _import(repo, import_id, lock=True)
             imp.status, imp.error, imp.finished_at = ImportStatus.FAILED, message, utcnow()
+            await repo.forget_upload(import_id)
 
     # ------------------------------------------------------------ batches
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -119,11 +120,12 @@ def import_out(imp: Import) -> ImportOut:
 # ---------------------------------------------------------------- imports
 
 
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
-    content = await upload.read(limit + 1)
-    if len(content) > limit:
+def _within_limit(upload: UploadFile, limit: int) -> None:
+    """The upload is spooled to a temporary file by the form parser: its size, not its bytes."""
+    size = upload.file.seek(0, io.SEEK_END)
+    upload.file.seek(0)
+    if size > limit:
         raise TooLarge(f"Le fichier dépasse la taille maximale autorisée ({limit // 2**20} Mo).")
-    return content
 
 
 @router.post("/imports", response_model=ImportOut, status_code=202)
@@ -131,8 +133,8 @@ async def upload_import(
     user: CurrentUser, service: Service, response: Response, file: UploadFile = File(...)
 ) -> ImportOut:
     """Coordinator: upload a list (CSV or XLSX); the import runs in the background."""
-    content = await _read_limited(file, service.limits.max_bytes)
-    imp, created = await service.upload(user, file.filename or "liste", content)
+    _within_limit(file, service.limits.max_bytes)
+    imp, created = await service.upload(user, file.filename or "liste", file.file)
     if not created:
         response.status_code = 200  # the same file again: the same import, nothing new
     return import_out(imp)

@@ -101,5 +101,6 @@ async def erase_on_request(case_id: str, user: CurrentUser, erasures: Erasures) 
         closed=done.closed,
         erased=done.erased,
         history_deleted=done.history_deleted,
+        list_rows_removed=done.list_rows,
         message="Les données personnelles du jeune ont été effacées ; les statistiques restent.",
     )

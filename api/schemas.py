@@ -441,4 +441,5 @@ class ErasureOut(BaseModel):
     closed: bool
     erased: bool
     history_deleted: bool
+    list_rows_removed: int = 0
     message: str

@@ -53,10 +53,8 @@ async def page_upload_import(
     service = _service(request)
     if fichier is None or not fichier.filename:
         return await _imports_page(request, user, "Choisissez un fichier CSV ou XLSX.", 422)
-    # One byte over the limit is enough for the service to refuse it, in French.
-    content = await fichier.read(service.limits.max_bytes + 1)
-    try:
-        imp, _ = await service.upload(user, fichier.filename, content)
+    try:  # the form parser spooled the file to disk: the service checks and stores it in parts
+        imp, _ = await service.upload(user, fichier.filename, fichier.file)
     except InvalidFile as refused:
         return await _imports_page(request, user, refused.message, 422)
     return RedirectResponse(f"{IMPORTS_PATH}/{imp.id}", status_code=303)

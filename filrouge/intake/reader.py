@@ -9,7 +9,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from filrouge.intake.columns import HeaderMapping, map_headers
 
@@ -18,6 +18,10 @@ CellValue = str | int | float | date | datetime | None
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _UTF8_BOM = b"\xef\xbb\xbf"
+_CONTENT_TYPES = "[Content_Types].xml"
+_MAX_CONTENT_TYPES_BYTES = 1024 * 1024
+_SPREADSHEET_TYPE = b"spreadsheetml"
+HEAD_BYTES = 64 * 1024
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _OTHER_FORMATS = (
     b"%PDF",
@@ -87,23 +91,66 @@ class ParsedList:
 
 def read_list(data: bytes, limits: IntakeLimits | None = None) -> ParsedList:
     """Read CSV or XLSX bytes; raise IntakeFileError with a French message if unusable."""
+    return read_list_file(io.BytesIO(data), limits)
+
+
+def read_list_file(file: BinaryIO, limits: IntakeLimits | None = None) -> ParsedList:
+    """Read a CSV or XLSX file (an XLSX sheet is streamed, never loaded whole)."""
     limits = limits or IntakeLimits()
-    if not data.removeprefix(_UTF8_BOM).strip():
+    head = _head(file, HEAD_BYTES)
+    if _file_kind(head, _size(file), limits) == "xlsx":
+        return _read_xlsx(file, limits)
+    return _read_csv(file.read(), limits)
+
+
+def check_upload(file: BinaryIO, limits: IntakeLimits | None = None) -> str:
+    """The checks an upload can pass or fail cheaply, before it is stored and read: its size
+    and first bytes, an XLSX's archive directory, a CSV's text and header (the first 64 KiB).
+    Returns the file's format; leaves the file at its start."""
+    limits = limits or IntakeLimits()
+    size = _size(file)
+    head = _head(file, HEAD_BYTES)
+    kind = _file_kind(head, size, limits)
+    if kind == "xlsx":
+        _check_archive(file, limits)
+    elif size <= HEAD_BYTES:
+        _read_csv(head, limits)  # the whole file: every check of the worker's
+    else:
+        _check_csv_header(head[: head.rfind(b"\n") + 1] or head)
+    file.seek(0)
+    return kind
+
+
+def _size(file: BinaryIO) -> int:
+    size = file.seek(0, io.SEEK_END)
+    file.seek(0)
+    return size
+
+
+def _head(file: BinaryIO, length: int) -> bytes:
+    head = file.read(length)
+    file.seek(0)
+    return head
+
+
+def _file_kind(head: bytes, size: int, limits: IntakeLimits) -> str:
+    """'xlsx' or 'csv' from the first bytes, or IntakeFileError (empty, too big, not a list)."""
+    if not head.removeprefix(_UTF8_BOM).strip() and size <= len(head):
         raise IntakeFileError("Le fichier est vide.")
-    if len(data) > limits.max_bytes:
+    if size > limits.max_bytes:
         raise IntakeFileError(
             f"Le fichier dépasse la taille maximale autorisée ({_size_text(limits.max_bytes)})."
         )
-    if data.startswith(_XLS_MAGIC):
+    if head.startswith(_XLS_MAGIC):
         raise IntakeFileError(
             "Le format Excel 97-2003 (.xls) n'est pas pris en charge : "
             "enregistrez la liste au format XLSX ou CSV."
         )
-    if data.startswith(_XLSX_MAGIC):
-        return _read_xlsx(data, limits)
-    if data.startswith(_OTHER_FORMATS):
+    if head.startswith(_XLSX_MAGIC):
+        return "xlsx"
+    if head.startswith(_OTHER_FORMATS):
         raise IntakeFileError(_NOT_A_LIST)
-    return _read_csv(data, limits)
+    return "csv"
 
 
 def _size_text(size: int) -> str:
@@ -130,9 +177,14 @@ def _read_csv(data: bytes, limits: IntakeLimits) -> ParsedList:
     return ParsedList("csv", header, rows, encoding, delimiter, unnamed)
 
 
-def decode_csv(data: bytes) -> tuple[str, str]:
-    """The text of a CSV file and its encoding, as the reader decodes it."""
-    return _decode(data)
+def _check_csv_header(head: bytes) -> None:
+    """The text and the header of the first lines of a longer CSV file."""
+    text, _ = _decode(head)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        _find_header(enumerate(reader, start=1))
+    except csv.Error:
+        return  # a quoted field cut by the 64 KiB: the whole file is read by the worker
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -173,18 +225,9 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ";"
 
 
-def _read_xlsx(data: bytes, limits: IntakeLimits) -> ParsedList:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            uncompressed = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as error:
-        raise IntakeFileError(_NOT_A_LIST) from error
-    if uncompressed > limits.max_uncompressed_bytes:
-        raise IntakeFileError(
-            "Le classeur est trop volumineux une fois décompressé "
-            f"(plus de {_size_text(limits.max_uncompressed_bytes)})."
-        )
-    workbook = _open_workbook(data)
+def _read_xlsx(file: BinaryIO, limits: IntakeLimits) -> ParsedList:
+    _check_archive(file, limits)
+    workbook = _open_workbook(file)
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # trust the cells, not a possibly wrong stored dimension
@@ -195,11 +238,32 @@ def _read_xlsx(data: bytes, limits: IntakeLimits) -> ParsedList:
     return ParsedList("xlsx", header, rows, unnamed_columns=unnamed)
 
 
-def _open_workbook(data: bytes) -> Any:
+def _check_archive(file: BinaryIO, limits: IntakeLimits) -> None:
+    """A spreadsheet archive within the unpacked size limit, from its directory alone."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            entries = archive.infolist()
+            types = next((e for e in entries if e.filename == _CONTENT_TYPES), None)
+            if types is None or types.file_size > _MAX_CONTENT_TYPES_BYTES:
+                raise IntakeFileError(_NOT_A_LIST)
+            if _SPREADSHEET_TYPE not in archive.read(types):
+                raise IntakeFileError(_NOT_A_LIST)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as error:
+        raise IntakeFileError(_NOT_A_LIST) from error
+    finally:
+        file.seek(0)
+    if sum(entry.file_size for entry in entries) > limits.max_uncompressed_bytes:
+        raise IntakeFileError(
+            "Le classeur est trop volumineux une fois décompressé "
+            f"(plus de {_size_text(limits.max_uncompressed_bytes)})."
+        )
+
+
+def _open_workbook(file: BinaryIO) -> Any:
     from openpyxl import load_workbook  # imported here: only XLSX uploads pay for it
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged or foreign archive
         raise IntakeFileError(_NOT_A_LIST) from error
     if not workbook.worksheets:

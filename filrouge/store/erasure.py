@@ -30,6 +30,7 @@ from filrouge.store.models import (
     Import,
     ImportFile,
     ImportRow,
+    ImportUploadPart,
     OutboxMessage,
 )
 from filrouge.store.notes import NoteRepository
@@ -66,16 +67,19 @@ class ErasureRepository:
         return list((await self.session.execute(query.order_by(Case.id))).scalars())
 
     async def purge_import_files(self, platform_id: str, limit: datetime) -> list[str]:
-        """Delete the platform's uploaded lists (and the identities of rows still staged)
-        of imports started before `limit`; the counts and the report's reasons stay."""
-        query = (
-            select(Import.id)
-            .join(ImportFile, ImportFile.import_id == Import.id)
-            .where(Import.platform_id == platform_id, Import.created_at < limit)
+        """Delete the platform's uploaded lists (kept copies, files as sent never read, and
+        the identities of rows still staged) of imports started before `limit`; the counts
+        and the report's reasons stay."""
+        stored = select(ImportFile.import_id).union(select(ImportUploadPart.import_id))
+        query = select(Import.id).where(
+            Import.platform_id == platform_id, Import.created_at < limit, Import.id.in_(stored)
         )
         ids = list((await self.session.execute(query.order_by(Import.id))).scalars())
         if ids:
             await self.session.execute(delete(ImportFile).where(ImportFile.import_id.in_(ids)))
+            await self.session.execute(
+                delete(ImportUploadPart).where(ImportUploadPart.import_id.in_(ids))
+            )
             await self.session.execute(
                 update(ImportRow).where(ImportRow.import_id.in_(ids)).values(data=None)
             )

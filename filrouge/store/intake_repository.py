@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.core.domain import ReviewStatus, Role, RowStatus, Stage
@@ -17,6 +17,7 @@ from filrouge.store.models import (
     Import,
     ImportFile,
     ImportRow,
+    ImportUploadPart,
     Structure,
     User,
 )
@@ -65,15 +66,79 @@ class ImportRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
-    async def content(self, import_id: str) -> bytes | None:
-        row = await self.session.get(ImportFile, import_id)
-        return row.content if row else None
+    async def content(self, import_id: str, *, lock: bool = False) -> bytes | None:
+        """The kept copy of the list (or, for a list stored before kept copies, the file)."""
+        query = select(ImportFile.content).where(ImportFile.import_id == import_id)
+        if lock:
+            query = query.with_for_update()
+        found = (await self.session.execute(query)).scalar_one_or_none()
+        return bytes(found) if found is not None else None
 
-    async def add(self, row: Import, content: bytes) -> None:
+    async def replace_content(self, import_id: str, content: bytes) -> None:
+        await self.session.execute(
+            update(ImportFile).where(ImportFile.import_id == import_id).values(content=content)
+        )
+
+    async def kept_lists(self, platform_id: str) -> list[str]:
+        """The platform's imports whose list is kept."""
+        query = (
+            select(Import.id)
+            .join(ImportFile, ImportFile.import_id == Import.id)
+            .where(Import.platform_id == platform_id)
+        )
+        return list((await self.session.execute(query.order_by(Import.id))).scalars())
+
+    async def rows_reaching(self, case_id: str) -> dict[str, set[int]]:
+        """Per import, the row numbers that became, reached or were merged into a case."""
+        rows = select(ImportRow.import_id, ImportRow.row_number).where(ImportRow.case_id == case_id)
+        merged = select(DuplicateReview.import_id, DuplicateReview.row_number).where(
+            DuplicateReview.resolved_case_id == case_id,
+            DuplicateReview.import_id.is_not(None),
+            DuplicateReview.row_number.is_not(None),
+        )
+        found: dict[str, set[int]] = {}
+        for query in (rows, merged):
+            for import_id, number in (await self.session.execute(query)).all():
+                if import_id is not None and number is not None:
+                    found.setdefault(import_id, set()).add(number)
+        return found
+
+    async def add(self, row: Import) -> None:
         self.session.add(row)
         await self.session.flush()
-        self.session.add(ImportFile(import_id=row.id, content=content))
+
+    async def add_upload_part(self, import_id: str, part: int, data: bytes) -> None:
+        """One part of the file as sent (written by plain statement: no object kept)."""
+        await self.session.execute(
+            insert(ImportUploadPart).values(import_id=import_id, part=part, data=data)
+        )
+
+    async def upload_parts(self, import_id: str) -> list[int]:
+        """The numbers of the parts of the file as sent still waiting to be read."""
+        query = select(ImportUploadPart.part).where(ImportUploadPart.import_id == import_id)
+        return list((await self.session.execute(query.order_by(ImportUploadPart.part))).scalars())
+
+    async def upload_part(self, import_id: str, part: int) -> bytes:
+        query = select(ImportUploadPart.data).where(
+            ImportUploadPart.import_id == import_id, ImportUploadPart.part == part
+        )
+        return bytes((await self.session.execute(query)).scalar_one())
+
+    async def keep(self, import_id: str, content: bytes) -> None:
+        """Keep the read copy of the list and forget the file as sent."""
+        stored = await self.session.get(ImportFile, import_id)
+        if stored is None:
+            self.session.add(ImportFile(import_id=import_id, content=content))
+        else:
+            stored.content = content
+        await self.forget_upload(import_id)
         await self.session.flush()
+
+    async def forget_upload(self, import_id: str) -> None:
+        """Delete the file as sent (read, or unreadable)."""
+        await self.session.execute(
+            delete(ImportUploadPart).where(ImportUploadPart.import_id == import_id)
+        )
 
     async def has_rows(self, import_id: str) -> bool:
         query = select(func.count()).where(ImportRow.import_id == import_id)

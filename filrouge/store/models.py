@@ -359,12 +359,24 @@ class Import(Base):
 
 
 class ImportFile(Base):
-    """The uploaded bytes, kept so that an interrupted import can be read again."""
+    """The kept copy of a list once read: its recognised columns, re-serialised from the rows
+    (`filrouge.intake.kept`), for the rejected-rows file. Never the file as sent."""
 
     __tablename__ = "import_files"
 
     import_id: Mapped[str] = mapped_column(ForeignKey("imports.id"), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ImportUploadPart(Base):
+    """The file as sent, in parts, only until the worker has read it: the transaction that
+    stages its rows and keeps its recognised columns deletes them."""
+
+    __tablename__ = "import_upload_parts"
+
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id"), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ImportRow(Base):

@@ -22,6 +22,7 @@ from filrouge.core.cases.steps import CloseCaseInput
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Actor, Outcome, Role, Stage
 from filrouge.core.intake_contracts import ImportCounts
+from filrouge.intake.kept import is_kept_copy, read_kept
 from filrouge.mail.sink import MailSink
 from filrouge.services.cases.launch import case_workflow_id
 from filrouge.settings import SmtpSettings
@@ -33,6 +34,7 @@ from filrouge.store.models import (
     Case,
     DuplicateReview,
     Import,
+    ImportFile,
     ImportRow,
     Platform,
     Structure,
@@ -117,12 +119,19 @@ async def seed(sessions: async_sessionmaker[AsyncSession], corsica: bool = False
 
 
 async def new_import(
-    sessions: async_sessionmaker[AsyncSession], ps: Platforms, content: bytes
+    sessions: async_sessionmaker[AsyncSession],
+    ps: Platforms,
+    content: bytes,
+    *,
+    stored_as_sent: bool = False,
 ) -> str:
+    """An import as the API stores it (the file as sent, in parts, until it is read); or, with
+    `stored_as_sent`, as it was stored before kept copies (the file in `import_files`)."""
     import_id = f"i{uuid.uuid4().hex[:24]}"
     sha = hashlib.sha256(content).hexdigest()
     async with transaction(sessions) as session:
-        await ImportRepository(session).add(
+        repo = ImportRepository(session)
+        await repo.add(
             Import(
                 id=import_id,
                 platform_id=ps.main,
@@ -135,8 +144,12 @@ async def new_import(
                 dropped_columns=[],
                 created_at=utcnow(),
             ),
-            content,
         )
+        if stored_as_sent:
+            session.add(ImportFile(import_id=import_id, content=content))
+        else:
+            for part, start in enumerate(range(0, len(content), 100)):  # several parts
+                await repo.add_upload_part(import_id, part, content[start : start + 100])
     return import_id
 
 
@@ -226,6 +239,38 @@ async def test_a_list_becomes_routed_assigned_running_cases(
     assert len(mails) == 1 and "Import de la liste" in mails[0]["Subject"]
     body = mails[0].get_body(("plain",))
     assert body is not None and "Lignes rejetées : 1" in body.get_content()
+    assert await stored_list(sessions, import_id) == (0, 7)  # the file as sent is gone
+
+
+async def stored_list(
+    sessions: async_sessionmaker[AsyncSession], import_id: str
+) -> tuple[int, int | None]:
+    """Parts of the file as sent still stored, and rows of the kept copy (None: no copy)."""
+    async with transaction(sessions) as session:
+        repo = ImportRepository(session)
+        parts = len(await repo.upload_parts(import_id))
+        content = await repo.content(import_id)
+    if content is None:
+        return parts, None
+    assert is_kept_copy(content)
+    return parts, len(read_kept(content).rows)
+
+
+async def test_a_list_stored_as_sent_before_kept_copies_is_read_and_replaced(
+    dev_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+    queue: str,
+) -> None:
+    ps = await seed(sessions)
+    content = csv_list(f";Morvan;Anne;{born(19)};;{ps.communes[0]};").replace(
+        b"\n", b";Observations\n", 1
+    )
+    import_id = await new_import(sessions, ps, content, stored_as_sent=True)
+    async with worker(dev_env, sessions, queue, mail_sink.port):
+        counts = await (await run_import(dev_env, import_id, queue)).result()
+    assert (counts.status, counts.created) == ("done", 1)
+    assert await stored_list(sessions, import_id) == (0, 1)
 
 
 async def test_known_young_people_are_not_new_cases(
@@ -294,6 +339,7 @@ async def test_a_malformed_file_fails_alone_and_changes_nothing(
         imp = await session.get(Import, import_id)
         assert imp is not None and imp.error is not None and "CSV" in imp.error
         assert not await ImportRepository(session).has_rows(import_id)
+    assert await stored_list(sessions, import_id) == (0, None)  # nothing of it is kept
 
 
 async def test_a_worker_killed_mid_import_leaves_exact_totals(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,14 +17,17 @@ from filrouge.core.caller import Caller
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import ImportStatus
 from filrouge.core.errors import Conflict, InvalidFile, NotFound, Unavailable
-from filrouge.intake import IntakeFileError, IntakeLimits, read_list, validate_list
-from filrouge.intake.forbidden import without_forbidden_values
+from filrouge.intake import IntakeFileError, IntakeLimits, validate_list
+from filrouge.intake.kept import read_stored
+from filrouge.intake.reader import check_upload
 from filrouge.intake.report import rejected_rows_csv
 from filrouge.services.cases.placement import opaque_id
 from filrouge.store.engine import transaction
 from filrouge.store.intake_repository import ImportRepository
 from filrouge.store.models import Import, ImportRow
 from workflows.intake import ImportWorkflow, ImportWorkflowInput, import_workflow_id
+
+PART_BYTES = 1024 * 1024  # the file as sent is stored in parts of this size
 
 
 def own_platform(caller: Caller, platform_id: str | None = None) -> str:
@@ -43,16 +47,17 @@ class ImportService:
     search_attributes: bool = True
     limits: IntakeLimits = field(default_factory=IntakeLimits)
 
-    async def upload(self, caller: Caller, filename: str, content: bytes) -> tuple[Import, bool]:
-        """Check the file as a whole, store it once per platform and content, start its import."""
+    async def upload(self, caller: Caller, filename: str, file: BinaryIO) -> tuple[Import, bool]:
+        """Refuse what is cheaply seen unreadable, store the file as sent once per platform and
+        content (until the worker has read it), start its import. The file is never loaded
+        whole: the worker parses it and keeps only its recognised columns."""
         platform_id = own_platform(caller)
         try:
-            parsed = await asyncio.to_thread(read_list, content, self.limits)
+            await asyncio.to_thread(check_upload, file, self.limits)
         except IntakeFileError as error:
             raise InvalidFile(error.message) from error
-        sha = hashlib.sha256(content).hexdigest()  # of the file as sent: the same file, one import
+        sha = await asyncio.to_thread(_sha256, file)  # of the file as sent: one import per file
         import_id = opaque_id("i", platform_id, sha)
-        kept = await asyncio.to_thread(without_forbidden_values, content, parsed)
         now = utcnow()
         row = Import(
             id=import_id,
@@ -66,18 +71,20 @@ class ImportService:
             dropped_columns=[],
             created_at=now,
         )
-        existing = await self._store_once(row, kept)
+        existing = await self._store_once(row, file)
         await self._start_import(import_id)
         return existing or row, existing is None
 
-    async def _store_once(self, row: Import, content: bytes) -> Import | None:
-        """Store a new import; the one already stored when this file was sent before."""
+    async def _store_once(self, row: Import, file: BinaryIO) -> Import | None:
+        """Store a new import and its file; the import already stored when this file was sent
+        before."""
         try:
             async with transaction(self.sessions) as session:
                 repo = ImportRepository(session)
                 existing = await repo.get(row.id)
                 if existing is None:
-                    await repo.add(row, content)
+                    await repo.add(row)
+                    await _store_parts(repo, row.id, file)
                 return existing
         except IntegrityError:  # the same file sent twice at once: the other request stored it
             async with transaction(self.sessions) as session:
@@ -116,17 +123,15 @@ class ImportService:
             return await ImportRepository(session).report_rows(import_id)
 
     async def rejected_csv(self, caller: Caller, import_id: str) -> bytes:
-        """The rejected rows with their original values, as the report computed them."""
+        """The rejected rows with the values read, as the report computed them."""
         imp = await self.get(caller, import_id)
         async with transaction(self.sessions) as session:
             content = await ImportRepository(session).content(import_id)
         if content is None:
-            raise Conflict(
-                "La liste importée a été effacée : sa durée de conservation est dépassée."
-            )
+            raise _no_kept_copy(imp)
 
         def build() -> bytes:
-            parsed = read_list(content, self.limits)
+            parsed = read_stored(content, self.limits)
             _, report = validate_list(parsed, imp.identified_on)
             return rejected_rows_csv(report, parsed.rows)
 
@@ -134,3 +139,29 @@ class ImportService:
             return await asyncio.to_thread(build)
         except IntakeFileError as error:
             raise InvalidFile(error.message) from error
+
+
+def _no_kept_copy(imp: Import) -> Exception:
+    """Why an import has no kept copy of its list."""
+    if imp.status == ImportStatus.FAILED:
+        return InvalidFile(imp.error or "La liste n'a pas pu être lue.")
+    if imp.status == ImportStatus.PENDING:
+        return Conflict("La liste n'a pas encore été lue : réessayez dans un instant.")
+    return Conflict("La liste importée a été effacée : sa durée de conservation est dépassée.")
+
+
+def _sha256(file: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := file.read(PART_BYTES):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+async def _store_parts(repo: ImportRepository, import_id: str, file: BinaryIO) -> None:
+    """The file as sent, one part at a time: never more than a part in memory."""
+    file.seek(0)
+    part = 0
+    while chunk := await asyncio.to_thread(file.read, PART_BYTES):
+        await repo.add_upload_part(import_id, part, chunk)
+        part += 1

@@ -26,6 +26,7 @@ from filrouge.services.cases.creation import validated_identity
 from filrouge.services.cases.reading import CaseReader
 from filrouge.services.cases.service import CaseService
 from filrouge.services.retention.erasure import erase_case
+from filrouge.services.retention.kept_lists import forget_in_lists
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
 from filrouge.store.models import AuditEvent, Case, CaseIdentity, CaseNote
@@ -59,6 +60,7 @@ class Erasure:
     closed: bool
     erased: bool
     history_deleted: bool
+    list_rows: int = 0
 
 
 async def export(session: AsyncSession, caller: Caller, case_id: str, view: str) -> CaseExport:
@@ -158,12 +160,14 @@ class ErasureOnRequest:
             await self.cases.run_step(
                 caller, case_id, CaseWorkflow.close_case, step, f"erase-{case_id}"
             )
+        async with transaction(self.sessions) as session:  # while the identity is there
+            list_rows = await forget_in_lists(session, case_id)
         done = await erase_case(
             self.sessions,
             self.temporal,
             ErasePersonalDataInput(case_id, "request", caller.id, caller.role.value),
         )
-        return Erasure(case_id, closed, done.erased, done.history_deleted)
+        return Erasure(case_id, closed, done.erased, done.history_deleted, list_rows)
 
     async def _erasable(self, caller: Caller, case_id: str) -> Case:
         async with transaction(self.sessions) as session:
