@@ -1,7 +1,7 @@
 """the file as sent waits in import_upload_parts until the worker has read it
 
-Revision ID: 0540_upload_parts
-Revises: 0530_case_keys
+Revision ID: 0550_upload_parts
+Revises: 0540_platform_time_zone
 Create Date: 2026-11-30 17:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0540_upload_parts"
-down_revision = "0530_case_keys"
+revision = "0550_upload_parts"
+down_revision = "0540_platform_time_zone"
 branch_labels = None
 depends_on = None
 
