@@ -22,7 +22,7 @@ from filrouge.core.retention import (
     retention_limit,
 )
 from filrouge.services.retention.erasure import erase_case
-from filrouge.store.engine import transaction
+from filrouge.store.engine import transaction, wipe_old_versions
 from filrouge.store.erasure import ErasureRepository
 from filrouge.store.repositories import ReferenceRepository
 
@@ -51,6 +51,8 @@ class RetentionActivities:
                         "Retention: %d %s of platform %s", len(ids), what, platform.id
                     )
                 found += ids
+        if found:
+            await wipe_old_versions(self.sessions)  # what was deleted leaves the files too
         return found
 
     @activity.defn(name="find_expired_cases")

@@ -65,11 +65,32 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted or overwritten content is zeroed, not left in the file's free space: an
+        # erased young person must not be readable in the database file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def wipe_old_versions(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """After an erasure on SQLite: copy the write-ahead log into the database file and empty
+    it, so that no older version of an erased row survives in a log frame (the pages
+    themselves are zeroed by `secure_delete`). True when done; False when a reader kept the
+    log busy past the timeout (the next erasure, or SQLite's own checkpoints, finish it).
+    PostgreSQL keeps old row versions until VACUUM (docs/security.md)."""
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return True
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _, _ = await cursor.fetchone()
+        await cursor.close()
+    return not busy
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

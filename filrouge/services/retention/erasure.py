@@ -10,7 +10,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.retention import ErasePersonalDataInput, ErasePersonalDataResult
-from filrouge.store.engine import transaction
+from filrouge.store.engine import transaction, wipe_old_versions
 from filrouge.store.erasure import ErasureRepository
 
 
@@ -22,6 +22,8 @@ async def erase_case(
     actor = (input.actor_id, input.actor_role or "") if input.actor_id else None
     async with transaction(sessions) as session:
         done = await ErasureRepository(session).erase(input.case_id, input.motive, actor)
+    if not done.already_erased:
+        await wipe_old_versions(sessions)
     return ErasePersonalDataResult(
         case_id=input.case_id,
         erased=not done.already_erased,
