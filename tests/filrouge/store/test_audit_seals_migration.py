@@ -10,54 +10,93 @@ import importlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import select
 
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 from filrouge.store.migrate import alembic_config, upgrade
-from filrouge.store.models import AuditEvent, Case, CaseKey, Platform
+from filrouge.store.models import Case, CaseKey
 from tests.conftest import BACKENDS, _drop_postgres_database, _postgres_database
 
 revision = importlib.import_module("migrations.versions.0530_case_keys_audit_seals")
 AT = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
 
 
-def old_chain(case_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[AuditEvent]:
+# The tables as they were before the revision (the live models have moved on since).
+PLATFORMS = sa.table(
+    "platforms",
+    *(sa.column(c) for c in ("id", "name", "region")),
+    sa.column("territory", sa.JSON),
+    sa.column("policy", sa.JSON),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+CASES = sa.table(
+    "cases",
+    *(
+        sa.column(c)
+        for c in (
+            "id",
+            "platform_id",
+            "source",
+            "stage",
+            "failed_attempts",
+            "state_version",
+            "audit_seq",
+            "audit_head",
+        )
+    ),
+    sa.column("identified_at", sa.DateTime(timezone=True)),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+)
+EVENT_COLUMNS = ("case_id", "seq", "key", "kind", "actor_id", "actor_role", "prev_hash", "hash")
+EVENTS = sa.table(
+    "audit_events",
+    *(sa.column(c) for c in EVENT_COLUMNS),
+    sa.column("occurred_at", sa.DateTime(timezone=True)),
+    sa.column("data", sa.JSON),
+)
+
+
+def old_chain(case_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Rows as the old code wrote them (the hash covering SHA-256 digests of 'free' texts)."""
     rows, prev = [], revision.GENESIS
     for seq, (kind, data) in enumerate(events, start=1):
-        row = AuditEvent(
-            case_id=case_id,
-            seq=seq,
-            key=f"k{seq}",
-            kind=kind,
-            occurred_at=AT + timedelta(minutes=seq),
-            actor_id="u1",
-            actor_role="referent",
-            data=data,
-            prev_hash=prev,
-        )
-        row.hash = revision._hash(prev, row, revision._v1_sealed(data, case_id, row.key))
+        row = {
+            "case_id": case_id,
+            "seq": seq,
+            "key": f"k{seq}",
+            "kind": kind,
+            "occurred_at": AT + timedelta(minutes=seq),
+            "actor_id": "u1",
+            "actor_role": "referent",
+            "data": data,
+            "prev_hash": prev,
+        }
+        sealed = revision._v1_sealed(data, case_id, row["key"])
+        row["hash"] = prev = revision._hash(prev, SimpleNamespace(**row), sealed)
         rows.append(row)
-        prev = row.hash
     return rows
 
 
-def case_row(case_id: str, chain: list[AuditEvent]) -> Case:
-    return Case(
-        id=case_id,
-        platform_id="psad-m",
-        source="siei",
-        identified_at=AT,
-        stage="cloture",
-        audit_seq=len(chain),
-        audit_head=chain[-1].hash,
-        updated_at=AT,
-    )
+def case_row(case_id: str, chain: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": case_id,
+        "platform_id": "psad-m",
+        "source": "siei",
+        "identified_at": AT,
+        "stage": "cloture",
+        "failed_attempts": 0,
+        "state_version": 1,
+        "audit_seq": len(chain),
+        "audit_head": chain[-1]["hash"],
+        "updated_at": AT,
+    }
 
 
 LIVE = [
@@ -91,15 +130,14 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 async def test_old_chains_are_resealed_and_still_verify(empty_database: str) -> None:
     url = empty_database
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision.down_revision)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
     live, erased = old_chain("c-live", LIVE), old_chain("c-erased", ERASED_CASE)
-    async with transaction(sessions) as session:
-        session.add(Platform(id="psad-m", name="PSAD", territory={}, policy={}, created_at=AT))
-        await session.flush()
-        session.add_all([case_row("c-live", live), case_row("c-erased", erased)])
-        await session.flush()
-        session.add_all([*live, *erased])
+    platform = {"id": "psad-m", "name": "PSAD", "region": "", "territory": {}, "policy": {}}
+    engine = make_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(sa.insert(PLATFORMS), [platform | {"created_at": AT}])
+        await connection.execute(sa.insert(CASES), [case_row("c-live", live)])
+        await connection.execute(sa.insert(CASES), [case_row("c-erased", erased)])
+        await connection.execute(sa.insert(EVENTS), [*live, *erased])
     await engine.dispose()
 
     await asyncio.to_thread(upgrade, url)
