@@ -47,23 +47,23 @@ async def run_worker() -> None:
     from filrouge.temporal.codec import payload_key_ring
     from filrouge.temporal.server import connect_when_ready, data_converter
     from startup.schedules import ensure_purge_schedule
+    from startup.stored_lists import keep_read_copies_logged
     from startup.worker import build_worker
 
     temporal, database = TemporalSettings(), DatabaseSettings()
     converter = data_converter(payload_key_ring(SecuritySettings()))
     client = await connect_when_ready(temporal.address, temporal.namespace, converter)
     engine = make_engine(database.database_url)
+    sessions = make_sessionmaker(engine)
     worker = build_worker(
-        client,
-        temporal.task_queue,
-        make_sessionmaker(engine),
-        SmtpSettings(),
-        ApiSettings().public_url,
+        client, temporal.task_queue, sessions, SmtpSettings(), ApiSettings().public_url
     )
     await ensure_purge_schedule(client, temporal.task_queue)
+    converting = asyncio.create_task(keep_read_copies_logged(sessions))
     try:
         await worker.run()
     finally:
+        converting.cancel()
         await engine.dispose()
 
 

@@ -23,12 +23,12 @@ from filrouge.intake.validate import normalized_name_key
 
 KEPT_FORMAT = "filrouge-lignes-reconnues"
 KEPT_VERSION = 1
-_PREFIX = json.dumps({"format": KEPT_FORMAT}, separators=(",", ":"))[:-1].encode()
+KEPT_PREFIX = json.dumps({"format": KEPT_FORMAT}, separators=(",", ":"))[:-1].encode()
 
 
 def is_kept_copy(content: bytes) -> bool:
     """True for a copy written by `kept_copy` (lists stored before it are the file as sent)."""
-    return content.startswith(_PREFIX)
+    return content.startswith(KEPT_PREFIX)
 
 
 def kept_copy(parsed: ParsedList) -> bytes:

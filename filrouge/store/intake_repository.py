@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filrouge.core.domain import ReviewStatus, Role, RowStatus, Stage
+from filrouge.core.domain import ImportStatus, ReviewStatus, Role, RowStatus, Stage
 from filrouge.store.models import (
     Case,
     CaseIdentity,
@@ -78,6 +78,22 @@ class ImportRepository:
         await self.session.execute(
             update(ImportFile).where(ImportFile.import_id == import_id).values(content=content)
         )
+
+    async def lists_stored_as_sent(self, prefix: bytes) -> list[str]:
+        """Imports already read whose stored list does not start with `prefix` (the kept-copy
+        format): lists stored as sent before kept copies existed."""
+        query = (
+            select(Import.id)
+            .join(ImportFile, ImportFile.import_id == Import.id)
+            .where(
+                Import.status != ImportStatus.PENDING,
+                func.substr(ImportFile.content, 1, len(prefix)) != prefix,
+            )
+        )
+        return list((await self.session.execute(query.order_by(Import.id))).scalars())
+
+    async def forget_content(self, import_id: str) -> None:
+        await self.session.execute(delete(ImportFile).where(ImportFile.import_id == import_id))
 
     async def kept_lists(self, platform_id: str) -> list[str]:
         """The platform's imports whose list is kept."""
