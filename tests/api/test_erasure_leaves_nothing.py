@@ -4,10 +4,12 @@ Two young people get a distinctive value in every identity field (all the fields
 `core.identity` declares) and in every free text a user can type about them (notes, contact
 outcome, commune, reopening motive, interview place, proposed structures, decision comment,
 closing motive; lower-case and code-like texts included), a rectification, a possible
-duplicate merged into their case and a keyed creation. One is erased on request, the other
-(who came from an uploaded list) by the retention purge. Then every table of the database is
-dumped, and every Temporal history started since the test began is fetched and its payloads
-decoded: none of the values may be found. The chains still verify.
+duplicate merged into their case and a keyed creation; both come from an uploaded list.
+One is erased on request (their row leaves the kept copy of the list), the other by the
+retention purge (the list goes). Then every table of the database is dumped (and, on SQLite,
+the raw database file and its log read), and every Temporal history started since the test
+began is fetched and its payloads decoded: none of the values may be found. The chains still
+verify.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from temporalio.testing import WorkflowEnvironment
 from filrouge.core.clock import utcnow
 from filrouge.core.identity import IDENTITY_FIELDS, LABELS, LIST_FIELDS
 from filrouge.store.engine import transaction
-from filrouge.store.models import Case, CaseKey, Import, ImportRow
+from filrouge.store.models import Case, CaseKey, Import, ImportFile, ImportRow
 from tests.api.conftest import Api, Team
 from tests.api.test_retention import history_gone, purge
 from tests.support.imports import imported
@@ -170,13 +172,13 @@ async def around_the_case(api: Api, team: Team, case_id: str, young: Young) -> N
     young.texts.append(person["phone"])
 
 
-async def created_by_request(api: Api, team: Team, young: Young) -> str:
-    person = dict(young.identity)
-    body = {"platform_id": team.platform_id, "source": "siei", "person": person}
+async def identified_again(api: Api, team: Team, young: Young, case_id: str) -> None:
+    """The same young person sent again by POST /cases, with an Idempotency-Key."""
+    body = {"platform_id": team.platform_id, "source": "siei", "person": dict(young.identity)}
     headers = team.coordinator.headers | {"Idempotency-Key": uuid.uuid4().hex}
     response = await api.http.post("/cases", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    assert response.status_code in (200, 201), response.text
+    assert response.json()["id"] == case_id
 
 
 async def created_by_list(api: Api, team: Team, young: Young) -> tuple[str, str]:
@@ -255,7 +257,8 @@ async def test_nothing_of_an_erased_young_person_is_left_anywhere(
     since = datetime.now(UTC) - timedelta(seconds=1)
     team = await api.team(territory=territory.claim())
     asked, expired = Young.seeded(territory), Young.seeded(territory)
-    on_request = await created_by_request(api, team, asked)
+    on_request, request_list = await created_by_list(api, team, asked)
+    await identified_again(api, team, asked, on_request)
     from_list, import_id = await created_by_list(api, team, expired)
     for case_id, young in ((on_request, asked), (from_list, expired)):
         await around_the_case(api, team, case_id, young)
@@ -315,3 +318,6 @@ async def test_nothing_of_an_erased_young_person_is_left_anywhere(
             select(func.count()).select_from(CaseKey).where(CaseKey.case_id.in_(erased_ids))
         )
     assert keys == 0  # the seals' keys are destroyed
+    async with transaction(api.sessions) as session:
+        kept = await session.get(ImportFile, request_list)
+    assert kept is not None  # the list stays, without the young person's row
