@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults compose-check clean assets
+.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages compose-check clean assets
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -52,8 +52,13 @@ bench-intake: $(STAMP)
 bench-faults: $(STAMP)
 	$(BIN)/python -m bench.faults
 
+## Pages benchmark: 10,000 cases in one platform, « Mes dossiers » and the coordinator's
+## pages timed through the app on SQLite and PostgreSQL -> bench/results/pages.json (minutes).
+bench-pages: $(STAMP)
+	$(BIN)/python -m bench.pages
+
 ## Every benchmark of the project, one after the other.
-bench: bench-intake bench-faults
+bench: bench-intake bench-faults bench-pages
 
 ## Refresh the pages' front-end assets (static/vendor/) from npm at the pinned versions.
 ## Needs node and npm; `make run` and `make test` use the committed files and do not.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from filrouge.core.clock import utcnow
@@ -25,6 +27,18 @@ class AccessLogRepository:
                 at=utcnow(),
             )
         )
+
+    async def record_many(self, cases: Sequence[Case], user_id: str, role: str, view: str) -> None:
+        """Log the reads of a list of cases in one statement (a page of 50 names)."""
+        if not cases:
+            return
+        at = utcnow()
+        rows = [
+            {"case_id": c.id, "platform_id": c.platform_id, "user_id": user_id}
+            | {"role": role, "view": view, "at": at}
+            for c in cases
+        ]
+        await self.session.execute(insert(CaseAccess), rows)
 
     async def page(
         self, platform_id: str, case_id: str | None, limit: int, offset: int

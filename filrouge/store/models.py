@@ -216,15 +216,20 @@ class Case(Base):
         Index("ix_cases_platform_stage", "platform_id", "stage"),
         Index("ix_cases_referent_stage", "referent_id", "stage"),
         Index("ix_cases_next_deadline", "next_deadline_at"),
-        # Covers the coordinator's dashboard: its counters read this index only.
+        # Covers the platform's lists and dashboard: the dashboard's counters, and the
+        # filtering, counting and ordering of « Mes dossiers » and the coordinator's list,
+        # read this index only (the page's 50 rows are then loaded by id).
         Index(
-            "ix_cases_platform_dashboard",
+            "ix_cases_platform_lists",
             "platform_id",
             "referent_id",
             "stage",
             "overdue_since",
             "next_deadline_at",
             "escalated_since",
+            "structure_id",
+            "identified_at",
+            "id",
         ),
     )
 

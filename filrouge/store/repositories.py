@@ -140,11 +140,8 @@ class CaseRepository:
 
     async def search(self, filters: CaseFilters) -> tuple[list[Case], int]:
         """A page of cases matching the filters, and the total count."""
-        query = _filtered(filters)
-        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
-        page = query.order_by(Case.identified_at.desc(), Case.id).limit(filters.limit)
-        rows = (await self.session.execute(page.offset(filters.offset))).unique().scalars()
-        return list(rows), int(total or 0)
+        order = (Case.identified_at.desc(), Case.id)
+        return await self._page(_filtered(filters), order, filters)
 
     async def worklist(
         self, filters: CaseFilters, now: datetime, search: PersonSearch | None = None
@@ -156,7 +153,6 @@ class CaseRepository:
             query = query.join(CaseIdentity, CaseIdentity.case_id == Case.id).where(
                 _person_matches(search)
             )
-        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
         late = _late(now)
         order = (
             Case.stage == Stage.CLOTURE.value,
@@ -166,9 +162,23 @@ class CaseRepository:
             Case.identified_at.desc(),
             Case.id,
         )
-        page = query.order_by(*order).limit(filters.limit).offset(filters.offset)
-        rows = (await self.session.execute(page)).unique().scalars()
-        return list(rows), int(total or 0)
+        return await self._page(query, order, filters)
+
+    async def _page(
+        self, query: Select[Any], order: tuple[Any, ...], filters: CaseFilters
+    ) -> tuple[list[Case], int]:
+        """One page of the query in `order`, and the total. The count and the ordering read
+        only the columns of ix_cases_worklist (no row is loaded to be sorted); then the
+        page's rows are loaded with their identity by id."""
+        ids_query = query.with_only_columns(Case.id)
+        total = await self.session.scalar(select(func.count()).select_from(ids_query.subquery()))
+        page = ids_query.order_by(*order).limit(filters.limit).offset(filters.offset)
+        ids = list((await self.session.execute(page)).scalars())
+        if not ids:
+            return [], int(total or 0)
+        loaded = (await self.session.execute(select(Case).where(Case.id.in_(ids)))).unique()
+        by_id = {row.id: row for row in loaded.scalars()}
+        return [by_id[i] for i in ids], int(total or 0)
 
     async def counts_by_referent(self, platform_id: str, now: datetime) -> list[ReferentCounts]:
         """The platform's counters per référent, in one aggregated query (no case is loaded)."""

@@ -124,9 +124,10 @@ class CaseReader:
         search = person_search(query.text) if query.text else None
         rows, total = await self.cases.worklist(filters, query.now, search)
         # The list shows names: each case shown is a read of personal data, and is logged.
-        log, view = AccessLogRepository(self.session), "search" if search else "worklist"
-        for case in rows:
-            log.record(case, caller.id, caller.role.value, view)
+        view = "search" if search else "worklist"
+        await AccessLogRepository(self.session).record_many(
+            rows, caller.id, caller.role.value, view
+        )
         return rows, total
 
     async def file(self, caller: Caller, case_id: str, view: str = "case_page") -> CaseFile:
