@@ -159,3 +159,25 @@ def field_label(step: str, field: str) -> str:
 def choice_label(enum: type[StrEnum], value: str) -> str:
     """The French label of an enumeration's value."""
     return CHOICE_LABELS.get(enum, {}).get(value) or value.replace("_", " ")
+
+
+# ---------------------------------------------------------------- the access log
+
+VIEW_LABELS: dict[str, str] = {
+    "case": "fiche du dossier (API)",
+    "case_page": "page du dossier",
+    "history": "historique",
+    "notes": "notes",
+    "worklist": "liste de dossiers",
+    "search": "recherche",
+    "export": "export pour la personne",
+    "export_html": "export imprimable pour la personne",
+    "export_download": "export téléchargé pour la personne",
+    "duplicate_review": "examen d’un doublon possible",
+    "decision_queue": "file des décisions",
+}
+
+
+def view_label(view: str) -> str:
+    """How a case was read, in French (the code itself for a view not listed yet)."""
+    return VIEW_LABELS.get(view, view.replace("_", " "))

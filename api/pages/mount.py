@@ -15,10 +15,12 @@ from api.pages import (
     admin_users,
     case_page,
     cases,
+    decisions,
     duplicates,
     home,
     imports,
     indicators,
+    journal,
     login,
     platform,
 )
@@ -54,6 +56,8 @@ def install_pages(app: FastAPI, settings: PagesSettings | None = None) -> None:
         duplicates,
         admin,
         admin_users,
+        journal,
+        decisions,
     ):
         app.include_router(module.router)
     install_page_errors(app)

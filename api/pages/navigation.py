@@ -38,9 +38,11 @@ def start_page(role: Role) -> str:
 # The pages of a role beyond its start page, in the order of its menu.
 ROLE_PAGES: dict[Role, list[Link]] = {
     Role.COORDINATEUR: [
+        Link("/plateforme/decisions", "Décisions"),
         Link("/plateforme/dossiers", "Dossiers"),
         Link("/plateforme/imports", "Imports"),
         Link("/plateforme/doublons", "Doublons possibles"),
+        Link("/plateforme/journal", "Journal des accès"),
     ],
     Role.ADMIN: [
         Link("/administration/plateformes", "Plateformes"),

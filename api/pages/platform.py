@@ -78,7 +78,7 @@ async def _case_list(
     status_code: int = 200,
 ) -> HTMLResponse:
     now = utcnow()
-    referents = await PlatformDashboard(session).referents(user)
+    referents = await PlatformDashboard(session).referents(user, active_only=False)
     names = {r.id: r.name for r in referents}
     query = WorklistQuery(
         now=now,

@@ -111,6 +111,17 @@ class AuditRepository:
         query = select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
         return list((await self.session.execute(query)).scalars())
 
+    async def of_kinds(self, case_ids: Sequence[str], kinds: Sequence[str]) -> list[AuditEvent]:
+        """The events of these kinds of these cases, each case's in order (one query)."""
+        if not case_ids:
+            return []
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.case_id.in_(list(case_ids)), AuditEvent.kind.in_(list(kinds)))
+            .order_by(AuditEvent.case_id, AuditEvent.seq)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def verify(self, case: Case) -> ChainVerification:
         """Recompute the chain; any edited, inserted or deleted row breaks it."""
         rows = await self.history(case.id)

@@ -220,6 +220,17 @@ SAMPLES: dict[str, Sample] = {
     "page_keep_duplicate_apart": Sample(
         "POST", "/plateforme/doublons/d-unknown/separer", lambda: {}, page=True, unknown=True
     ),
+    "page_access_log": Sample("GET", "/plateforme/journal", page=True),
+    "page_decisions": Sample("GET", "/plateforme/decisions", page=True),
+    "page_decide": Sample(
+        "POST",
+        "/plateforme/decisions/{case}",
+        lambda: {"decision": "valider"},
+        page=True,
+        form=True,
+        case_scoped=True,
+        acts=True,
+    ),
     "page_indicators": Sample("GET", "/indicateurs", page=True),
     "page_referrals": Sample("GET", "/signalements", page=True),
     "page_admin": Sample("GET", "/administration", page=True),

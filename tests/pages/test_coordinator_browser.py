@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.api.test_intake_api import born, csv_bytes, fr, new_ine, unique_name
 from tests.pages.conftest import Account, Site, assert_accessible
+from tests.pages.test_decisions import case_waiting_for_a_decision
 from tests.pages.test_duplicates import a_possible_duplicate
 from tests.pages.test_imports import coordinator_with_land
 
@@ -74,4 +75,25 @@ async def test_a_coordinator_resolves_a_duplicate(page: Any, site: Site) -> None
     await page.get_by_text(f"Repérage ajouté au dossier {case_id}.").wait_for()
     assert await page.evaluate("window.sansRechargement === true"), "answered in place"
     await page.get_by_text("Aucun doublon possible n’attend de décision.").wait_for()
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Journal des accès").first.click()
+    await page.wait_for_url("**/plateforme/journal")
+    await page.get_by_role("cell", name="Examen d’un doublon possible").first.wait_for()
+    await assert_accessible(page)
+
+
+async def test_a_coordinator_decides_from_the_queue(page: Any, site: Site) -> None:
+    _, coordinator, case = await case_waiting_for_a_decision(site)
+    await log_in(page, coordinator, "/plateforme")
+    await page.get_by_role("link", name="Décisions", exact=True).first.click()
+    await page.wait_for_url("**/plateforme/decisions")
+    await page.get_by_text("École de la 2e chance, E2C").wait_for()
+    await assert_accessible(page)
+    await page.evaluate("window.sansRechargement = true")
+    await page.get_by_role("button", name="Valider", exact=True).click()
+    await page.get_by_text(
+        f"Décision enregistrée pour le dossier {case['id']} : valider."
+    ).wait_for()
+    assert await page.evaluate("window.sansRechargement === true"), "answered in place"
+    await page.get_by_text("Aucune décision n’est attendue.").wait_for()
     await assert_accessible(page)

@@ -50,10 +50,11 @@ class PlatformDashboard:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def referents(self, caller: Caller) -> list[ReferentLoad]:
-        """The platform's active référents by name (those a case can be assigned to), with
-        their open and late cases now."""
-        return [r for r in (await self._loads(caller, utcnow()))[1] if r.active]
+    async def referents(self, caller: Caller, active_only: bool = True) -> list[ReferentLoad]:
+        """The platform's référents by name (by default the active ones, those a case can be
+        assigned to), with their open and late cases now."""
+        loads = (await self._loads(caller, utcnow()))[1]
+        return [r for r in loads if r.active or not active_only]
 
     async def overview(self, caller: Caller, now: datetime) -> Dashboard:
         """The platform's counters at `now` (two aggregated queries, whatever its size)."""
