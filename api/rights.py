@@ -20,6 +20,9 @@ from api.schemas import (
     PersonPatchIn,
     RectificationOut,
 )
+from filrouge.core.domain import Outcome, Source, Stage
+from filrouge.core.identity import LABELS as IDENTITY_LABELS
+from filrouge.core.labels import label_of
 from filrouge.mail.mailer import TEMPLATES_DIR, build_environment
 from filrouge.services.rights.requests import ErasureOnRequest, export, rectify
 
@@ -31,6 +34,9 @@ def get_export_templates(request: Request) -> SandboxedEnvironment:
     env = getattr(request.app.state, "export_templates", None)
     if env is None:
         env = build_environment(TEMPLATES_DIR.parent / "export")
+        env.filters["stage_fr"] = lambda code: label_of(Stage, code)
+        env.filters["source_fr"] = lambda code: label_of(Source, code)
+        env.filters["outcome_fr"] = lambda code: label_of(Outcome, code)
         request.app.state.export_templates = env
     return env  # type: ignore[no-any-return]
 
@@ -62,9 +68,11 @@ async def export_case(case_id: str, user: CurrentUser, session: SessionDep) -> A
 async def export_document(
     request: Request, session: AsyncSession, user: CurrentUserInfo, case_id: str, view: str
 ) -> str:
-    """The complete file as a printable French page (the read is logged under `view`)."""
-    exported = await _export(session, user, case_id, view)
-    return get_export_templates(request).get_template("case.html.j2").render(export=exported)  # type: ignore[no-any-return]
+    """The complete file as a printable French page (the read is logged under `view`): words,
+    not codes; dates in the platform's time zone."""
+    done = await export(session, user, case_id, view)
+    page = get_export_templates(request).get_template("case.html.j2")
+    return page.render(export=done, time_zone=done.time_zone, labels=IDENTITY_LABELS)  # type: ignore[no-any-return]
 
 
 @router.get("/{case_id}/export.html", response_class=HTMLResponse)

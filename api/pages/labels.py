@@ -20,26 +20,8 @@ from filrouge.core.domain import (
     SolutionType,
     Source,
 )
-
-DEADLINE_LABELS: dict[DeadlineKind, str] = {
-    DeadlineKind.ROUTING_ESCALATION: "attribuer le dossier à un référent",
-    DeadlineKind.NO_CONTACT_REMINDER: "premier contact à établir (relance)",
-    DeadlineKind.NO_CONTACT_ESCALATION: "premier contact à établir (alerte au coordinateur)",
-    DeadlineKind.STUCK_ESCALATION: "dossier bloqué à la même étape (alerte)",
-    DeadlineKind.INTERVIEW_REMINDER: "entretien prévu (rappel)",
-    DeadlineKind.INTERVIEW_UNRECORDED_REMINDER: "compte rendu d’entretien à saisir",
-    DeadlineKind.INTERVIEW_UNRECORDED_ESCALATION: "compte rendu d’entretien à saisir (alerte)",
-    DeadlineKind.DROIT_RETOUR_DEADLINE: "droit au retour en formation : proposition à faire",
-    DeadlineKind.DECISION_ESCALATION: "décision à prendre sur la proposition",
-    DeadlineKind.ENTRY_UNCONFIRMED_REMINDER: "entrée en solution à confirmer",
-    DeadlineKind.FOLLOW_UP_DUE: "point de suivi à faire",
-    DeadlineKind.OBLIGATION_REPORT: "signalement au titre de l’obligation de formation",
-    DeadlineKind.OBLIGATION_ENDS: "fin de l’obligation de formation (18 ans)",
-    DeadlineKind.AGE_LIMIT: "limite d’âge de l’accompagnement",
-    DeadlineKind.INACTIVITY_WARNING: "dossier sans activité (avertissement)",
-    DeadlineKind.INACTIVITY_CLOSURE: "clôture pour inactivité",
-    DeadlineKind.RETENTION_DUE: "fin de la durée de conservation",
-}
+from filrouge.core.labels import CHANNEL_LABELS, SOLUTION_TYPE_LABELS
+from filrouge.core.labels import DEADLINE_LABELS as DEADLINE_LABELS
 
 
 def deadline_label(kind: str | None) -> str:
@@ -73,13 +55,7 @@ ROW_STATUS_LABELS: dict[RowStatus, str] = {
 # ---------------------------------------------------------------- the steps' choices and fields
 
 CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
-    Channel: {
-        Channel.TELEPHONE: "téléphone",
-        Channel.SMS: "SMS",
-        Channel.COURRIEL: "courriel",
-        Channel.COURRIER: "courrier",
-        Channel.VISITE: "visite à domicile",
-    },
+    Channel: {str(k): v for k, v in CHANNEL_LABELS.items()},
     AttemptResult: {
         AttemptResult.PAS_DE_REPONSE: "pas de réponse",
         AttemptResult.FAUX_NUMERO: "mauvais numéro ou adresse",
@@ -93,19 +69,7 @@ CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
         ContactOutcome.DEMENAGE: "a déménagé",
         ContactOutcome.HORS_CHAMP: "hors champ",
     },
-    SolutionType: {
-        SolutionType.RETOUR_FORMATION_INITIALE: "retour en formation initiale",
-        SolutionType.APPRENTISSAGE: "apprentissage",
-        SolutionType.ACTION_MLDS: "action de la MLDS",
-        SolutionType.E2C: "École de la 2e chance",
-        SolutionType.EPIDE: "EPIDE",
-        SolutionType.SERVICE_CIVIQUE: "service civique",
-        SolutionType.CEJ: "contrat d’engagement jeune",
-        SolutionType.FORMATION_REGIONALE: "formation de la Région",
-        SolutionType.EMPLOI: "emploi",
-        SolutionType.PARCOURS_SUR_MESURE: "parcours sur mesure",
-        SolutionType.AUTRE: "autre",
-    },
+    SolutionType: {str(k): v for k, v in SOLUTION_TYPE_LABELS.items()},
     Decision: {
         Decision.VALIDER: "valider",
         Decision.MODIFIER: "demander une modification",

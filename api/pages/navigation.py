@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from filrouge.core import labels
 from filrouge.core.domain import Role
 
 
@@ -21,13 +22,7 @@ START_PAGES: dict[Role, Link] = {
     Role.ADMIN: Link("/administration", "Administration"),
 }
 
-ROLE_LABELS: dict[Role, str] = {
-    Role.REFERENT: "référent",
-    Role.COORDINATEUR: "coordinateur de plateforme",
-    Role.PILOTE: "pilote régional",
-    Role.PARTENAIRE: "partenaire",
-    Role.ADMIN: "administrateur",
-}
+ROLE_LABELS = labels.ROLE_LABELS  # the pages' name for it
 
 
 def start_page(role: Role) -> str:

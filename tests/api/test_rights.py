@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import html as html_module
+import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
+from filrouge.core.local_time import french_datetime
 from tests.api.conftest import Api, Team
+from tests.support.pathway import pathway_steps
 
 TODAY = date.today()
 INJECTION = "<script>alert('x')</script> =HYPERLINK(\"http://x\")"
@@ -159,3 +163,46 @@ async def test_erasure_is_refused_while_the_obligation_de_formation_runs(api: Ap
     assert "obligation de formation" in refused.json()["message"]
     assert by_referent.status_code == 403
     assert (await api.case(case["id"], team.coordinator))["person"]["last_name"] == "Martin"
+
+
+def _visible_text(html: str) -> str:
+    """What a reader of the printable page sees (no style sheet, no tags)."""
+    body = html.split("<body>", 1)[1]
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+async def test_the_printable_export_reads_in_french_in_the_platform_s_time_zone(api: Api) -> None:
+    team = await api.team(name="PSAD Cayenne")
+    zone_path = f"/admin/platforms/{team.platform_id}/time-zone"
+    chosen = await api.http.put(
+        zone_path, json={"time_zone": "America/Cayenne"}, headers=api.admin.headers
+    )
+    assert chosen.status_code == 200, chosen.text
+    case = await new_case(api, team, leaving_date="2026-06-30")
+    for step in pathway_steps(team, case, through="follow-ups"):
+        await api.step(case["id"], step.path, step.body, step.who)
+    headers = team.coordinator.headers
+    await api.http.post(f"/cases/{case['id']}/notes", json={"text": "Appel"}, headers=headers)
+
+    page = await api.http.get(f"/cases/{case['id']}/export.html", headers=headers)
+    events = (await api.http.get(f"/cases/{case['id']}/export", headers=headers)).json()["history"]
+
+    text = _visible_text(page.text)
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", text), "codes or English event names"
+    assert not re.findall(r"\d{4}-\d{2}-\d{2}", text), "ISO dates"
+    for french in (
+        "plateforme PSAD Cayenne",
+        "Origine du repérage liste SIEI",
+        "Étape clôturé",
+        "Issue maintenu en solution",
+        "Date de sortie 30 juin 2026",
+        "Tentative de contact (référent) moyen : SMS ; résultat : joint",
+        "Changement d'étape (Fil rouge) étape précédente : à router",
+        "Décision de la coordination (coordinateur de plateforme) décision : validée",
+        "Solutions proposées (référent) solutions : École de la 2e chance, E2C, début le",
+        "Attribution à un référent (Fil rouge) référent : referent",
+    ):
+        assert french in text, (french, text)
+    first = datetime.fromisoformat(events[0]["occurred_at"])
+    assert french_datetime(first, "America/Cayenne") in text
+    assert french_datetime(first, "Europe/Paris") not in text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from filrouge.core.caller import Caller
 from filrouge.core.cases.contracts import case_workflow_id
+from filrouge.core.cases.history import HistoryLine, history_line
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.cases.steps import CloseCaseInput, RectifyBirthDateInput
 from filrouge.core.clock import utcnow
@@ -30,7 +31,7 @@ from filrouge.services.retention.kept_lists import forget_in_lists
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
 from filrouge.store.models import AuditEvent, Case, CaseIdentity, CaseNote
-from filrouge.store.repositories import CaseRepository
+from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.case import CaseWorkflow
 
 ERASURE_REASON = "effacement à la demande"
@@ -45,6 +46,12 @@ class CaseExport:
     person: CaseIdentity | None
     history: list[AuditEvent]
     notes: list[CaseNote]
+    # For the printable page: who follows the case, and the history in French, its dates in
+    # the platform's time zone.
+    platform_name: str = ""
+    referent_name: str | None = None
+    time_zone: str | None = None
+    readable_history: list[HistoryLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,26 @@ async def export(session: AsyncSession, caller: Caller, case_id: str, view: str)
     reader = CaseReader(session)
     case = await reader.case(caller, case_id, view)
     history = await AuditRepository(session).history(case.id)
-    return CaseExport(utcnow(), case, case.identity, history, await reader.notes_of(caller, case))
+    notes = await reader.notes_of(caller, case)
+    refs = ReferenceRepository(session)
+    platform = await refs.platform(case.platform_id)
+    referent = await refs.user(case.referent_id) if case.referent_id else None
+    zone = platform.zone_name if platform else None
+    names = {u.id: u.display_name for u in await refs.users(case.platform_id)}
+    lines = [
+        history_line(e.kind, e.data, e.actor_role, e.occurred_at, zone, names) for e in history
+    ]
+    return CaseExport(
+        utcnow(),
+        case,
+        case.identity,
+        history,
+        notes,
+        platform_name=platform.name if platform else case.platform_id,
+        referent_name=referent.display_name if referent else None,
+        time_zone=zone,
+        readable_history=lines,
+    )
 
 
 async def rectify(
