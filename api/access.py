@@ -105,6 +105,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "page_decide": frozenset({Role.COORDINATEUR}),
     "page_indicators": frozenset({Role.PILOTE}),
     "page_referrals": frozenset({Role.PARTENAIRE}),
+    "page_refer": frozenset({Role.PARTENAIRE}),
     "page_admin": ADMIN,
     "page_case": STAFF,
     "page_case_step": STAFF,

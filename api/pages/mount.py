@@ -23,6 +23,7 @@ from api.pages import (
     journal,
     login,
     platform,
+    referrals,
 )
 from api.pages.routing import install_page_errors
 from api.pages.templating import STATIC_DIR, build_environment
@@ -58,6 +59,7 @@ def install_pages(app: FastAPI, settings: PagesSettings | None = None) -> None:
         admin_users,
         journal,
         decisions,
+        referrals,
     ):
         app.include_router(module.router)
     install_page_errors(app)

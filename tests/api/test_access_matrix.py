@@ -233,6 +233,7 @@ SAMPLES: dict[str, Sample] = {
     ),
     "page_indicators": Sample("GET", "/indicateurs", page=True),
     "page_referrals": Sample("GET", "/signalements", page=True),
+    "page_refer": _form("/signalements"),
     "page_admin": Sample("GET", "/administration", page=True),
     "page_case": Sample("GET", "/dossiers/{case}", page=True, case_scoped=True),
     "page_case_step": Sample(

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html import unescape
 from typing import Any
 
 import httpx
@@ -29,7 +30,7 @@ ADMIN_PAGES = (
 def _error(html: str, field: str) -> str:
     """The refusal shown under `field` ('' when there is none)."""
     match = re.search(rf'id="{field}-erreur"[^>]*>(.*?)</p>', html, re.S)
-    return match.group(1).strip() if match else ""
+    return unescape(match.group(1).strip()) if match else ""
 
 
 @asynccontextmanager

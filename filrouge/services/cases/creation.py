@@ -30,6 +30,7 @@ from filrouge.core.clock import utcnow
 from filrouge.core.domain import RowStatus, Source, TimerPolicy
 from filrouge.core.durations import age_on
 from filrouge.core.errors import Invalid, NotFound, Unavailable
+from filrouge.core.identity import LABELS
 from filrouge.intake.validate import MINIMUM_AGE, RejectedRow, validate_row
 from filrouge.services.cases.launch import Reidentification, reidentify_cases, start_cases
 from filrouge.services.cases.placement import (
@@ -52,6 +53,8 @@ from filrouge.store.models import Case, CreationRequest
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.case import CaseWorkflow
 
+# A list row's refusal names its column by the identity field's French label.
+_FIELD_OF_LABEL = {label: name for name, label in LABELS.items()}
 UNDER_AGE = "Le jeune a moins de 16 ans à la date de repérage : il ne peut être suivi."
 ENGINE_DOWN = "Le moteur de parcours est momentanément indisponible."
 OTHER_BODY = (
@@ -83,7 +86,8 @@ def identification_day(identified_on: date | None) -> date:
     today = utcnow().date()
     day = identified_on or today
     if day > today:
-        raise Invalid("La date de repérage ne peut pas être dans le futur.")
+        message = "La date de repérage ne peut pas être dans le futur."
+        raise Invalid(message, fields={"identified_on": message})
     return day
 
 
@@ -96,11 +100,12 @@ def validated_identity(
     """The same checks as a list row (minimum age 16 included); each fault named in French."""
     birth = person.get("birth_date")
     if isinstance(birth, date) and birth <= day and age_on(birth, day) < MINIMUM_AGE:
-        raise Invalid(UNDER_AGE)
+        raise Invalid(UNDER_AGE, fields={"birth_date": UNDER_AGE})
     result = validate_row(person, 0, day, address_required=address_required)
     if isinstance(result, RejectedRow):
         details = "; ".join(f"{e.column} : {e.message}" for e in result.errors)
-        raise Invalid(f"{refusal} : {details}.")
+        by_field = {_FIELD_OF_LABEL.get(e.column, e.column): e.message for e in result.errors}
+        raise Invalid(f"{refusal} : {details}.", fields=by_field)
     return result.identity_fields()
 
 

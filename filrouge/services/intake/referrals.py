@@ -39,10 +39,11 @@ async def refer(
 ) -> Referral:
     """Report one young person (a *droit au retour* request starts the 15-day legal clock)."""
     if given.source == Source.SIEI:
-        raise Invalid(
+        message = (
             "Une liste SIEI s'importe en entier (import d'une liste par la coordination), pas "
             "par un signalement."
         )
+        raise Invalid(message, fields={"source": message})
     placed = await creation.identify(caller, given, key)
     # Only the platform's own staff learn the case id: a case routed to (or already followed
     # by) another platform is not theirs to open.
