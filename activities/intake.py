@@ -43,6 +43,7 @@ from filrouge.intake.kept import is_kept_copy, kept_copy
 from filrouge.intake.reader import read_list_file
 from filrouge.intake.report import ImportReport
 from filrouge.intake.validate import ValidRow
+from filrouge.mail import links
 from filrouge.mail.mailer import (
     Mailer,
     PermanentSmtpError,
@@ -403,8 +404,9 @@ class IntakeActivities:
             "counts": counts_of(imp),
             "ignored_columns": imp.ignored_columns,
             "dropped_columns": imp.dropped_columns,
-            "import_url": f"{self.public_url}/imports/{imp.id}/report",
-            "rejected_url": f"{self.public_url}/imports/{imp.id}/rejected.csv",
+            "import_url": links.import_link(self.public_url, imp.id),
+            "rejected_url": links.rejected_rows_link(self.public_url, imp.id),
+            "duplicates_url": links.duplicates_link(self.public_url),
         }
 
     async def _summary_status(

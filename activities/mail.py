@@ -40,6 +40,7 @@ from filrouge.core.domain import (
     TimerPolicy,
 )
 from filrouge.core.durations import parse_duration
+from filrouge.mail import links
 from filrouge.mail.mailer import (
     Mailer,
     PermanentSmtpError,
@@ -202,7 +203,8 @@ class MailActivities:
         return {
             **common,
             "case_ref": case.id,
-            "case_url": f"{self.public_url}/cases/{case.id}",
+            "case_url": links.case_link(self.public_url, case.id),
+            "decisions_url": links.decisions_link(self.public_url),
             "stage_label": STAGE_LABELS.get(Stage(case.stage), case.stage),
             "stage_entered_at": case.stage_entered_at,
             "identified_at": case.identified_at,

@@ -19,6 +19,7 @@ from activities.mail import MailActivities, business_key
 from filrouge.core.cases.contracts import SendNotificationInput, SendNotificationResult
 from filrouge.core.cases.pathway import DeadlineKind
 from filrouge.core.domain import Recipient, Role
+from filrouge.mail import links
 from filrouge.mail.mailer import Mailer, message_id_for
 from filrouge.mail.sink import MailSink
 from filrouge.settings import SmtpSettings
@@ -229,7 +230,8 @@ def bodies(message: EmailMessage) -> str:
 def staff_context(platform_name: str = "PSAD Lille") -> dict[str, object]:
     return {
         "case_ref": CASE,
-        "case_url": f"{PUBLIC_URL}/cases/{CASE}",
+        "case_url": links.case_link(PUBLIC_URL, CASE),
+        "decisions_url": links.decisions_link(PUBLIC_URL),
         "platform_name": platform_name,
         "stage_label": "bilan-positionnement",
         "stage_entered_at": datetime(2025, 3, 1, 9, 0, tzinfo=UTC),
@@ -261,8 +263,11 @@ def test_staff_template_renders_text_and_html(kind: str) -> None:
     assert mail.subject.startswith("[Fil rouge]") and CASE in mail.subject
     assert "\n" not in mail.subject
     assert mail.text.startswith("Bonjour,") and "À faire :" in mail.text
-    assert f"Ouvrir le dossier : {PUBLIC_URL}/cases/{CASE}" in mail.text
-    assert f'href="{PUBLIC_URL}/cases/{CASE}"' in mail.html
+    assert f"Ouvrir le dossier : {PUBLIC_URL}/dossiers/{CASE}" in mail.text
+    assert f'href="{PUBLIC_URL}/dossiers/{CASE}"' in mail.html
+    if kind == "decision_escalation":  # the coordinators' queue of decisions first
+        assert f"Décisions en attente : {PUBLIC_URL}/plateforme/decisions" in mail.text
+        assert f'href="{PUBLIC_URL}/plateforme/decisions"' in mail.html
     assert "<strong>À faire :</strong>" in mail.html
     assert "PSAD &lt;Lille &amp; Nord&gt;" in mail.html  # autoescaped
     assert "PSAD <Lille & Nord>" in mail.text  # plain text is not
@@ -325,7 +330,7 @@ async def test_referent_reminder_arrives_at_the_referent(
     assert received.message["Message-ID"] == message_id_for(business_key(input), mail.smtp.sender)
     text = " ".join(received.message.get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
     assert "aucune tentative de contact n'a encore été enregistrée" in text
-    assert f"{PUBLIC_URL}/cases/{CASE}" in text
+    assert f"{PUBLIC_URL}/dossiers/{CASE}" in text, "the case page, never the JSON API"
     assert received.path.read_bytes().startswith(b"Return-Path:")
     row = await outbox_row(db, input)
     assert row is not None
@@ -570,3 +575,29 @@ async def test_worker_killed_after_delivery_does_not_send_twice(
     row = await outbox_row(db, input)
     assert row is not None and row.status == "sent"
     assert [e.kind for e in await mail_events(db, CASE)] == ["email_sent"]
+
+
+def test_import_summary_links_open_the_import_and_duplicates_pages() -> None:
+    counts = {
+        "rows_read": 3, "created": 1, "to_route": 0, "reidentified": 0,
+        "possible_duplicates": 2, "in_file_duplicates": 0, "rejected": 0,
+    }  # fmt: skip
+    context = {
+        "platform_name": "PSAD Lille",
+        "filename": "liste.csv",
+        "counts": counts,
+        "ignored_columns": [],
+        "dropped_columns": [],
+        "import_url": links.import_link(PUBLIC_URL, "i1"),
+        "rejected_url": links.rejected_rows_link(PUBLIC_URL, "i1"),
+        "duplicates_url": links.duplicates_link(PUBLIC_URL),
+    }
+    mail = Mailer(SmtpSettings()).render("import_summary", context)
+    assert f"Rapport : {PUBLIC_URL}/plateforme/imports/i1\n" in mail.text
+    assert f"(CSV) : {PUBLIC_URL}/plateforme/imports/i1/rejets.csv" in mail.text
+    assert f"Doublons possibles à examiner : {PUBLIC_URL}/plateforme/doublons" in mail.text
+    assert f'href="{PUBLIC_URL}/plateforme/doublons"' in mail.html
+    none = Mailer(SmtpSettings()).render(
+        "import_summary", context | {"counts": counts | {"possible_duplicates": 0}}
+    )
+    assert "/plateforme/doublons" not in none.text + none.html

@@ -198,7 +198,11 @@ async def test_a_list_becomes_routed_cases_with_a_report_and_a_summary_mail(
     body = mails[0].get_body(("plain",))
     assert body is not None
     text = body.get_content()
-    assert "Lignes rejetées : 5" in text and f"/imports/{accepted['id']}/rejected.csv" in text
+    # The links open the import's pages (after login), never the JSON API.
+    page, lines = f"/plateforme/imports/{accepted['id']}", text.splitlines()
+    assert any(line.startswith("Rapport : http") and line.endswith(page) for line in lines)
+    assert any(line.endswith(f"{page}/rejets.csv") for line in lines)
+    assert "Lignes rejetées : 5" in text and "/imports/" not in text.replace(page, "")
     assert martin not in text and "SECRETNAT" not in text
 
 
