@@ -38,8 +38,10 @@ class RetentionActivities:
         now: datetime,
         pick: Callable[[ErasureRepository, str, datetime], Awaitable[list[str]]],
         what: str,
+        deletes: bool = True,
     ) -> list[str]:
-        """`pick` for each platform with its own retention limit, in one transaction."""
+        """`pick` for each platform with its own retention limit, in one transaction; what
+        it deleted is then wiped from the database files (`deletes`)."""
         found: list[str] = []
         async with transaction(self.sessions) as session:
             erasures = ErasureRepository(session)
@@ -51,7 +53,7 @@ class RetentionActivities:
                         "Retention: %d %s of platform %s", len(ids), what, platform.id
                     )
                 found += ids
-        if found:
+        if found and deletes:
             await wipe_old_versions(self.sessions)  # what was deleted leaves the files too
         return found
 
@@ -60,7 +62,10 @@ class RetentionActivities:
         """Each platform's closed cases older than its retention period, not erased yet."""
         return FindExpiredCasesResult(
             await self._per_platform(
-                input.now, ErasureRepository.closed_before, "closed case(s) past the period"
+                input.now,
+                ErasureRepository.closed_before,
+                "closed case(s) past the period",
+                deletes=False,
             )
         )
 
