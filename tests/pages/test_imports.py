@@ -10,6 +10,7 @@ from tests.api.conftest import Team
 from tests.api.test_intake_api import born, csv_bytes, fr, new_ine, unique_name
 from tests.pages.conftest import Account, Site
 from tests.pages.test_pages_http import _hidden, _log_in
+from tests.support.mail import mail_for
 from tests.support.waiting import eventually
 
 
@@ -69,6 +70,14 @@ async def test_upload_follow_progress_and_read_the_report(site: Site) -> None:
         assert "liste-novembre.csv" in listed.text and address in listed.text
         whole = await http.get(address)
         assert "<html" in whole.text and "Import « liste-novembre.csv »" in whole.text
+    summary = (await mail_for(site.mail, coordinator.email, "Import de la liste")).get_body(
+        ("plain",)
+    )
+    assert summary is not None
+    assert f"Rapport : {site.url}{address}" in summary.get_content().splitlines()
+    async with site.client() as http:  # the mail's link: the report once logged in
+        opened = await http.get(address)
+        assert opened.status_code == 303 and opened.headers["location"].startswith("/connexion")
 
 
 async def test_a_refused_file_answers_in_the_form(site: Site) -> None:
