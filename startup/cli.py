@@ -46,7 +46,7 @@ async def run_worker() -> None:
     from filrouge.store.engine import make_engine, make_sessionmaker
     from filrouge.temporal.codec import payload_key_ring
     from filrouge.temporal.server import connect_when_ready, data_converter
-    from startup.schedules import ensure_purge_schedule
+    from startup.schedules import ensure_schedules
     from startup.stored_lists import keep_read_copies_logged
     from startup.worker import build_worker
 
@@ -58,7 +58,7 @@ async def run_worker() -> None:
     worker = build_worker(
         client, temporal.task_queue, sessions, SmtpSettings(), ApiSettings().public_url
     )
-    await ensure_purge_schedule(client, temporal.task_queue)
+    await ensure_schedules(client, temporal.task_queue)
     converting = asyncio.create_task(keep_read_copies_logged(sessions))
     try:
         await worker.run()

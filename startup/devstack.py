@@ -25,7 +25,7 @@ from filrouge.store.migrate import upgrade
 from filrouge.temporal.codec import payload_key_ring
 from filrouge.temporal.server import connect_when_ready, data_converter, start_dev_server
 from startup.demo import DEMO_LOGINS, DemoTokens, load_demo
-from startup.schedules import ensure_purge_schedule
+from startup.schedules import ensure_schedules
 from startup.worker import build_worker
 
 
@@ -77,7 +77,7 @@ async def run_dev_stack() -> None:
         engine = make_engine(database.database_url)
         sessions = make_sessionmaker(engine)
         worker = build_worker(client, temporal.task_queue, sessions, smtp, api.public_url)
-        await ensure_purge_schedule(client, temporal.task_queue)
+        await ensure_schedules(client, temporal.task_queue)
         app = create_app(database, temporal, temporal_client=client)
         web = uvicorn.Server(uvicorn.Config(app, host=api.host, port=api.port, log_level="warning"))
         async with worker:

@@ -7,11 +7,13 @@ from temporalio.client import Client
 from temporalio.worker import PollerBehaviorAutoscaling, Worker
 
 from activities.cases import CaseActivities
+from activities.digest import DigestActivities
 from activities.intake import IntakeActivities
 from activities.mail import MailActivities
 from activities.retention import RetentionActivities
 from filrouge.settings import SmtpSettings
 from workflows.case import CaseWorkflow
+from workflows.digest import PilotDigestWorkflow
 from workflows.intake import ImportWorkflow
 from workflows.retention import PurgeWorkflow
 
@@ -34,10 +36,11 @@ def build_worker(
     mail = MailActivities(sessions, smtp, public_url)
     intake = IntakeActivities(sessions, smtp, public_url)
     retention = RetentionActivities(sessions, client)
+    digests = DigestActivities(sessions, smtp)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, ImportWorkflow, PurgeWorkflow],
+        workflows=[CaseWorkflow, ImportWorkflow, PurgeWorkflow, PilotDigestWorkflow],
         activities=[
             cases.record_case_events,
             cases.choose_referent,
@@ -51,6 +54,8 @@ def build_worker(
             retention.erase_personal_data,
             retention.purge_import_files,
             retention.expire_duplicate_reviews,
+            digests.plan_pilot_digests,
+            digests.send_pilot_digest,
         ],
         workflow_task_poller_behavior=WORKFLOW_TASK_POLLERS,
         **options,  # type: ignore[arg-type]

@@ -317,6 +317,25 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
 
+class PilotDigest(Base):
+    """One digest mail to a Région's pilots: counts per platform, never a case; sent once."""
+
+    __tablename__ = "pilot_digests"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # core.digest.digest_key
+    region: Mapped[str] = mapped_column(String(100), index=True)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    # [{platform_id, platform_name, newly_stuck, stuck_now}]: counts only.
+    counts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    message_id: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
 class CaseAccess(Base):
     """Who read a case's personal data, when, and through which view (append-only)."""
 

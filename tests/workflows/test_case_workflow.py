@@ -74,6 +74,7 @@ from filrouge.store.models import (
     User,
 )
 from startup.worker import build_worker
+from tests.support.waiting import eventually
 from workflows.case import CaseWorkflow, CaseWorkflowInput
 
 PUBLIC_URL = "https://filrouge.test"
@@ -402,6 +403,11 @@ async def no_new_mail(sink: MailSink, count: int, settle: float = 0.5) -> None:
     assert [m.subject for m in mails(sink)[count:]] == []
 
 
+async def fired(case: CaseRun, kind: str) -> bool:
+    """The case's deadline of this kind has fired (its `timer_fired` event is recorded)."""
+    return any(e.data.get("deadline") == kind for e in await case.timers())
+
+
 def kind_of(mail: Mail) -> str:
     """The deadline kind a mail is about, from its French subject."""
     kinds = [kind for kind, subject in SUBJECTS.items() if subject in mail.subject]
@@ -647,10 +653,7 @@ async def test_no_contact_reminder_escalation_and_stuck_case_on_the_default_poli
     assert "faites le point avec" in escalation.text
 
     await case.jump_to(t0 + 30 * DAY + MINUTE)
-    stuck = only(await wait_for_mail(case.sink, 3), "stuck_escalation")
-    assert case.staff.pilot in stuck.to
-    assert case.staff.referent not in stuck.to
-    assert "à l'étape « prise de contact »" in stuck.text
+    await no_new_mail(case.sink, 2)  # stuck: told to the pilots in their daily digest
 
     timers = await case.timers()
     assert_timer(timers, "no_contact_reminder", t0 + 5 * DAY)
@@ -986,20 +989,21 @@ async def test_a_new_worker_continues_the_case_and_its_timers_without_resending(
     async with running_worker(env, sessions, mail_sink, task_queue, **no_cache):
         await case.attempt(AttemptResult.PAS_DE_REPONSE)
         await case.jump_to(t0 + 30 * DAY + MINUTE)
-        received = await wait_for_mail(mail_sink, 3)
-        await no_new_mail(mail_sink, 3)
+        await eventually(lambda: fired(case, "stuck_escalation"))
+        await no_new_mail(mail_sink, 2)
 
-    assert [kind_of(m) for m in received] == [
+    assert [kind_of(m) for m in mails(mail_sink)] == [
         "no_contact_reminder",
         "no_contact_escalation",
-        "stuck_escalation",
     ]
     outbox = await case.outbox()
-    assert len(outbox) == len(mail_sink.messages) == 3
-    assert len({m.business_key for m in outbox}) == 3
+    assert len(outbox) == len(mail_sink.messages) == 2
+    assert len({m.business_key for m in outbox}) == 2
     assert all(m.status == "sent" and m.attempts == 1 for m in outbox)
     sent = [e for e in await case.audit() if e.kind == "email_sent"]
-    assert len(sent) == 3
+    assert len(sent) == 2
+    deadlines = [e.data["deadline"] for e in await case.timers()]
+    assert deadlines.count("stuck_escalation") == 1  # the new worker fired it once
     assert await case.verify_chain()
 
 

@@ -58,7 +58,7 @@ async def test_an_open_case_left_alone_a_year_is_warned_then_closed_sans_suite(
     closes = add_months(last, 12)
 
     await case.jump_to(add_months(closes, -1) + MINUTE)
-    received = await wait_for_mail(case.sink, 2)  # the stuck escalation, then the warning
+    received = await wait_for_mail(case.sink, 1)  # stuck cases go in the pilots' digest
     warning = only(received, "inactivity_warning")
     assert warning.to == sorted(case.staff.coordinators)
     assert "clôturé automatiquement le" in warning.text and "« sans suite »" in warning.text

@@ -105,6 +105,9 @@ class Rule(StrEnum):
     INACTIVITY_CLOSURE = "inactivity-closure-v1"
     DROIT_RETOUR_AGAIN = "droit-retour-again-v1"
     OBLIGATION_REPORT_AFTER_CLOSURE = "obligation-report-after-closure-v1"
+    # A stuck case no longer mails the regional pilots itself: its firing is counted in their
+    # daily digest (counts per platform of their Région, `filrouge.core.digest`).
+    PILOT_DIGEST = "pilot-digest-v1"
 
 
 def _all_rules() -> list[str]:
@@ -195,7 +198,8 @@ def deadlines(state: CaseState) -> list[Deadline]:
     entered = state.stage_entered_at
     if state.stage not in (Stage.CLOTURE, Stage.INJOIGNABLE):
         stuck = _after(_stuck_since(state), p.stuck_escalation)
-        add(DeadlineKind.STUCK_ESCALATION, stuck, Recipient.PILOTE)
+        pilots = () if Rule.PILOT_DIGEST in state.rules else (Recipient.PILOTE,)
+        add(DeadlineKind.STUCK_ESCALATION, stuck, *pilots)
     if state.stage == Stage.A_ROUTER:
         add(
             DeadlineKind.ROUTING_ESCALATION,

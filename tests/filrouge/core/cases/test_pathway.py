@@ -13,6 +13,7 @@ from filrouge.core.cases.pathway import (
     CaseState,
     Deadline,
     DeadlineKind,
+    Rule,
     StepRejected,
     deadlines,
     escalated_since,
@@ -271,10 +272,15 @@ def test_informative_deadlines_never_make_a_case_overdue() -> None:
     assert overdue_since(case.state) is None
 
 
-def test_case_stuck_thirty_days_in_a_stage_escalates_to_the_pilot() -> None:
+def test_case_stuck_thirty_days_in_a_stage_escalates_into_the_pilots_digest() -> None:
     case = assigned()
     stuck = case.deadline(DeadlineKind.STUCK_ESCALATION)
-    assert (stuck.at, stuck.recipients) == (T0 + timedelta(days=30), (Recipient.PILOTE,))
+    # It fires (recorded, counted in the regional pilots' daily digest) but mails nobody.
+    assert (stuck.at, stuck.recipients) == (T0 + timedelta(days=30), ())
+    # A run started before the digest still mails the pilots of its Région itself.
+    case.state.rules.remove(Rule.PILOT_DIGEST.value)
+    assert case.deadline(DeadlineKind.STUCK_ESCALATION).recipients == (Recipient.PILOTE,)
+    case.state.rules.append(Rule.PILOT_DIGEST.value)
 
     case.later(days=20).do(attempt(AttemptResult.JOINT))
     case.do(accepts())  # a new stage restarts the 30 days
