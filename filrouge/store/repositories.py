@@ -167,18 +167,15 @@ class CaseRepository:
     async def _page(
         self, query: Select[Any], order: tuple[Any, ...], filters: CaseFilters
     ) -> tuple[list[Case], int]:
-        """One page of the query in `order`, and the total. The count and the ordering read
-        only the columns of ix_cases_worklist (no row is loaded to be sorted); then the
-        page's rows are loaded with their identity by id."""
-        ids_query = query.with_only_columns(Case.id)
-        total = await self.session.scalar(select(func.count()).select_from(ids_query.subquery()))
-        page = ids_query.order_by(*order).limit(filters.limit).offset(filters.offset)
-        ids = list((await self.session.execute(page)).scalars())
-        if not ids:
-            return [], int(total or 0)
-        loaded = (await self.session.execute(select(Case).where(Case.id.in_(ids)))).unique()
-        by_id = {row.id: row for row in loaded.scalars()}
-        return [by_id[i] for i in ids], int(total or 0)
+        """One page of the query in `order`, and the total. The count and the choice of the
+        page's ids read only the columns of ix_cases_platform_lists (no row is loaded to be
+        sorted); only the page's rows are then loaded, with their identity."""
+        ids = query.with_only_columns(Case.id)
+        total = await self.session.scalar(select(func.count()).select_from(ids.subquery()))
+        chosen = ids.order_by(*order).limit(filters.limit).offset(filters.offset).subquery()
+        page = select(Case).join(chosen, chosen.c.id == Case.id).order_by(*order)
+        rows = (await self.session.execute(page)).unique().scalars()
+        return list(rows), int(total or 0)
 
     async def counts_by_referent(self, platform_id: str, now: datetime) -> list[ReferentCounts]:
         """The platform's counters per référent, in one aggregated query (no case is loaded)."""
