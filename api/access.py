@@ -117,6 +117,7 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "page_admin_platform": ADMIN,
     "page_set_territory": ADMIN,
     "page_set_policy": ADMIN,
+    "page_set_time_zone": ADMIN,
     "page_admin_structures": ADMIN,
     "page_create_structure": ADMIN,
     "page_admin_users": ADMIN,

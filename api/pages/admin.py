@@ -17,7 +17,7 @@ from api.errors import Conflict, Invalid, NotFound
 from api.pages.forms import checked, codes, refusal, values
 from api.pages.routing import page_router
 from api.pages.templating import render
-from api.schemas import PlatformIn, PolicyIn, StructureIn, TerritoryIn
+from api.schemas import PlatformIn, PolicyIn, StructureIn, TerritoryIn, TimeZoneIn
 from filrouge.core.domain import (
     POLICY_LABELS,
     STRUCTURE_KIND_LABELS,
@@ -36,7 +36,7 @@ TERRITORY_LABELS = {
     "postal_codes": "Codes postaux",
     "departements": "Départements",
 }
-PLATFORM_FIELDS = ("id", "name", "region", *TERRITORY_LABELS)
+PLATFORM_FIELDS = ("id", "name", "region", "time_zone", *TERRITORY_LABELS)
 POLICY_FIELDS = tuple(f.name for f in fields(TimerPolicy))
 STRUCTURE_FIELDS = ("id", "platform_id", "name", "kind")
 Refused = (Conflict, Invalid, NotFound)
@@ -113,10 +113,11 @@ async def page_create_platform(
     """Create a platform (its timer policy starts with the defaults), then open its page."""
     form = values(await request.form(), PLATFORM_FIELDS)
     territory = {kind: codes(form[kind]) for kind in TERRITORY_LABELS}
-    data = {"id": form["id"], "name": form["name"], "region": form["region"]}
+    data = {name: form[name] for name in ("id", "name", "region", "time_zone")}
     body, errors = checked(PlatformIn, data | {"territory": territory})
     if body is not None:
-        new = NewPlatform(body.id, body.name, body.region, body.territory.model_dump())
+        territory = body.territory.model_dump()
+        new = NewPlatform(body.id, body.name, body.region, territory, time_zone=body.time_zone)
         try:
             await ReferenceService(session).create_platform(new)
         except Refused as exc:
@@ -176,6 +177,11 @@ async def _platform_page(
         "policy": _policy_rows(platform.policy or {}, context.pop("policy_form", {})),
         "policy_errors": {},
         "policy_saved": False,
+        "zone": platform.zone_name,
+        "zone_chosen": platform.time_zone is not None,
+        "zone_value": context.pop("zone_form", platform.time_zone or ""),
+        "zone_errors": {},
+        "zone_saved": False,
         "created": request.query_params.get("creee") == "1",
     }
     context = base | context
@@ -230,6 +236,26 @@ async def page_set_policy(
     return await _platform_page(
         request, session, platform_id, "policy", 422 if errors else 200, **context
     )
+
+
+@router.post(f"{PLATFORMS_PATH}/{{platform_id}}/fuseau")
+async def page_set_time_zone(
+    platform_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """Choose the zone of the platform's dates; empty: back to its territory's zone."""
+    value = values(await request.form(), ("time_zone",))["time_zone"]
+    body, errors = checked(TimeZoneIn, {"time_zone": value}) if value else (None, {})
+    if not errors:
+        try:
+            zone = body.time_zone if body else None
+            await ReferenceService(session).set_time_zone(platform_id, zone)
+        except Invalid as exc:
+            errors = refusal(exc, ("time_zone",))
+    context = {"zone_errors": errors, "zone_saved": not errors}
+    if errors:
+        context["zone_form"] = value
+    status = 422 if errors else 200
+    return await _platform_page(request, session, platform_id, "time_zone", status, **context)
 
 
 # ---------------------------------------------------------------- structures

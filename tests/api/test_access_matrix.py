@@ -268,6 +268,7 @@ SAMPLES: dict[str, Sample] = {
     "page_admin_platform": Sample("GET", "/administration/plateformes/{platform}", page=True),
     "page_set_territory": _form("/administration/plateformes/{platform}/territoire"),
     "page_set_policy": _form("/administration/plateformes/{platform}/delais"),
+    "page_set_time_zone": _form("/administration/plateformes/{platform}/fuseau"),
     "page_admin_structures": Sample("GET", "/administration/structures", page=True),
     "page_create_structure": _form("/administration/structures"),
     "page_admin_users": Sample("GET", "/administration/utilisateurs", page=True),

@@ -112,6 +112,16 @@ async def test_the_timer_policy_has_french_labels_and_refusals_by_field(site: Si
         assert _error(refused.text, "max_failed_attempts") == (
             "Un nombre entier entre 1 et 20 est attendu."
         )
+        zone = f"/administration/plateformes/{platform_id}/fuseau"
+        unknown = await http.post(zone, data={"time_zone": "Mars/Olympus", "csrf_token": token})
+        assert unknown.status_code == 422
+        assert _error(unknown.text, "time_zone").startswith(
+            "Fuseau horaire inconnu : « Mars/Olympus »"
+        )
+        chosen = await http.post(zone, data={"time_zone": "America/Cayenne", "csrf_token": token})
+        assert "Actuellement : America/Cayenne (choisi)." in chosen.text
+        back = await http.post(zone, data={"time_zone": "", "csrf_token": token})
+        assert "Actuellement : Europe/Paris (celui de son territoire)." in back.text
         good = {"reminder_no_contact": "P3D", "follow_up_checks": "P1M, P2M", "csrf_token": token}
         saved = await http.post(path, data=good)
         assert saved.status_code == 200 and "Les délais sont enregistrés" in saved.text

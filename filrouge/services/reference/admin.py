@@ -85,10 +85,11 @@ def policy_from(changes: dict[str, Any], base: TimerPolicy | None = None) -> Tim
 def checked_time_zone(name: str | None) -> str | None:
     """An IANA zone name as given, or a French refusal."""
     if name is not None and not is_time_zone(name):
-        raise Invalid(
+        message = (
             f"Fuseau horaire inconnu : « {name} ». Donnez un nom de la base IANA, par exemple "
             "« Europe/Paris » ou « America/Cayenne »."
         )
+        raise Invalid(message, fields={"time_zone": message})
     return name
 
 
