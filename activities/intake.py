@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -66,6 +67,7 @@ from filrouge.store.intake_repository import ImportRepository
 from filrouge.store.models import Import, ImportRow
 from filrouge.store.repositories import ReferenceRepository
 
+T = TypeVar("T")
 CHUNK = 2000
 GONE = "La liste envoyée n'est plus disponible : envoyez-la de nouveau."
 SUMMARY_FINAL = (DeliveryStatus.SENT, DeliveryStatus.NO_RECIPIENT, DeliveryStatus.FAILED)
@@ -183,12 +185,14 @@ class IntakeActivities:
         with tempfile.TemporaryFile(prefix="filrouge-liste-") as file:
             try:
                 await self._copy_upload(input.import_id, file)
-                parsed = await asyncio.to_thread(read_list_file, file)
+                parsed = await _beating("lecture", asyncio.to_thread(read_list_file, file))
             except IntakeFileError as error:
                 await self._fail(input.import_id, error.message)
                 return StageImportResult(0, error=error.message)
         activity.heartbeat("lu")
-        valid, report = await asyncio.to_thread(validate_list, parsed, identified_on)
+        valid, report = await _beating(
+            "validation", asyncio.to_thread(validate_list, parsed, identified_on)
+        )
         kept = await asyncio.to_thread(kept_copy, parsed)
         del parsed
         activity.heartbeat("validé")
@@ -418,6 +422,22 @@ class IntakeActivities:
         if reason:
             activity.logger.warning("Import summary %s failed for good: %s", import_id, reason)
         return status
+
+
+async def _beating(doing: str, work: Awaitable[T]) -> T:
+    """Await `work` (a thread reading a 200 MB sheet may outlast the heartbeat timeout)
+    while heartbeating every 10 seconds."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(10)
+            activity.heartbeat(doing)
+
+    beating = asyncio.create_task(beat())
+    try:
+        return await work
+    finally:
+        beating.cancel()
 
 
 async def _import(repo: ImportRepository, import_id: str, *, lock: bool = False) -> Import:
