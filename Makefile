@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages compose-check clean assets
+.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory compose-check clean assets
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -57,8 +57,13 @@ bench-faults: $(STAMP)
 bench-pages: $(STAMP)
 	$(BIN)/python -m bench.pages
 
+## Upload memory: a 20 MB XLSX unpacking to 200 MB sent to the API in its own process; its
+## memory may rise by 50 MiB at most -> bench/results/upload_memory.json (about 5 min).
+bench-upload-memory: $(STAMP)
+	$(BIN)/python -m bench.upload_memory
+
 ## Every benchmark of the project, one after the other.
-bench: bench-intake bench-faults bench-pages
+bench: bench-intake bench-faults bench-pages bench-upload-memory
 
 ## Refresh the pages' front-end assets (static/vendor/) from npm at the pinned versions.
 ## Needs node and npm; `make run` and `make test` use the committed files and do not.
