@@ -14,9 +14,6 @@ from tests.pages.test_pages_http import _log_in
 from tests.support.imports import imported
 from tests.support.mail import mails_for
 
-BUILT_LATER = pytest.mark.xfail(
-    strict=True, reason="page agreed with the coordinator pages, not served yet"
-)
 LINKS = {
     "case": links.case_link("", "c-123"),
     "import": links.import_link("", "i-123"),
@@ -26,16 +23,7 @@ LINKS = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "case",
-        "import",
-        "rejected rows",
-        pytest.param("decisions", marks=BUILT_LATER),
-        "duplicates",
-    ],
-)
+@pytest.mark.parametrize("name", list(LINKS))
 async def test_every_mail_link_is_a_page(site: Site, name: str) -> None:
     """A page asks for a login and comes back; the API would answer 401 in JSON, an unknown
     address 404."""
