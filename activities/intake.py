@@ -184,7 +184,7 @@ class IntakeActivities:
         # Unnamed (O_TMPFILE): it goes with the worker's process if that dies before the end.
         with tempfile.TemporaryFile(prefix="filrouge-liste-") as file:
             try:
-                await self._copy_upload(input.import_id, file)
+                await self.copy_upload(input.import_id, file)
                 parsed = await _beating("lecture", asyncio.to_thread(read_list_file, file))
             except IntakeFileError as error:
                 await self._fail(input.import_id, error.message)
@@ -212,7 +212,7 @@ class IntakeActivities:
         batches = (len(valid) + input.batch_size - 1) // input.batch_size
         return StageImportResult(batches, report.rows_read)
 
-    async def _copy_upload(self, import_id: str, file: BinaryIO) -> None:
+    async def copy_upload(self, import_id: str, file: BinaryIO) -> None:
         """Write the file as sent into `file`, part by part; a list stored before the parts
         existed is its stored copy."""
         async with transaction(self.sessions) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,15 +15,18 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.intake import IntakeActivities
 from filrouge.core.cases.steps import CloseCaseInput
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Actor, Outcome, Role, Stage
-from filrouge.core.intake_contracts import ImportCounts
+from filrouge.core.intake_contracts import ImportCounts, StageImportInput, StageImportResult
 from filrouge.intake.kept import is_kept_copy, read_kept
+from filrouge.intake.reader import read_list_file
 from filrouge.mail.sink import MailSink
 from filrouge.services.cases.launch import case_workflow_id
 from filrouge.settings import SmtpSettings
@@ -374,3 +378,42 @@ async def test_a_worker_killed_mid_import_leaves_exact_totals(
         assert desc.run_id is not None
     mails = [m for m in mail_sink.messages if ps.coordinator_email in m.envelope_to]
     assert len(mails) == 1
+
+
+async def test_a_worker_gone_while_reading_leaves_the_file_as_sent_for_the_next_one(
+    dev_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+    queue: str,
+) -> None:
+    ps = await seed(sessions)
+    rows = [f"4{n:09d}A;Nom{chr(65 + n)};Jean;{born(19)};;{ps.communes[0]};" for n in range(3)]
+    import_id = await new_import(sessions, ps, csv_list(*rows))
+    smtp = SmtpSettings(host="127.0.0.1", port=mail_sink.port)
+    real = IntakeActivities(sessions, smtp, "https://filrouge.test")
+    read = asyncio.Event()
+
+    @activity.defn(name="stage_import")
+    async def reads_then_stops(input: StageImportInput) -> StageImportResult:
+        """The real copy and reading, then the worker is gone before the staging commits."""
+        with tempfile.TemporaryFile() as file:
+            await real.copy_upload(input.import_id, file)
+            read_list_file(file)
+        read.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    handle = await run_import(dev_env, import_id, queue)
+    async with Worker(
+        dev_env.client, task_queue=queue, workflows=[ImportWorkflow], activities=[reads_then_stops]
+    ):
+        await asyncio.wait_for(read.wait(), 60)
+    assert await stored_list(sessions, import_id) == (3, None)  # still there, nothing kept
+    async with transaction(sessions) as session:
+        assert not await ImportRepository(session).has_rows(import_id)
+
+    async with worker(dev_env, sessions, queue, mail_sink.port):
+        counts = await handle.result()
+
+    assert (counts.status, counts.rows_read, counts.created) == ("done", 3, 3)
+    assert await stored_list(sessions, import_id) == (0, 3)
