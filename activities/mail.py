@@ -187,6 +187,7 @@ class MailActivities:
             "due_at": input.due_at,
             "interview_at": case.interview_at,
             "referent_name": referent.display_name if referent else None,
+            "place_given": bool(input.place),  # staff mails never carry the place itself
         }
         if Recipient(input.recipient) == Recipient.PILOTE:
             stuck = await _stuck_counts(session, case, input)
@@ -197,6 +198,7 @@ class MailActivities:
             return {
                 **common,
                 "first_name": case.identity.first_name if case.identity else None,
+                "place": input.place,
                 "structure_name": structure.name if structure else None,
                 "can_reply": reply_to is not None,
             }, reply_to

@@ -197,6 +197,8 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
             await self._record(events)
             self._publish()
         closes_at = inactivity_closes_at(state)
+        interview = due.kind == DeadlineKind.INTERVIEW_REMINDER
+        place = state.interview_place if interview else None
         for recipient in due.recipients:
             await self._mail.notify(
                 SendNotificationInput(
@@ -207,6 +209,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
                     due.at,
                     since=due.since,
                     closes_at=closes_at,
+                    place=place,
                 )
             )
         return due.kind == DeadlineKind.RETENTION_DUE

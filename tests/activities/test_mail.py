@@ -241,6 +241,7 @@ def staff_context(platform_name: str = "PSAD Lille") -> dict[str, object]:
         "referent_name": "Claire Martin",
         "closes_at": NOW,
         "since": None,
+        "place_given": True,
     }
 
 
@@ -275,6 +276,14 @@ def test_staff_template_renders_text_and_html(kind: str) -> None:
         assert "None" not in body and "date non renseignée" not in body
 
 
+def test_the_referent_is_told_when_the_interview_has_no_place_but_never_given_it() -> None:
+    mailer = Mailer(SmtpSettings())
+    placed = mailer.render("interview_reminder", staff_context())
+    unplaced = mailer.render("interview_reminder", staff_context() | {"place_given": False})
+    assert "lieu n’est pas renseigné" not in placed.text
+    assert "lieu n’est pas renseigné" in " ".join(unplaced.text.split())
+
+
 @pytest.mark.parametrize("kind", list(STAFF_KINDS))
 def test_staff_template_without_a_referent_name_reads_in_french(kind: str) -> None:
     """« à le référent » is not French: the article contracts (« au référent »)."""
@@ -303,8 +312,15 @@ def test_convocation_renders_for_the_young_person() -> None:
         "first_name": "Léandre",
         "structure_name": "Mission locale de Lille",
         "can_reply": True,
+        "place": "CIO de Lille, 3 rue <Nationale>",
     }
     mail = Mailer(SmtpSettings()).render("interview_convocation", context)
+    assert "Lieu du rendez-vous : CIO de Lille, 3 rue <Nationale>" in mail.text
+    assert "CIO de Lille, 3 rue &lt;Nationale&gt;" in mail.html
+    unplaced = Mailer(SmtpSettings()).render("interview_convocation", context | {"place": None})
+    assert "Lieu du rendez-vous : Mission locale de Lille (votre conseiller" in " ".join(
+        unplaced.text.split()
+    )
     assert mail.subject == SUBJECTS["interview_convocation"]
     assert mail.text.startswith("Bonjour Léandre,")
     assert "12 mars 2025 à 14 h 30" in mail.text and "12 mars 2025 à 14 h 30" in mail.html

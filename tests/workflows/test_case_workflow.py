@@ -711,6 +711,8 @@ async def test_interview_reminder_convocation_then_unrecorded_reminder_and_escal
     assert convocation.to == [case.young_email]
     assert convocation.text.startswith(f"Bonjour {PERSON['first_name']}, ")
     assert "Vous avez rendez-vous le" in convocation.text
+    assert "Lieu du rendez-vous : Mission locale" in " ".join(convocation.text.split())
+    assert "Mission locale" not in reminder.text and "lieu n’est pas renseigné" not in reminder.text
     assert convocation.headers["Reply-To"] == case.staff.referent
     assert case.case_id not in convocation.text  # no internal reference for the young person
 

@@ -116,6 +116,7 @@ class SendNotificationInput:
     source: str = ""  # who identified the young person again (re-identification notices)
     since: datetime | None = None  # what the deadline counts from (a droit au retour request)
     closes_at: datetime | None = None  # when an inactive case will close (its warning)
+    place: str | None = None  # where the interview takes place (its reminder, the convocation)
 
 
 @dataclass

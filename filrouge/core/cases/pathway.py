@@ -108,6 +108,8 @@ class Rule(StrEnum):
     # A stuck case no longer mails the regional pilots itself: its firing is counted in their
     # daily digest (counts per platform of their Région, `filrouge.core.digest`).
     PILOT_DIGEST = "pilot-digest-v1"
+    # The interview's place is kept and given in the young person's convocation.
+    INTERVIEW_PLACE = "interview-place-v1"
 
 
 def _all_rules() -> list[str]:
@@ -135,6 +137,8 @@ class CaseState:
     failed_attempts: int = 0
     last_counted_failure_at: datetime | None = None
     interview_at: datetime | None = None
+    # Where the interview takes place, as the référent typed it (personal: never logged).
+    interview_place: str | None = None
     interview_held: bool = False
     solutions: list[Solution] = field(default_factory=list)
     in_meeting: bool = False

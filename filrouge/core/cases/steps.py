@@ -34,7 +34,7 @@ from filrouge.core.cases.lifecycle import RecordSummonsInput as RecordSummonsInp
 from filrouge.core.cases.lifecycle import RectifyBirthDateInput as RectifyBirthDateInput
 from filrouge.core.cases.lifecycle import ReidentifyInput as ReidentifyInput
 from filrouge.core.cases.lifecycle import ReopenCaseInput as ReopenCaseInput
-from filrouge.core.cases.pathway import CaseState
+from filrouge.core.cases.pathway import CaseState, Rule
 from filrouge.core.cases.transitions import StageReason, Transition
 from filrouge.core.domain import (
     Actor,
@@ -152,6 +152,8 @@ class ScheduleInterviewInput:
 
 def _schedule(t: Transition, step: ScheduleInterviewInput) -> None:
     t.state.interview_at = step.at
+    if Rule.INTERVIEW_PLACE in t.state.rules:
+        t.state.interview_place = step.place
 
 
 SCHEDULE_INTERVIEW = StepDeclaration(

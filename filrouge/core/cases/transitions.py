@@ -78,7 +78,7 @@ class Transition:
         if stage == Stage.CONTACT:
             s.failed_attempts, s.last_counted_failure_at = 0, None
         if stage == Stage.BILAN:
-            s.interview_at, s.interview_held = None, False
+            s.interview_at, s.interview_place, s.interview_held = None, None, False
         data = {"from": previous.value, "to": stage.value, "reason": str(reason)}
         self.record("stage_changed", data)
 

@@ -20,6 +20,7 @@ from filrouge.core.cases.pathway import (
     STAGE_LABELS,
     CaseState,
     DeadlineKind,
+    Rule,
     StepRejected,
     fire_deadline,
     obligation_until,
@@ -29,15 +30,28 @@ from filrouge.core.cases.steps import (
     STEPS,
     ConfirmEntryInput,
     DecideInput,
+    RecordContactAttemptInput,
+    RecordContactOutcomeInput,
+    RecordInterviewInput,
     RecordSummonsInput,
     ReidentifyInput,
+    ScheduleInterviewInput,
 )
-from filrouge.core.domain import Actor, Decision, Role, Stage
+from filrouge.core.domain import (
+    Actor,
+    AttemptResult,
+    Channel,
+    ContactOutcome,
+    Decision,
+    Role,
+    Stage,
+)
 from filrouge.core.retention import obligation_running
 from tests.filrouge.core.cases.test_pathway import (
     COORD,
     MINOR_BIRTH,
     REFERENT,
+    T0,
     Case,
     assigned,
     in_decision,
@@ -259,3 +273,18 @@ def test_no_refusal_at_any_stage_shows_a_stage_code() -> None:
                 seen += 1
                 assert not RAW_STAGE_CODE.search(str(refused)), (declaration.update, str(refused))
     assert seen > len(STEPS)
+
+
+def test_the_interview_place_is_kept_by_runs_that_follow_its_rule_only() -> None:
+    when = T0 + timedelta(days=3)
+    for rules, kept in (([r.value for r in Rule], "CIO Rennes"), ([], None)):
+        case = assigned()
+        case.state.rules = rules
+        case.do(RecordContactAttemptInput(REFERENT, Channel.SMS, AttemptResult.JOINT))
+        case.do(RecordContactOutcomeInput(REFERENT, ContactOutcome.ACCEPTE_ENTRETIEN))
+        case.do(ScheduleInterviewInput(REFERENT, when, "CIO Rennes"))
+        assert case.state.interview_place == kept
+        case.do(RecordInterviewInput(REFERENT, held=False))  # a no-show: back to contact
+        assert case.state.interview_place == kept
+        case.do(RecordContactOutcomeInput(REFERENT, ContactOutcome.ACCEPTE_ENTRETIEN))
+        assert case.state.interview_place is None  # a new interview, a new place
