@@ -34,6 +34,8 @@ ALIVE = (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED)
 # A deadline this late in the read model means its workflow has not fired it (yet).
 OVERDUE_AFTER = timedelta(seconds=15)
 SAMPLE = 5
+# A worker killed this long before the server stored a message may have sent it whole.
+IN_FLIGHT = timedelta(seconds=1)
 
 
 @dataclass
@@ -259,8 +261,10 @@ def duplicate_arrivals(
     messages: list[ReceivedMail], interruptions: list[datetime]
 ) -> list[dict[str, Any]]:
     """Each Message-ID received more than once: when its copies arrived, and the interruption
-    (worker kill, SMTP outage, server restart) that followed the first copy most closely; the
-    gap is the moment between the server's acceptance and the sender's record of it."""
+    (worker kill, SMTP outage, server restart) nearest to the first copy, from a second before
+    it (the message was on its way when the worker died) to the next copy. The gap (negative:
+    before the server stored it) is the moment between sending and the sender's record of it;
+    None: no interruption, the sender gave up waiting for the server's reply."""
     arrivals: dict[str, list[datetime]] = {}
     for mail in messages:
         arrivals.setdefault(str(mail.message.get("Message-ID", "")), []).append(mail.received_at)
@@ -269,8 +273,8 @@ def duplicate_arrivals(
         if len(times) < 2:
             continue
         first, last = min(times), max(times)
-        between = [i for i in interruptions if first <= i <= last]
-        gap = (min(between) - first).total_seconds() if between else None
+        near = [i for i in interruptions if first - IN_FLIGHT <= i <= last]
+        gap = min(((i - first).total_seconds() for i in near), key=abs) if near else None
         found.append(
             {
                 "message_id": message_id,

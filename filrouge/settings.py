@@ -40,6 +40,10 @@ class SmtpSettings(BaseSettings):
     password: str | None = None
     start_tls: bool = False
     timeout_seconds: float = 20.0
+    # Waiting for the replies once a message is on its way (MAIL, RCPT, DATA): RFC 5321 gives
+    # the reply to the end of DATA 10 minutes; giving up sooner may resend a message the server
+    # took. Kept under the 60 s the workflows allow one send.
+    send_timeout_seconds: float = 40.0
 
 
 class ApiSettings(BaseSettings):

@@ -194,7 +194,7 @@ class Mailer:
         async with _classified():
             await client.connect()  # and the login, when a username is set
         try:
-            yield SmtpConnection(client)
+            yield SmtpConnection(client, self.smtp.send_timeout_seconds)
         finally:
             await _quit(client)
 
@@ -202,14 +202,18 @@ class Mailer:
 class SmtpConnection:
     """One SMTP session: each `send` is one MAIL/RCPT/DATA transaction."""
 
-    def __init__(self, client: aiosmtplib.SMTP) -> None:
+    def __init__(self, client: aiosmtplib.SMTP, timeout_seconds: float) -> None:
         self.client = client
+        self.timeout_seconds = timeout_seconds
 
     async def send(self, message: EmailMessage) -> dict[str, int]:
         """Return once the server accepted the message (its reply to DATA), with the refused
-        recipients (address -> code); raise PermanentSmtpError or TemporarySmtpError."""
+        recipients (address -> code); raise PermanentSmtpError or TemporarySmtpError.
+
+        A timeout here may come after the server took the message: it waits long (RFC 5321).
+        """
         async with _classified():
-            refused, _ = await self.client.send_message(message)
+            refused, _ = await self.client.send_message(message, timeout=self.timeout_seconds)
         return {address: response.code for address, response in refused.items()}
 
 

@@ -105,16 +105,24 @@ def test_each_duplicate_shows_when_its_copies_came_and_the_interruption_between(
         return ReceivedMail("a@x", ["b@x"], message, Path("m.eml"), at)
 
     t0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    t1 = t0 + timedelta(minutes=5)
     mails = [
         received(MESSAGE, t0),
         received("<other@x>", t0),
         received(MESSAGE, t0 + timedelta(seconds=61)),
+        received("<in-flight@x>", t1),
+        received("<in-flight@x>", t1 + timedelta(seconds=65)),
+        received("<timed-out@x>", t1 + timedelta(minutes=5)),
+        received("<timed-out@x>", t1 + timedelta(minutes=5, seconds=15)),
     ]
     kills = [t0 - timedelta(seconds=5), t0 + timedelta(milliseconds=120)]
-    assert duplicate_arrivals(mails, kills) == [
-        {
-            "message_id": MESSAGE,
-            "arrivals": ["2026-01-01T12:00:00.000+00:00", "2026-01-01T12:01:01.000+00:00"],
-            "interrupted_after_s": 0.12,
-        }
-    ]
+    kills += [t1 - timedelta(milliseconds=8), t1 + timedelta(seconds=4)]
+    found = {d["message_id"]: d for d in duplicate_arrivals(mails, kills)}
+    assert found[MESSAGE] == {
+        "message_id": MESSAGE,
+        "arrivals": ["2026-01-01T12:00:00.000+00:00", "2026-01-01T12:01:01.000+00:00"],
+        "interrupted_after_s": 0.12,
+    }
+    assert found["<in-flight@x>"]["interrupted_after_s"] == -0.008  # killed while on its way
+    assert found["<timed-out@x>"]["interrupted_after_s"] is None  # the sender gave up waiting
+    assert set(found) == {MESSAGE, "<in-flight@x>", "<timed-out@x>"}
