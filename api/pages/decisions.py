@@ -28,7 +28,7 @@ SHOWN = 20
 
 
 def _form(case_id: str) -> steps.StepForm:
-    return steps.step_form(DECIDE, f"{DECISIONS_PATH}/{case_id}", QUEUE)
+    return steps.step_form(DECIDE, f"{DECISIONS_PATH}/{case_id}", QUEUE, scope=case_id)
 
 
 def _start_day(value: Any) -> str:

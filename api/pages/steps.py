@@ -79,6 +79,7 @@ class StepForm:
     errors: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    scope: str = ""  # set when a page shows the same step for many cases: unique element ids
 
     @property
     def name(self) -> str:
@@ -86,7 +87,8 @@ class StepForm:
 
     @property
     def id(self) -> str:
-        return "etape-" + self.name.replace("_", "-")
+        scope = f"{self.scope}-" if self.scope else ""
+        return f"etape-{scope}" + self.name.replace("_", "-")
 
     @property
     def title(self) -> str:
@@ -121,10 +123,13 @@ def step_form(
     target: str,
     *,
     options: Mapping[str, Sequence[Choice]] | None = None,
+    scope: str = "",
 ) -> StepForm:
     """The empty form of `step`; `options` lists the choices of a field the page knows (the
-    référents of the platform for an assignment)."""
-    return StepForm(step, action, target, form_fields(step, options or {}))
+    référents of the platform for an assignment); `scope` (a case id) keeps the element ids
+    unique when a page shows the same step for several cases."""
+    fields = form_fields(step, options or {})
+    return StepForm(step, action, target, fields, scope=scope)
 
 
 def form_fields(step: StepDeclaration, options: Mapping[str, Sequence[Choice]]) -> list[FormField]:
