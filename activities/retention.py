@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from filrouge.core.domain import TimerPolicy
 from filrouge.core.retention import (
+    HISTORY_DELETION_RETRIED_FOR,
     ErasePersonalDataInput,
     ErasePersonalDataResult,
     ExpireReviewsInput,
@@ -59,15 +60,18 @@ class RetentionActivities:
 
     @activity.defn(name="find_expired_cases")
     async def find_expired_cases(self, input: FindExpiredCasesInput) -> FindExpiredCasesResult:
-        """Each platform's closed cases older than its retention period, not erased yet."""
-        return FindExpiredCasesResult(
-            await self._per_platform(
-                input.now,
-                ErasureRepository.closed_before,
-                "closed case(s) past the period",
-                deletes=False,
-            )
+        """Each platform's closed cases older than its retention period, not erased yet; then
+        the cases erased in the last days, whose history deletion is tried again."""
+        expired = await self._per_platform(
+            input.now,
+            ErasureRepository.closed_before,
+            "closed case(s) past the period",
+            deletes=False,
         )
+        async with transaction(self.sessions) as session:
+            since = input.now - HISTORY_DELETION_RETRIED_FOR
+            again = await ErasureRepository(session).erased_since(since)
+        return FindExpiredCasesResult(expired + [i for i in again if i not in expired])
 
     @activity.defn(name="purge_import_files")
     async def purge_import_files(self, input: PurgeImportFilesInput) -> PurgeImportFilesResult:

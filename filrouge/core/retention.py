@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -16,6 +16,9 @@ from filrouge.core.domain import TimerPolicy
 from filrouge.core.durations import parse_duration
 
 PURGE_SCHEDULE_ID = "retention-purge"
+# A case erased less than this long ago goes through the purge again, so that a history whose
+# deletion failed at the erasure (Temporal unreachable for an erasure on request) is deleted.
+HISTORY_DELETION_RETRIED_FOR = timedelta(days=7)
 
 
 def retention_limit(policy: TimerPolicy, now: datetime) -> datetime:

@@ -66,6 +66,13 @@ class ErasureRepository:
         )
         return list((await self.session.execute(query.order_by(Case.id))).scalars())
 
+    async def erased_since(self, since: datetime) -> list[str]:
+        """Ids of the cases erased at or after `since` (whatever their platform)."""
+        query = select(AuditEvent.case_id).where(
+            AuditEvent.kind == ERASED_KIND, AuditEvent.occurred_at >= since
+        )
+        return list((await self.session.execute(query.order_by(AuditEvent.case_id))).scalars())
+
     async def purge_import_files(self, platform_id: str, limit: datetime) -> list[str]:
         """Delete the platform's uploaded lists (kept copies, files as sent never read, and
         the identities of rows still staged) of imports started before `limit`; the counts

@@ -26,6 +26,7 @@ from filrouge.core.retention import (
 )
 from filrouge.settings import SmtpSettings
 from filrouge.store.engine import transaction
+from filrouge.store.erasure import ErasureRepository
 from filrouge.store.models import Case, CaseIdentity, DuplicateReview, Import
 from startup.schedules import ensure_purge_schedule
 from startup.worker import build_worker
@@ -354,3 +355,20 @@ async def test_the_scheduled_purge_runs_on_the_application_worker(
 
     assert old["id"] in result.erased
     assert (await api.case(old["id"], team.coordinator))["person"] is None
+
+
+async def test_a_history_not_deleted_at_the_erasure_is_deleted_by_the_next_purge(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    """Temporal unreachable at an erasure on request: the database part is done, and the
+    purge of the following nights deletes the history it left."""
+    team = await api.team()
+    case = await closed_case(api, team, months_ago=0)
+    async with transaction(api.sessions) as session:  # the erasure, minus its history part
+        await ErasureRepository(session).erase(case["id"], "request", None)
+    await dev_env.client.get_workflow_handle(f"case-{case['id']}").describe()  # still there
+
+    result = await purge(api, dev_env)
+
+    assert case["id"] not in result.erased  # erased once, before
+    assert await history_gone(dev_env, case["id"])

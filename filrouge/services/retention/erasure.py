@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
@@ -13,21 +15,36 @@ from filrouge.core.retention import ErasePersonalDataInput, ErasePersonalDataRes
 from filrouge.store.engine import transaction, wipe_old_versions
 from filrouge.store.erasure import ErasureRepository
 
+log = logging.getLogger(__name__)
+
 
 async def erase_case(
-    sessions: async_sessionmaker[AsyncSession], client: Client, input: ErasePersonalDataInput
+    sessions: async_sessionmaker[AsyncSession],
+    client: Client,
+    input: ErasePersonalDataInput,
+    *,
+    history_may_wait: bool = False,
 ) -> ErasePersonalDataResult:
     """Idempotent: the database part runs once (recorded in the audit chain), and a history
-    already deleted is not an error, so a retried call erases nothing twice."""
+    already deleted is not an error, so a retried call erases nothing twice.
+
+    `history_may_wait`: when Temporal cannot delete the history now, say so in the result
+    instead of raising; the purge tries again for `HISTORY_DELETION_RETRIED_FOR`.
+    """
     actor = (input.actor_id, input.actor_role or "") if input.actor_id else None
     async with transaction(sessions) as session:
         done = await ErasureRepository(session).erase(input.case_id, input.motive, actor)
     if not done.already_erased:
         await wipe_old_versions(sessions)
+    try:
+        deleted = await delete_history(client, input.case_id)
+    except RPCError:
+        if not history_may_wait:
+            raise
+        log.warning("History of case %s not deleted now: the purge will retry", input.case_id)
+        deleted = False
     return ErasePersonalDataResult(
-        case_id=input.case_id,
-        erased=not done.already_erased,
-        history_deleted=await delete_history(client, input.case_id),
+        case_id=input.case_id, erased=not done.already_erased, history_deleted=deleted
     )
 
 

@@ -194,6 +194,7 @@ class ErasureOnRequest:
             self.sessions,
             self.temporal,
             ErasePersonalDataInput(case_id, "request", caller.id, caller.role.value),
+            history_may_wait=True,
         )
         return Erasure(case_id, closed, done.erased, done.history_deleted, list_rows)
 
