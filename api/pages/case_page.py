@@ -21,8 +21,8 @@ from api.pages import services, steps
 from api.pages.labels import deadline_label
 from api.pages.routing import page_router
 from api.pages.templating import is_htmx, page_zone, render
-from api.pages.timeline import timeline
 from api.schemas import NOTE_WARNING, NoteIn, PersonOut, PersonPatchIn
+from filrouge.core.cases.history import timeline
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import OUTCOME_LABELS, STAGE_LABELS, Outcome, Role, Stage
 from filrouge.core.identity import IDENTITY_FIELDS

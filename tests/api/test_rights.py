@@ -196,11 +196,12 @@ async def test_the_printable_export_reads_in_french_in_the_platform_s_time_zone(
         "Étape clôturé",
         "Issue maintenu en solution",
         "Date de sortie 30 juin 2026",
-        "Tentative de contact (référent) moyen : SMS ; résultat : joint",
-        "Changement d'étape (Fil rouge) étape précédente : à router",
-        "Décision de la coordination (coordinateur de plateforme) décision : validée",
-        "Solutions proposées (référent) solutions : École de la 2e chance, E2C, début le",
-        "Attribution à un référent (Fil rouge) référent : referent",
+        "Repérage : liste SIEI",
+        "Tentative de contact par SMS : joint",
+        "Passage à l’étape « prise de contact »",
+        "Décision du coordinateur : validée — ok",
+        "Solutions proposées : École de la 2e chance (E2C, à partir du",
+        "Dossier attribué automatiquement à referent",
     ):
         assert french in text, (french, text)
     first = datetime.fromisoformat(events[0]["occurred_at"])

@@ -1,205 +1,245 @@
-"""A case's history as people read it: each audit event's French name and details.
+"""A case's history in plain French: one line per audit event, with who and when.
 
-The audit log keeps codes and ISO dates (it is hash-chained and read by machines); the
-subject-access export and the pages show it through `history_line`, in French, with dates in
-the platform's time zone. A test fails when an event kind has no French name here.
+The audit log keeps codes and ISO dates (it is hash-chained and read by machines); the case
+page and the subject-access export show it through `timeline`, in French words, with dates in
+the platform's time zone. A test fails when an event kind has no wording here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from filrouge.core.audit import ERASED, ERASED_KIND
 from filrouge.core.cases.pathway import TIMER_FIRED, DeadlineKind
-from filrouge.core.cases.transitions import StageReason
 from filrouge.core.domain import (
+    STAGE_LABELS,
     AttemptResult,
     Channel,
     ContactOutcome,
     Decision,
     FollowUpStatus,
     Outcome,
-    Recipient,
     Role,
     SolutionType,
     Source,
     Stage,
 )
 from filrouge.core.identity import LABELS as IDENTITY_LABELS
-from filrouge.core.labels import CODE_LABELS
+from filrouge.core.labels import ROLE_LABELS, label_of
 from filrouge.core.local_time import french_date, french_datetime
 
-EVENT_LABELS: dict[str, str] = {
-    # identification and routing
-    "case_identified": "Repérage",
-    "reidentified": "Nouveau repérage",
-    "routing_needed": "Dossier à attribuer par la coordination",
-    "referent_assigned": "Attribution à un référent",
-    "stage_changed": "Changement d'étape",
-    # the pathway's steps
-    "contact_attempt": "Tentative de contact",
-    "contact_outcome": "Résultat du contact",
-    "interview_scheduled": "Entretien planifié",
-    "interview_recorded": "Compte rendu d'entretien",
-    "solutions_proposed": "Solutions proposées",
-    "decision": "Décision de la coordination",
-    "entry_confirmed": "Entrée en solution",
-    "follow_up": "Point de suivi",
-    "case_closed": "Clôture du dossier",
-    "case_reopened": "Réouverture du dossier",
-    "obligation_summons": "Convocation au titre de l'obligation de formation",
-    "obligation_reported": "Signalement au conseil départemental",
-    # rights of the person
-    "birth_date_rectified": "Rectification de la date de naissance",
-    "person_rectified": "Rectification de l'identité",
-    ERASED_KIND: "Effacement des données personnelles",
-    # timers and mails
-    TIMER_FIRED: "Échéance atteinte",
-    "email_sent": "Courriel envoyé",
-    "email_failed": "Courriel refusé par le serveur",
-    "email_no_recipient": "Courriel sans destinataire",
-    "email_undelivered": "Courriel non remis",
-}
 
-DETAIL_LABELS: dict[str, str] = {
-    "source": "origine",
-    "droit_au_retour": "droit au retour en formation",
-    "automatic": "automatique",
-    "referent_id": "référent",
-    "structure_id": "structure",
-    "from": "étape précédente",
-    "to": "nouvelle étape",
-    "reason": "motif",
-    "channel": "moyen",
-    "result": "résultat",
-    "outcome": "issue",
-    "solution_type": "type de solution",
-    "new_commune": "nouvelle commune",
-    "at": "date",
-    "place": "lieu",
-    "held": "entretien tenu",
-    "solutions": "solutions",
-    "decision": "décision",
-    "comment": "commentaire",
-    "entered": "entrée",
-    "on": "date",
-    "status": "résultat",
-    "identified_at": "repéré le",
-    "fields": "champs rectifiés",
-    "deadline": "échéance",
-    "due_at": "prévue le",
-    "kind": "objet",
-    "recipient": "destinataire",
-    "recipients": "destinataires",
-    "refused": "adresses refusées",
-    "motive": "motif",
-    "identity": "identité effacée",
-    "notes": "notes effacées",
-    "emails": "courriels effacés",
-    "audit_texts": "textes de l'historique effacés",
-    "key": "clé de scellement détruite",
-    "reviews": "doublons possibles effacés",
-}
-# Internal keys: what the machine needs to find a record again, nothing a person reads.
-HIDDEN_DETAILS = frozenset({"deadline_key", "label"})
+class AuditRecord(Protocol):
+    """What the history reads of an audit event (the store's row has these)."""
 
-_CODES: dict[str, type[StrEnum]] = {
-    "source": Source,
-    "from": Stage,
-    "to": Stage,
-    "channel": Channel,
-    "result": AttemptResult,
-    "solution_type": SolutionType,
-    "type": SolutionType,
-    "decision": Decision,
-    "status": FollowUpStatus,
-    "deadline": DeadlineKind,
-    "kind": DeadlineKind,
-    "recipient": Recipient,
-    "recipients": Recipient,
+    @property
+    def kind(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def actor_id(self) -> str | None: ...
+    @property
+    def actor_role(self) -> str | None: ...
+
+
+def choice_label(codes: type[StrEnum], value: Any) -> str:
+    """The French word of a code; an erased text says so."""
+    if isinstance(value, dict) and ERASED in value:
+        return "(effacé)"
+    return label_of(codes, value) if value else "—"
+
+
+def deadline_label(kind: Any) -> str:
+    return choice_label(DeadlineKind, kind)
+
+
+RECIPIENTS = {
+    "referent": "rappel au référent",
+    "coordinateur": "alerte aux coordinateurs",
+    "pilote": "alerte au pilote régional",
+    "jeune": "convocation au jeune",
 }
-_PEOPLE = frozenset({"referent_id"})
-_REASONS = {"no_referent_available": "aucun référent disponible"}
-_MOMENTS, _DAYS = frozenset({"at", "due_at", "identified_at"}), frozenset({"on"})
+MAIL_RECIPIENTS = {
+    "referent": "au référent",
+    "coordinateur": "aux coordinateurs",
+    "pilote": "au pilote régional",
+    "jeune": "au jeune",
+}
+AUTOMATIC = "Fil rouge (automatique)"
 
 
 @dataclass(frozen=True)
-class HistoryLine:
-    """One event as people read it."""
+class Entry:
+    """One line of the history: when, what (French), and who did it."""
 
     at: datetime
-    label: str
-    by: str
-    details: list[tuple[str, str]]
+    text: str
+    who: str
 
 
-def history_line(
-    kind: str,
-    data: dict[str, Any],
-    actor_role: str | None,
-    at: datetime,
-    zone: str | None,
-    names: Mapping[str, str] | None = None,
-) -> HistoryLine:
-    """The French reading of one audit event, its dates in the time zone `zone`; `names`
-    gives the people's names for their ids."""
-    names = names or {}
-    details = [
-        (
-            DETAIL_LABELS.get(key, key),
-            names.get(value, value) if key in _PEOPLE else _value(kind, key, value, zone),
-        )
-        for key, value in data.items()
-        if key not in HIDDEN_DETAILS and value is not None
-    ]
-    by = CODE_LABELS[Role].get(actor_role, actor_role) if actor_role else "Fil rouge"
-    return HistoryLine(at, EVENT_LABELS.get(kind, kind), by, details)
+Zone = tzinfo | str | None
+Describe = Callable[[dict[str, Any], Zone], str]
 
 
-def _value(kind: str, key: str, value: Any, zone: str | None) -> str:
-    if value is None:
-        return "—"
+def _stage(value: Any) -> str:
+    try:
+        return STAGE_LABELS[Stage(value)]
+    except ValueError:
+        return str(value)
+
+
+def _day(value: Any, zone: Zone) -> str:
+    try:
+        return french_date(date.fromisoformat(str(value)[:10]), zone)
+    except ValueError:
+        return str(value)
+
+
+def _moment(value: Any, zone: Zone) -> str:
+    try:
+        return french_datetime(datetime.fromisoformat(str(value)), zone)
+    except ValueError:
+        return str(value)
+
+
+def _plain(value: Any) -> str:
+    """A text as typed; an erased one says so."""
     if isinstance(value, dict) and ERASED in value:
         return "(effacé)"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, list):
-        return " ; ".join(_value(kind, key, item, zone) for item in value) or "—"
-    if isinstance(value, dict):  # a proposed solution
-        return ", ".join(_value(kind, k, v, zone) for k, v in value.items() if v is not None)
-    return _text(kind, key, str(value), zone)
+    return "" if value is None else str(value)
 
 
-def _text(kind: str, key: str, text: str, zone: str | None) -> str:
-    if key in _MOMENTS:
-        return french_datetime(_moment(text), zone)
-    if key in _DAYS:
-        return french_date(date.fromisoformat(text))
-    if key == "start_date":
-        return f"début le {french_date(date.fromisoformat(text))}"
-    if key == "fields":
-        return IDENTITY_LABELS.get(text, text).lower()
-    if key == "outcome":
-        codes = ContactOutcome if kind == "contact_outcome" else Outcome
-        return CODE_LABELS[codes].get(text, text)
-    if key == "reason":
-        return _reason(text)
-    enum = _CODES.get(key)
-    return CODE_LABELS[enum].get(text, text) if enum else text
+def _with(text: str, extra: Any, prefix: str = " — ") -> str:
+    return f"{text}{prefix}{_plain(extra)}" if extra else text
 
 
-def _reason(text: str) -> str:
-    """A stage change's reason code or a closing's outcome, in French; a typed motive as is."""
-    for codes in (StageReason, Outcome, ContactOutcome):
-        if text in CODE_LABELS[codes]:
-            return CODE_LABELS[codes][text]
-    return _REASONS.get(text, text)
+def _solutions(d: dict[str, Any], zone: Zone) -> str:
+    parts = [
+        f"{choice_label(SolutionType, s.get('type', ''))} ({_plain(s.get('structure'))}, "
+        f"à partir du {_day(s.get('start_date'), zone)})"
+        for s in d.get("solutions") or []
+    ]
+    return "Solutions proposées : " + "; ".join(parts)
 
 
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _fields(d: dict[str, Any]) -> str:
+    return ", ".join(IDENTITY_LABELS.get(f, f) for f in d.get("fields") or [])
+
+
+DESCRIPTIONS: dict[str, Describe] = {
+    "case_identified": lambda d, z: (
+        "Repérage : "
+        + choice_label(Source, d.get("source", ""))
+        + (" (droit au retour en formation)" if d.get("droit_au_retour") else "")
+    ),
+    "reidentified": lambda d, z: "Nouveau repérage : " + choice_label(Source, d.get("source", "")),
+    "routing_needed": lambda d, z: "Aucun référent disponible : dossier à attribuer",
+    "referent_assigned": lambda d, z: (
+        "Dossier attribué" + (" automatiquement" if d.get("automatic") else "")
+    ),
+    "stage_changed": lambda d, z: f"Passage à l’étape « {_stage(d.get('to'))} »",
+    "contact_attempt": lambda d, z: (
+        "Tentative de contact par "
+        + choice_label(Channel, d.get("channel", ""))
+        + " : "
+        + choice_label(AttemptResult, d.get("result", ""))
+    ),
+    "contact_outcome": lambda d, z: _with(
+        "Résultat du contact : " + choice_label(ContactOutcome, d.get("outcome", "")),
+        d.get("solution_type") and choice_label(SolutionType, d["solution_type"]),
+    ),
+    "interview_scheduled": lambda d, z: _with(
+        "Entretien planifié le " + _moment(d.get("at"), z), d.get("place"), ", "
+    ),
+    "interview_recorded": lambda d, z: (
+        "Entretien tenu" if d.get("held") else "Le jeune ne s’est pas présenté à l’entretien"
+    ),
+    "solutions_proposed": _solutions,
+    "decision": lambda d, z: _with(
+        "Décision du coordinateur : " + choice_label(Decision, d.get("decision", "")),
+        d.get("comment"),
+    ),
+    "entry_confirmed": lambda d, z: (
+        ("Entrée en solution confirmée" + (f" le {_day(d['on'], z)}" if d.get("on") else ""))
+        if d.get("entered")
+        else "Le jeune n’est pas entré en solution"
+    ),
+    "follow_up": lambda d, z: (
+        "Point de suivi : " + choice_label(FollowUpStatus, d.get("status", ""))
+    ),
+    "case_closed": lambda d, z: _with(
+        "Dossier clôturé : " + choice_label(Outcome, d.get("outcome", "")), d.get("reason")
+    ),
+    "case_reopened": lambda d, z: _with("Dossier rouvert", d.get("reason")),
+    "obligation_summons": lambda d, z: (
+        "Convocation au titre de l’obligation de formation le " + _day(d.get("on"), z)
+    ),
+    "obligation_reported": lambda d, z: (
+        "Signalement au conseil départemental envoyé le " + _day(d.get("on"), z)
+    ),
+    "birth_date_rectified": lambda d, z: (
+        "Date de naissance rectifiée (échéances d’âge recalculées)"
+    ),
+    "person_rectified": lambda d, z: "Données rectifiées : " + _fields(d),
+    TIMER_FIRED: lambda d, z: (
+        "Échéance atteinte : "
+        + deadline_label(d.get("deadline"))
+        + _recipients(d.get("recipients"))
+    ),
+    "email_sent": lambda d, z: (
+        "Courriel envoyé "
+        + MAIL_RECIPIENTS.get(d.get("recipient", ""), "")
+        + " : "
+        + _mail_kind(d.get("kind"))
+    ),
+    "email_failed": lambda d, z: (
+        "Courriel refusé par le serveur de messagerie "
+        + MAIL_RECIPIENTS.get(d.get("recipient", ""), "")
+    ),
+    "email_no_recipient": lambda d, z: (
+        "Courriel non envoyé : aucun destinataire "
+        + MAIL_RECIPIENTS.get(d.get("recipient", ""), "")
+    ),
+    "email_undelivered": lambda d, z: str(d.get("label") or "Courriel non remis"),
+    ERASED_KIND: lambda d, z: "Données personnelles effacées",
+}
+
+
+def _mail_kind(kind: Any) -> str:
+    return "nouveau repérage du jeune" if kind == "reidentified" else deadline_label(kind)
+
+
+def _recipients(values: Any) -> str:
+    names = [RECIPIENTS.get(str(v), str(v)) for v in values or []]
+    return f" ({', '.join(names)})" if names else ""
+
+
+def describe(event: AuditRecord, names: Mapping[str, str], zone: Zone) -> Entry:
+    """The French line of one audit event (its kind, spelled out, when it has no wording)."""
+    data = dict(event.data or {})
+    describe = DESCRIPTIONS.get(event.kind)
+    text = describe(data, zone) if describe else event.kind.replace("_", " ").capitalize()
+    if event.kind == "referent_assigned" and data.get("referent_id"):
+        text += " à " + names.get(data["referent_id"], "un référent")
+    return Entry(event.occurred_at, text, _who(event, names))
+
+
+def _who(event: AuditRecord, names: Mapping[str, str]) -> str:
+    if not event.actor_id:
+        return AUTOMATIC
+    name = names.get(event.actor_id, "un utilisateur")
+    try:
+        return f"{name} ({ROLE_LABELS[Role(event.actor_role or '')]})"
+    except ValueError:
+        return name
+
+
+def timeline(events: Sequence[AuditRecord], names: Mapping[str, str], zone: Zone) -> list[Entry]:
+    """The whole history, most recent first."""
+    return [describe(e, names, zone) for e in reversed(events)]

@@ -13,7 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from filrouge.core.caller import Caller
 from filrouge.core.cases.contracts import case_workflow_id
-from filrouge.core.cases.history import HistoryLine, history_line
+from filrouge.core.cases.history import Entry, describe
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.cases.steps import CloseCaseInput, RectifyBirthDateInput
 from filrouge.core.clock import utcnow
@@ -52,7 +52,7 @@ class CaseExport:
     platform_name: str = ""
     referent_name: str | None = None
     time_zone: str | None = None
-    readable_history: list[HistoryLine] = field(default_factory=list)
+    readable_history: list[Entry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,7 @@ async def export(session: AsyncSession, caller: Caller, case_id: str, view: str)
     referent = await refs.user(case.referent_id) if case.referent_id else None
     zone = platform.zone_name if platform else None
     names = {u.id: u.display_name for u in await refs.users(case.platform_id)}
-    lines = [
-        history_line(e.kind, e.data, e.actor_role, e.occurred_at, zone, names) for e in history
-    ]
+    lines = [describe(event, names, zone) for event in history]  # oldest first
     return CaseExport(
         utcnow(),
         case,
