@@ -104,6 +104,7 @@ async def _page(
         "notice": notice,
         "refusal": refusal,
         "duplicates_path": DUPLICATES_PATH,
+        "shown": SHOWN,
     }
     return render(
         request, "platform/duplicates.html", context, block="reviews", status_code=status_code
