@@ -126,6 +126,8 @@ ENDPOINT_ROLES: dict[str, frozenset[Role]] = {
     "page_reactivate_user": ADMIN,
     "page_send_activation": ADMIN,
     "page_admin_journal": ADMIN,
+    "page_admin_user": ADMIN,
+    "page_revoke_user_token": ADMIN,
 }
 
 

@@ -17,6 +17,7 @@ from api.admin_accounts import onboarding
 from api.deps import CurrentUser, SessionDep
 from api.errors import Conflict, Invalid, NotFound
 from api.pages.admin import ADMIN_PATH
+from api.pages.admin_journal import journal_rows
 from api.pages.forms import checked, refusal, values
 from api.pages.navigation import ROLE_LABELS
 from api.pages.routing import page_router
@@ -25,14 +26,12 @@ from api.schemas import UserIn
 from api.sessions import auth_settings
 from filrouge.core.domain import Role
 from filrouge.services.auth.accounts import AccountService
-from filrouge.services.auth.audit import ACTION_LABELS, Action, credential_actions
 from filrouge.services.reference.admin import ReferenceService
 
 router = page_router()
 USERS_PATH = f"{ADMIN_PATH}/utilisateurs"
-JOURNAL_PATH = f"{ADMIN_PATH}/journal"
+USER_JOURNAL = 20  # the latest actions shown on an account's page
 USER_FIELDS = ("display_name", "email", "role", "platform_id", "structure_id", "region")
-JOURNAL_PAGE = 50
 
 
 async def _users_page(
@@ -114,10 +113,7 @@ async def _after_action(
 
 
 async def _name(session: SessionDep, user_id: str) -> str:
-    users = {u.id: u.display_name for u in await ReferenceService(session).users()}
-    if user_id not in users:
-        raise NotFound("Utilisateur introuvable.")
-    return users[user_id]
+    return (await ReferenceService(session).user(user_id)).display_name
 
 
 @router.post(f"{USERS_PATH}/{{user_id}}/desactiver")
@@ -158,50 +154,43 @@ async def page_send_activation(
     return await _after_action(request, session, f"{name} : {sent.message}")
 
 
-# ---------------------------------------------------------------- journal
+# ---------------------------------------------------------------- one account
 
 
-def _action_label(value: str) -> str:
-    try:
-        label = ACTION_LABELS[Action(value)]
-    except (KeyError, ValueError):
-        return value
-    return label[0].upper() + label[1:]
-
-
-def _details(event: Any, names: dict[str, str], platforms: dict[str, str]) -> str:
-    details = event.details or {}
-    parts = []
-    if details.get("role") in set(Role):
-        parts.append(f"rôle {ROLE_LABELS[Role(details['role'])]}")
-    if details.get("platform_id"):
-        pid = details["platform_id"]
-        parts.append(f"plateforme {platforms.get(pid, pid)}")
-    if details.get("reason"):
-        parts.append(f"motif : {details['reason']}")
-    return ", ".join(parts) or "—"
-
-
-@router.get(JOURNAL_PATH)
-async def page_admin_journal(
-    request: Request, user: CurrentUser, session: SessionDep, page: int = 1
+async def _user_page(
+    request: Request, session: SessionDep, user_id: str, notice: str | None = None
 ) -> HTMLResponse:
-    """The credential actions, newest first: who did what to whose account, and when."""
-    page = min(max(page, 1), 10_000)
-    offset = (page - 1) * JOURNAL_PAGE
-    events = await credential_actions(session, None, JOURNAL_PAGE + 1, offset)
     service = ReferenceService(session)
-    names = {u.id: u.display_name for u in await service.users()}
-    platforms = {p.id: p.name for p in await service.platforms()}
-    rows = [
-        {
-            "at": e.at,
-            "actor": names.get(e.actor_id, e.actor_id) if e.actor_id else "ligne de commande",
-            "action": _action_label(e.action),
-            "target": names.get(e.target_user_id or "", e.target_user_id or "—"),
-            "details": _details(e, names, platforms),
-        }
-        for e in events[:JOURNAL_PAGE]
-    ]
-    context = {"rows": rows, "page": page, "more": len(events) > JOURNAL_PAGE}
-    return render(request, "admin_journal.html", context)
+    person = await service.user(user_id)
+    platform = await service.platform(person.platform_id) if person.platform_id else None
+    tokens = sorted(
+        await AccountService(session).tokens(user_id), key=lambda t: t.created_at, reverse=True
+    )
+    context = {
+        "person": person,
+        "role_label": ROLE_LABELS[Role(person.role)],
+        "platform_name": platform.name if platform else None,
+        "tokens": tokens,
+        "token_notice": notice,
+        "rows": await journal_rows(session, user_id, USER_JOURNAL),
+    }
+    return render(request, "admin_user.html", context, block="tokens" if notice else None)
+
+
+@router.get(f"{USERS_PATH}/{{user_id}}")
+async def page_admin_user(
+    user_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> HTMLResponse:
+    """One account: who, its API tokens (never their values) and what was done to it."""
+    return await _user_page(request, session, user_id)
+
+
+@router.post(f"{USERS_PATH}/{{user_id}}/jetons/{{token_id}}/revoquer")
+async def page_revoke_user_token(
+    user_id: str, token_id: str, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Revoke one of the account's API tokens; refused from its next request on."""
+    await AccountService(session).revoke_token(user_id, token_id, by=user)
+    if not is_htmx(request):
+        return RedirectResponse(f"{USERS_PATH}/{user_id}", status_code=303)
+    return await _user_page(request, session, user_id, "Le jeton est révoqué.")

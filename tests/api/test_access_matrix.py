@@ -277,6 +277,8 @@ SAMPLES: dict[str, Sample] = {
     "page_reactivate_user": _form(f"{UNKNOWN_USER}/reactiver", unknown=True),
     "page_send_activation": _form(f"{UNKNOWN_USER}/lien", unknown=True),
     "page_admin_journal": Sample("GET", "/administration/journal", page=True),
+    "page_admin_user": Sample("GET", "/administration/utilisateurs/{user}", page=True),
+    "page_revoke_user_token": _form(f"{UNKNOWN_USER}/jetons/t-inconnu/revoquer", unknown=True),
 }
 
 

@@ -186,6 +186,19 @@ async def test_users_are_created_deactivated_and_journaled(site: Site) -> None:
         for action in ("Compte créé", "Lien d’activation envoyé", "Compte désactivé"):
             assert action in journal.text
         assert "rôle coordinateur de plateforme" in journal.text
+        member = team.coordinator
+        page = await http.get(f"/administration/utilisateurs/{member.id}")
+        assert page.status_code == 200 and "Compte créé" in page.text
+        token_id = re.search(r"/jetons/(\w+)/revoquer", page.text).group(1)  # type: ignore[union-attr]
+        assert member.token not in page.text, "never a token's value"
+        other = f"/administration/utilisateurs/{user_id}/jetons/{token_id}/revoquer"
+        assert (await http.post(other, headers=headers)).status_code == 404, "not theirs"
+        revoke = f"/administration/utilisateurs/{member.id}/jetons/{token_id}/revoquer"
+        revoked = await http.post(revoke, headers=headers)
+        assert revoked.text.lstrip().startswith('<div id="jetons"')
+        assert "Le jeton est révoqué." in revoked.text and "Révoqué le" in revoked.text
+        refused = await site.api.http.get("/auth/me", headers=member.headers)
+        assert refused.status_code == 401, "a revoked token is refused at once"
         unknown = await http.post(
             "/administration/utilisateurs/u-inconnu/desactiver", headers=headers
         )
@@ -204,7 +217,8 @@ async def test_an_admin_creates_a_user_who_activates_and_logs_in(page: Any, site
     await page.goto("/connexion")
     await _browser_login(page, admin.email, admin.password)
     await page.wait_for_url("**/administration")
-    for path in ADMIN_PAGES:  # every admin page, as shown, passes axe
+    one_account = f"/administration/utilisateurs/{team.coordinator.id}"
+    for path in (*ADMIN_PAGES, one_account):  # every admin page, as shown, passes axe
         await page.goto(path)
         await assert_accessible(page)
     await page.goto(f"/administration/plateformes/{team.platform_id}")

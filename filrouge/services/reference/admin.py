@@ -118,6 +118,13 @@ class ReferenceService:
     async def structures(self, platform_id: str | None = None) -> list[Structure]:
         return await self.repo.structures(platform_id)
 
+    async def user(self, user_id: str) -> User:
+        """One account; NotFound when there is none of this id."""
+        user = await self.repo.user(user_id)
+        if user is None:
+            raise NotFound("Utilisateur introuvable.")
+        return user
+
     async def users(self, platform_id: str | None = None) -> list[User]:
         return await self.repo.users(platform_id)
 
