@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory compose-check clean assets
+.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory compose-check clean assets screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -32,6 +32,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
+
+## The main pages as PNG in docs/screenshots/ (shown by the README), taken by the browser
+## tests marked `screenshots` on the real stack, so the pictures stay true to the pages.
+screenshots: $(STAMP)
+	SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m screenshots -k "not postgresql" tests/pages
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -171,6 +172,31 @@ async def page(chromium: Any, site: Site) -> AsyncIterator[Any]:
 def _keep_error(errors: list[str], message: Any) -> None:
     if message.type == "error" and "Failed to load resource" not in message.text:
         errors.append(message.text)
+
+
+# `make screenshots` sets SCREENSHOTS=docs/screenshots: the browser tests marked
+# `screenshots` then save the main pages there as they show them, for the README.
+SCREENSHOTS = os.environ.get("SCREENSHOTS", "")
+SCREENSHOT_MAX_HEIGHT = 1400
+
+
+async def screenshot(page: Any, name: str) -> None:
+    """Save the page as `name`.png in $SCREENSHOTS (its top, at most 1400 px high); nothing
+    when the variable is not set."""
+    if not SCREENSHOTS:
+        return
+    directory = Path(SCREENSHOTS)
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    width = page.viewport_size["width"]
+    clip = {"x": 0, "y": 0, "width": width, "height": min(height, SCREENSHOT_MAX_HEIGHT)}
+    await page.screenshot(
+        path=directory / f"{name}.png",
+        full_page=True,
+        clip=clip,
+        animations="disabled",
+        caret="hide",
+    )
 
 
 async def assert_accessible(page: Any) -> None:

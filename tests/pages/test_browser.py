@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.pages.conftest import PASSWORD, Site, assert_accessible, unique_email
+import pytest
+
+from tests.pages.conftest import PASSWORD, Site, assert_accessible, screenshot, unique_email
 
 
 async def _fill_login(page: Any, email: str, password: str) -> None:
@@ -13,10 +15,12 @@ async def _fill_login(page: Any, email: str, password: str) -> None:
     await page.get_by_role("button", name="Se connecter").click()
 
 
+@pytest.mark.screenshots
 async def test_login_then_logout(page: Any, site: Site) -> None:
     account = await site.account("referent")
     await page.goto("/connexion")
     await assert_accessible(page)
+    await screenshot(page, "connexion")
     await _fill_login(page, account.email, PASSWORD)
     await page.wait_for_url("**/mes-dossiers")
     assert await page.get_by_role("heading", level=1).inner_text() == "Mes dossiers"
