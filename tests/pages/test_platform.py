@@ -15,6 +15,7 @@ from filrouge.store.models import Case
 from tests.api.conftest import Team
 from tests.pages.conftest import Account, Site
 from tests.pages.test_pages_http import _hidden, _log_in
+from tests.support.waiting import eventually
 
 
 async def _set(site: Site, case_id: str, **values: Any) -> None:
@@ -133,3 +134,24 @@ async def test_a_referent_may_not_open_the_platform_pages(site: Site) -> None:
         body = {"csrf_token": token, "dossiers": ids[0], "nouveau_referent": referent.id}
         posted = await http.post("/plateforme/dossiers/reattribuer", data=body)
         assert posted.status_code == 403
+
+
+async def test_an_escalation_fired_by_the_case_counts_until_someone_acts(site: Site) -> None:
+    policy = {"reminder_no_contact": "PT1S", "escalation_no_contact": "PT2S"}
+    team = await site.api.team(policy=policy)
+    case = await site.api.create_case(team)
+    coordinator = await site.with_password(team.coordinator.id)
+    async with site.client() as http:
+        await _log_in(http, coordinator)
+
+        async def escalated(expected: int) -> bool:
+            page = await http.get("/plateforme")
+            return _count(page.text, "alertes") == expected
+
+        await eventually(lambda: escalated(1), within=30, every=0.5)
+        listed = await http.get("/plateforme/dossiers", params={"alerte": "true"})
+        assert _listed(listed.text) == [case["id"]]
+        referent = team.member(case["referent_id"])
+        body = {"channel": "telephone", "result": "pas_de_reponse"}
+        await site.api.step(case["id"], "contact-attempts", body, referent)
+        await eventually(lambda: escalated(0), within=10, every=0.5)
