@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The suite runs on one process per CPU (pytest-xdist), a test file staying on one process so
+# its module fixtures (app, worker, SMTP sink) are built once; `make test PYTEST_WORKERS=` runs
+# it in one process.
+PYTEST_WORKERS ?= --numprocesses auto --dist loadfile
 
 .PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory compose-check clean assets screenshots
 
@@ -31,7 +35,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_WORKERS)
 
 ## The main pages as PNG in docs/screenshots/ (shown by the README), taken by the browser
 ## tests marked `screenshots` on the real stack, so the pictures stay true to the pages.
