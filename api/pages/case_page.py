@@ -41,7 +41,11 @@ def case_path(case_id: str) -> str:
 
 
 async def _options(session: SessionDep, user: CurrentUserInfo) -> dict[str, list[steps.Choice]]:
-    people = await services.colleagues(session, user)
+    return _referents(await services.colleagues(session, user))
+
+
+def _referents(people: list[Any]) -> dict[str, list[steps.Choice]]:
+    """The choices of an assignment: the platform's active référents."""
     referents = [u for u in people if u.role == Role.REFERENT and u.active]
     return {"referent_id": [steps.Choice(u.id, u.display_name) for u in referents]}
 
@@ -58,7 +62,7 @@ async def _context(
     case, path = file.case, case_path(case_id)
     people = await services.colleagues(session, user)
     names = {u.id: u.display_name for u in people}
-    options = await _options(session, user)
+    options = _referents(people)
     forms = [
         failed if failed and failed.name == d.update else
         steps.step_form(d, f"{path}/etapes/{d.update}", TRACK, options=options)
