@@ -5,13 +5,16 @@ and document properties are not in the parsed rows, so they are not in this copy
 what the report needs (each row's spreadsheet number and the typed value of each recognised
 column), so validating it again gives the same report and the same rejected rows.
 
-Plain UTF-8 JSON, not compressed: what is kept can be read (and searched) as it is stored.
+JSON Lines in UTF-8, not compressed, so that what is kept can be read (and searched) as it is
+stored, and so that the API reads it one row at a time (the rejected rows, an erasure): a first
+line names the format and the columns, then one line per row, `[row number, value, ...]`.
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -39,21 +42,14 @@ def kept_copy(parsed: ParsedList) -> bytes:
 
 def read_kept(content: bytes) -> ParsedList:
     """The parsed list a kept copy was made from (ignored and dropped columns excepted)."""
-    body = json.loads(content)
-    if body.get("format") != KEPT_FORMAT or body.get("version") != KEPT_VERSION:
-        raise ValueError("not a kept copy of a list")
-    fields: list[str] = body["fields"]
-    rows = tuple(
-        RawRow(number, dict(zip(fields, map(_decode, cells), strict=True)))
-        for number, *cells in body["rows"]
-    )
+    file_format, fields, rows = _open(content)
     header = HeaderMapping(
         headers=tuple(LABELS[name] for name in fields),
         fields=dict(enumerate(fields)),
         ignored_columns=(),
         dropped_forbidden_columns=(),
     )
-    return ParsedList(body["file_format"], header, rows)
+    return ParsedList(file_format, header, tuple(rows))
 
 
 def read_stored(content: bytes, limits: IntakeLimits | None = None) -> ParsedList:
@@ -61,12 +57,28 @@ def read_stored(content: bytes, limits: IntakeLimits | None = None) -> ParsedLis
     return read_kept(content) if is_kept_copy(content) else read_list(content, limits)
 
 
+def stored_rows(content: bytes, limits: IntakeLimits | None = None) -> Iterator[RawRow]:
+    """The rows of a stored list, one at a time for a kept copy."""
+    if is_kept_copy(content):
+        return _open(content)[2]
+    return iter(read_list(content, limits).rows)
+
+
 def without_rows(content: bytes, drop: Callable[[RawRow], bool]) -> tuple[bytes, int]:
-    """The stored list, as a kept copy, without the rows `drop` selects; how many rows went."""
-    parsed = read_stored(content)
-    kept = [row for row in parsed.rows if not drop(row)]
-    fields = [parsed.columns.fields[index] for index in sorted(parsed.columns.fields)]
-    return _dump(parsed.file_format, fields, kept), len(parsed.rows) - len(kept)
+    """The stored list, as a kept copy, without the rows `drop` selects; how many rows went.
+    A kept copy is read and written one row at a time."""
+    if not is_kept_copy(content):
+        content = kept_copy(read_list(content))
+    file_format, fields, rows = _open(content)
+    out = io.BytesIO()
+    out.write(_header_line(file_format, fields))
+    dropped = 0
+    for row in rows:
+        if drop(row):
+            dropped += 1
+        else:
+            out.write(_row_line(row, fields))
+    return out.getvalue(), dropped
 
 
 def names_person(values: Mapping[str, CellValue], ine: str | None, name_key: str | None) -> bool:
@@ -85,14 +97,45 @@ def names_person(values: Mapping[str, CellValue], ine: str | None, name_key: str
 
 
 def _dump(file_format: str, fields: list[str], rows: Iterable[RawRow]) -> bytes:
-    body = {
+    out = io.BytesIO()
+    out.write(_header_line(file_format, fields))
+    for row in rows:
+        out.write(_row_line(row, fields))
+    return out.getvalue()
+
+
+def _header_line(file_format: str, fields: list[str]) -> bytes:
+    header = {
         "format": KEPT_FORMAT,
         "version": KEPT_VERSION,
         "file_format": file_format,
         "fields": fields,
-        "rows": [[row.row_number, *(_encode(row.values.get(f)) for f in fields)] for row in rows],
     }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _line(header)
+
+
+def _row_line(row: RawRow, fields: list[str]) -> bytes:
+    return _line([row.row_number, *(_encode(row.values.get(name)) for name in fields)])
+
+
+def _line(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _open(content: bytes) -> tuple[str, list[str], Iterator[RawRow]]:
+    """The file format, the fields and the rows (read lazily) of a kept copy."""
+    lines = io.BytesIO(content)
+    header = json.loads(lines.readline())
+    if header.get("format") != KEPT_FORMAT or header.get("version") != KEPT_VERSION:
+        raise ValueError("not a kept copy of a list")
+    fields: list[str] = header["fields"]
+
+    def rows() -> Iterator[RawRow]:
+        for line in lines:
+            number, *cells = json.loads(line)
+            yield RawRow(number, dict(zip(fields, map(_decode, cells), strict=True)))
+
+    return header["file_format"], fields, rows()
 
 
 def _encode(cell: CellValue) -> Any:

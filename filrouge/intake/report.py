@@ -78,6 +78,18 @@ def validate_list(parsed: ParsedList, identified_on: date) -> tuple[list[ValidRo
     return kept, report
 
 
+def rejected_rows_of(rows: Iterable[RawRow], identified_on: date) -> bytes:
+    """The rejected-rows file of a list read one row at a time: only the rejected rows are held
+    (the same rows and reasons as `validate_list`)."""
+    report, originals = ImportReport(), []
+    for raw in rows:
+        result = validate_row(raw.values, raw.row_number, identified_on)
+        if isinstance(result, RejectedRow):
+            report.rejected.append(result)
+            originals.append(raw)
+    return rejected_rows_csv(report, originals)
+
+
 def rejected_rows_csv(report: ImportReport, original_rows: Iterable[RawRow]) -> bytes:
     """The rejected rows with their original values and reasons, as an Excel-friendly CSV."""
     reasons = {rejected.row_number: rejected.reasons() for rejected in report.rejected}

@@ -17,10 +17,10 @@ from filrouge.core.caller import Caller
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import ImportStatus
 from filrouge.core.errors import Conflict, InvalidFile, NotFound, Unavailable
-from filrouge.intake import IntakeFileError, IntakeLimits, validate_list
-from filrouge.intake.kept import read_stored
+from filrouge.intake import IntakeFileError, IntakeLimits
+from filrouge.intake.kept import stored_rows
 from filrouge.intake.reader import check_upload
-from filrouge.intake.report import rejected_rows_csv
+from filrouge.intake.report import rejected_rows_of
 from filrouge.services.cases.placement import opaque_id
 from filrouge.store.engine import transaction
 from filrouge.store.intake_repository import ImportRepository
@@ -131,9 +131,7 @@ class ImportService:
             raise _no_kept_copy(imp)
 
         def build() -> bytes:
-            parsed = read_stored(content, self.limits)
-            _, report = validate_list(parsed, imp.identified_on)
-            return rejected_rows_csv(report, parsed.rows)
+            return rejected_rows_of(stored_rows(content, self.limits), imp.identified_on)
 
         try:
             return await asyncio.to_thread(build)

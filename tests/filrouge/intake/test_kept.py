@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, datetime
 
 from openpyxl import Workbook
 
 from filrouge.intake import read_list, validate_list
-from filrouge.intake.kept import is_kept_copy, kept_copy, read_kept, read_stored, without_rows
+from filrouge.intake.kept import (
+    is_kept_copy,
+    kept_copy,
+    read_kept,
+    read_stored,
+    stored_rows,
+    without_rows,
+)
+from filrouge.intake.report import rejected_rows_csv, rejected_rows_of
 
 TODAY = date(2026, 1, 1)
 HEADER = ["Nom", "Prénom", "Date de naissance", "Code postal", "Nationalité", "Observations"]
@@ -86,3 +95,26 @@ def test_rows_are_removed_from_a_kept_copy() -> None:
 def test_a_list_stored_as_sent_before_kept_copies_still_reads() -> None:
     assert read_stored(csv_bytes()).rows == read_list(csv_bytes()).rows
     assert read_stored(kept_copy(read_list(csv_bytes()))).rows == read_list(csv_bytes()).rows
+
+
+def test_a_kept_copy_has_a_header_line_then_one_line_per_row() -> None:
+    lines = kept_copy(read_list(csv_bytes())).splitlines()
+
+    assert json.loads(lines[0])["fields"] == [
+        "last_name",
+        "first_name",
+        "birth_date",
+        "postal_code",
+    ]
+    assert [json.loads(line)[0] for line in lines[1:]] == [3, 4]  # spreadsheet row numbers
+
+
+def test_the_rejected_rows_read_one_at_a_time_are_those_of_the_report() -> None:
+    for original in (csv_bytes(), workbook()):
+        parsed = read_list(original)
+        _, report = validate_list(parsed, TODAY)
+
+        streamed = rejected_rows_of(stored_rows(kept_copy(parsed)), TODAY)
+
+        assert streamed == rejected_rows_csv(report, parsed.rows)
+        assert len(streamed.splitlines()) == 2  # the header and the row of 31/02/2005
