@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from temporalio.activity import _Definition
 from temporalio.testing import WorkflowEnvironment
 
-from filrouge.core import intake_contracts, retention
+from filrouge.core import digest, intake_contracts, retention
 from filrouge.core.cases import contracts
 from filrouge.settings import SmtpSettings
 from startup.worker import build_worker
 
-STUB_MODULES = (contracts, intake_contracts, retention)
+STUB_MODULES = (contracts, intake_contracts, retention, digest)
 
 
 def stubs() -> dict[str, _Definition]:
