@@ -192,15 +192,19 @@ def _file_name(number: int, subject: str) -> str:
 
 def main() -> None:
     """Serve on 127.0.0.1:1025 into data/mail until Ctrl-C."""
-    parser = argparse.ArgumentParser(description="SMTP sink for development")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=1025)
-    parser.add_argument("--directory", type=Path, default=DATA_DIR / "mail")
+    parser = argparse.ArgumentParser(description="Puits SMTP de développement")
+    parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute")
+    parser.add_argument("--port", type=int, default=1025, help="port d'écoute")
+    parser.add_argument(
+        "--directory", type=Path, default=DATA_DIR / "mail", help="dossier des fichiers .eml"
+    )
     args = parser.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with MailSink(args.directory, args.host, args.port) as sink:
-        print(f"SMTP sink on {sink.host}:{sink.port}, messages in {sink.directory}/")
+        print(
+            f"Puits SMTP sur {sink.host}:{sink.port}, messages dans {sink.directory}/", flush=True
+        )
         try:
             stop.wait()
         except KeyboardInterrupt:
