@@ -71,6 +71,20 @@ class Site:
         member = await self.api.user(role, platform_id, structure_id)
         return await self.with_password(member.id)
 
+    async def accounts(self, *roles: str) -> list[Account]:
+        """One account per role, those of a platform sharing one new platform (cheaper than
+        a platform each)."""
+        team = await self.api.team()
+        members = {"referent": team.ml_referents[0], "coordinateur": team.coordinator}
+        members["partenaire"] = team.partner
+        found = []
+        for role in roles:
+            member = members.get(role)
+            found.append(
+                await self.with_password(member.id) if member else await self.account(role)
+            )
+        return found
+
     async def with_password(self, user_id: str) -> Account:
         """An existing user given a password in the database, as if they had activated."""
         async with transaction(self.api.sessions) as session:

@@ -43,9 +43,10 @@ async def _admin(site: Site) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
 
 async def test_the_admin_pages_refuse_every_other_role(site: Site) -> None:
     platform_id = (await site.api.team()).platform_id
-    for role in ("referent", "coordinateur", "pilote", "partenaire"):
+    for account in await site.accounts("referent", "coordinateur", "pilote", "partenaire"):
+        role = account.role
         async with site.client() as http:
-            await _log_in(http, await site.account(role))
+            await _log_in(http, account)
             token = _hidden((await http.get("/mon-compte")).text, "csrf_token")
             for path in (*ADMIN_PAGES, f"/administration/plateformes/{platform_id}"):
                 assert (await http.get(path)).status_code == 403, (role, path)

@@ -62,8 +62,8 @@ async def test_a_pilot_sees_the_counts_of_their_region_only(site: Site) -> None:
 
 
 async def test_the_indicators_page_is_for_pilots_only(site: Site) -> None:
-    for role in ("referent", "coordinateur", "partenaire", "admin"):
-        account = await site.account(role)
+    for account in await site.accounts("referent", "coordinateur", "partenaire", "admin"):
+        role = account.role
         async with site.client() as http:
             await _log_in(http, account)
             response = await http.get("/indicateurs")

@@ -129,10 +129,10 @@ async def test_the_answer_is_the_same_whatever_another_platform_knows(
 
 
 async def test_the_referral_page_is_for_partners_only(site: Site) -> None:
-    for role in ("referent", "coordinateur", "pilote", "admin"):
+    for account in await site.accounts("referent", "coordinateur", "pilote", "admin"):
         async with site.client() as http:
-            await _log_in(http, await site.account(role))
-            assert (await http.get("/signalements")).status_code == 403, role
+            await _log_in(http, account)
+            assert (await http.get("/signalements")).status_code == 403, account.role
 
 
 async def test_a_partner_refers_a_young_person_in_the_browser(
