@@ -102,32 +102,13 @@ class ErasureRepository:
             DuplicateReview.created_at < limit,
         )
         ids = list((await self.session.execute(query.order_by(DuplicateReview.id))).scalars())
-        await self._expire(ids)
-        return ids
-
-    async def expire_reviews_of(self, case_id: str) -> list[str]:
-        """The open possible duplicates whose candidate is this case: same name and birth
-        date, so at an erasure on request they most likely name the same young person. They
-        expire as an undecided one does past the retention period."""
-        case = await self.session.get(Case, case_id)
-        if case is None:
-            return []
-        query = select(DuplicateReview.id, DuplicateReview.candidate_case_ids).where(
-            DuplicateReview.platform_id == case.platform_id,
-            DuplicateReview.status == ReviewStatus.OPEN,
-        )
-        rows = (await self.session.execute(query.order_by(DuplicateReview.id))).all()
-        ids = [review_id for review_id, candidates in rows if case_id in (candidates or [])]
-        await self._expire(ids)
-        return ids
-
-    async def _expire(self, ids: list[str]) -> None:
         if ids:
             await self.session.execute(
                 update(DuplicateReview)
                 .where(DuplicateReview.id.in_(ids), DuplicateReview.status == ReviewStatus.OPEN)
                 .values(status=ReviewStatus.EXPIRED, identity={}, resolved_at=utcnow())
             )
+        return ids
 
     async def is_erased(self, case_id: str) -> bool:
         query = select(AuditEvent.id).where(

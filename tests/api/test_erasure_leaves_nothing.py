@@ -172,17 +172,6 @@ async def around_the_case(api: Api, team: Team, case_id: str, young: Young) -> N
     young.texts.append(person["phone"])
 
 
-async def pending_duplicate(api: Api, team: Team, young: Young) -> str:
-    """A partner sends them again without INE: a possible duplicate nobody decides on."""
-    person = {k: young.identity[k] for k in ("last_name", "first_name", "birth_date")}
-    person |= {"postal_code": young.identity["postal_code"], "phone": f"06{digits(8)}"}
-    referral = {"source": "association", "person": person}
-    response = await api.http.post("/referrals", json=referral, headers=team.partner.headers)
-    assert response.status_code == 201 and response.json()["status"] == "duplicate_review"
-    young.texts.append(person["phone"])
-    return str(person["phone"])
-
-
 async def identified_again(api: Api, team: Team, young: Young, case_id: str) -> None:
     """The same young person sent again by POST /cases, with an Idempotency-Key."""
     body = {"platform_id": team.platform_id, "source": "siei", "person": dict(young.identity)}
@@ -274,7 +263,6 @@ async def test_nothing_of_an_erased_young_person_is_left_anywhere(
     for case_id, young in ((on_request, asked), (from_list, expired)):
         await around_the_case(api, team, case_id, young)
         await walk_with_texts(api, team, case_id, young)
-    await pending_duplicate(api, team, asked)  # expires with the erasure on request
 
     erased = await api.http.post(f"/cases/{on_request}/erase", headers=team.coordinator.headers)
     assert erased.status_code == 200, erased.text

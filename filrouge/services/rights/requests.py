@@ -30,7 +30,6 @@ from filrouge.services.retention.erasure import erase_case
 from filrouge.services.retention.kept_lists import forget_in_lists
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
-from filrouge.store.erasure import ErasureRepository
 from filrouge.store.models import AuditEvent, Case, CaseIdentity, CaseNote
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
 from workflows.case import CaseWorkflow
@@ -187,7 +186,6 @@ class ErasureOnRequest:
             )
         async with transaction(self.sessions) as session:  # while the identity is there
             list_rows = await forget_in_lists(session, case_id)
-            await ErasureRepository(session).expire_reviews_of(case_id)
         done = await erase_case(
             self.sessions,
             self.temporal,
