@@ -263,7 +263,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
             try:
                 events = apply_step(state, step, workflow.now(), f"step:{update_id}")
             except StepRejected as exc:
-                raise ApplicationError(str(exc), type="StepRejected", non_retryable=True) from exc
+                raise _rejected(exc) from exc
             result = self._result()
             state.recent_updates[update_id] = asdict(result)
             while len(state.recent_updates) > RECENT_UPDATES_KEPT:
@@ -283,7 +283,7 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
         try:
             check_step(self._state, step)
         except StepRejected as exc:
-            raise ApplicationError(str(exc), type="StepRejected", non_retryable=True) from exc
+            raise _rejected(exc) from exc
 
     @workflow.update
     async def ready(self) -> StepResult:
@@ -342,6 +342,12 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
                 DEADLINE_KEY.value_set(due.at) if due else DEADLINE_KEY.value_unset(),
             ]
         )
+
+
+def _rejected(exc: StepRejected) -> ApplicationError:
+    """A refused step as its update's failure: the French reason, and the field at fault."""
+    details = (exc.field,) if exc.field else ()
+    return ApplicationError(str(exc), *details, type="StepRejected", non_retryable=True)
 
 
 def _step_update(declaration: StepDeclaration) -> Any:

@@ -25,13 +25,12 @@ from pydantic import ValidationError
 
 from api.deps import CurrentUserInfo
 from api.errors import validation_details
-from api.field_labels import FIELD_LABELS
 from api.pages.labels import BOOL_LABELS, choice_label, field_label
 from api.steps import RESOLVERS, body_model, step_input
 from filrouge.core.cases.declaration import Items, StepDeclaration, Text
 from filrouge.core.cases.steps import STEPS
 from filrouge.core.domain import StepResult
-from filrouge.core.errors import Conflict, Forbidden, Invalid
+from filrouge.core.errors import Conflict, DomainError, Forbidden, Invalid
 from filrouge.services.cases.service import CaseService
 from workflows.case import CaseWorkflow
 
@@ -297,7 +296,7 @@ async def submit(
         return await service.run_step(user, case_id, update, step, key)
     except (Conflict, Invalid, Forbidden) as exc:
         status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 422
-        raise _refusal(form, exc.message, status) from exc
+        raise _refusal(form, exc, status) from exc
 
 
 def _by_field(form: StepForm, details: list[dict[str, str]]) -> dict[str, str]:
@@ -316,18 +315,14 @@ def field_message(message: str) -> str:
     return _capital(LEADING_NAME.sub("", message)) + "."
 
 
-def _refusal(form: StepForm, message: str, status: int) -> StepRefused:
-    """The refusal tied to the field it names (by the field's French name, as the API's
-    messages name it), the first one named; else to the whole form."""
-    lowered = message.lower()
-    named = [
-        (lowered.find(FIELD_LABELS[f.name].lower()), f.name)
-        for f in form.others
-        if f.name in FIELD_LABELS and FIELD_LABELS[f.name].lower() in lowered
-    ]
-    if named:
-        return StepRefused({min(named)[1]: message}, None, status)
-    return StepRefused({}, message, status)
+def _refusal(form: StepForm, error: DomainError, status: int) -> StepRefused:
+    """The refusal by the field it names (`DomainError.fields`) when the form shows that field;
+    else for the whole form."""
+    shown = {f.name for f in form.fields}
+    errors = {name: text for name, text in error.fields.items() if name in shown}
+    if errors:
+        return StepRefused(errors, None, status)
+    return StepRefused({}, error.message, status)
 
 
 def refused_form(form: StepForm, refused: StepRefused, data: Mapping[str, Any]) -> StepForm:

@@ -74,10 +74,11 @@ class Route:
 NO_ROUTE = None
 
 
-def require(condition: bool, message: str) -> None:
-    """Refuse the step with a French message shown to the user (HTTP 409)."""
+def require(condition: bool, message: str, field: str | None = None) -> None:
+    """Refuse the step with a French message shown to the user (HTTP 409), naming the input
+    `field` at fault when there is one."""
     if not condition:
-        raise StepRejected(message)
+        raise StepRejected(message, field)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,9 @@ ASSIGN_REFERENT = StepDeclaration(
     roles=COORDINATOR,
     stages=OPEN,
     stage_refusal="Le dossier est clôturé : rouvrez-le avant de l'attribuer.",
-    check=lambda state, step: require(bool(step.referent_id), "Le référent est obligatoire."),
+    check=lambda state, step: require(
+        bool(step.referent_id), "Le référent est obligatoire.", "referent_id"
+    ),
     effect=_assign,
     route=Route(
         "assign",
@@ -82,6 +84,7 @@ CLOSE_CASE = StepDeclaration(
     check=lambda state, step: require(
         step.outcome != Outcome.AUTRE or bool(step.reason),
         "Précisez le motif de clôture pour l'issue « autre ».",
+        "reason",
     ),
     effect=lambda t, step: t.close(step.outcome, step.reason or step.outcome.value),
     personal=("reason",),
@@ -107,7 +110,9 @@ REOPEN_CASE = StepDeclaration(
     label="rouvrir le dossier",
     roles=STAFF,
     stages=frozenset({Stage.CLOTURE, Stage.INJOIGNABLE}),
-    check=lambda state, step: require(bool(step.reason), "Précisez le motif de réouverture."),
+    check=lambda state, step: require(
+        bool(step.reason), "Précisez le motif de réouverture.", "reason"
+    ),
     effect=lambda t, step: t.reopen(StageReason.REOPENED),
     personal=("reason",),
     route=Route(
@@ -144,6 +149,7 @@ RECORD_SUMMONS = StepDeclaration(
     check=lambda state, step: require(
         age_on(state.birth_date, step.on) < 18,
         "La convocation au titre de l'obligation de formation ne concerne que les mineurs.",
+        "on",
     ),
     effect=_summons,
     route=Route(

@@ -27,7 +27,14 @@ from filrouge.core.durations import age_on, birthday, parse_duration
 
 
 class StepRejected(Exception):
-    """A step that is not allowed now; the message is French and shown to the user (HTTP 409)."""
+    """A step that is not allowed now; the message is French and shown to the user (HTTP 409).
+
+    `field`: the step's input field at fault, when one is (a form shows the refusal by it).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DeadlineKind(StrEnum):

@@ -110,9 +110,13 @@ CONTACT_OUTCOME_CLOSES: dict[ContactOutcome, Outcome] = {
 
 def _check_outcome(state: CaseState, step: RecordContactOutcomeInput) -> None:
     if step.outcome == ContactOutcome.DEJA_EN_SOLUTION:
-        require(step.solution_type is not None, "Précisez le type de solution (déjà en solution).")
+        require(
+            step.solution_type is not None,
+            "Précisez le type de solution (déjà en solution).",
+            "solution_type",
+        )
     if step.outcome == ContactOutcome.DEMENAGE:
-        require(bool(step.new_commune), "Précisez la nouvelle commune (a déménagé).")
+        require(bool(step.new_commune), "Précisez la nouvelle commune (a déménagé).", "new_commune")
 
 
 def _outcome(t: Transition, step: RecordContactOutcomeInput) -> None:
@@ -164,7 +168,7 @@ SCHEDULE_INTERVIEW = StepDeclaration(
     roles=STAFF,
     stages=frozenset({Stage.BILAN}),
     check=lambda state, step: require(
-        step.at.tzinfo is not None, "La date de l'entretien doit indiquer un fuseau horaire."
+        step.at.tzinfo is not None, "La date de l'entretien doit indiquer un fuseau horaire.", "at"
     ),
     effect=_schedule,
     personal=("place",),
@@ -231,7 +235,9 @@ PROPOSE_SOLUTIONS = StepDeclaration(
     label="proposer des solutions",
     roles=STAFF,
     stages=frozenset({Stage.PROPOSITION}),
-    check=lambda state, step: require(len(step.solutions) > 0, "Proposez au moins une solution."),
+    check=lambda state, step: require(
+        len(step.solutions) > 0, "Proposez au moins une solution.", "solutions"
+    ),
     effect=_propose,
     personal=("solutions.structure",),
     route=Route(

@@ -188,7 +188,8 @@ class CaseService:
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == "StepRejected":
-                raise Conflict(cause.message) from exc
+                field = str(cause.details[0]) if cause.details else None
+                raise Conflict(cause.message, {field: cause.message} if field else None) from exc
             raise
         except RPCError as exc:
             raise _rpc_error(exc) from exc
