@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleActionStartWorkflow
+from temporalio.client import (
+    Client,
+    ScheduleActionExecutionStartWorkflow,
+    ScheduleActionStartWorkflow,
+)
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -24,9 +28,9 @@ from filrouge.core.retention import (
     PurgeInput,
     PurgeResult,
 )
+from filrouge.services.retention.erasure import erase_case
 from filrouge.settings import SmtpSettings
 from filrouge.store.engine import transaction
-from filrouge.store.erasure import ErasureRepository
 from filrouge.store.models import Case, CaseIdentity, DuplicateReview, Import
 from startup.schedules import ensure_purge_schedule
 from startup.worker import build_worker
@@ -360,15 +364,20 @@ async def test_the_scheduled_purge_runs_on_the_application_worker(
 async def test_a_history_not_deleted_at_the_erasure_is_deleted_by_the_next_purge(
     api: Api, dev_env: WorkflowEnvironment
 ) -> None:
-    """Temporal unreachable at an erasure on request: the database part is done, and the
-    purge of the following nights deletes the history it left."""
+    """Temporal failing the deletion at an erasure on request (here: a client on a namespace
+    the server does not know, so every call is refused): the database part is done, the
+    answer says the history is not deleted, and the purge of the following nights deletes
+    it."""
     team = await api.team()
     case = await closed_case(api, team, months_ago=0)
-    async with transaction(api.sessions) as session:  # the erasure, minus its history part
-        await ErasureRepository(session).erase(case["id"], "request", None)
+    unreachable = Client(dev_env.client.service_client, namespace=f"absent-{uuid.uuid4().hex}")
+    on_request = ErasePersonalDataInput(case["id"], "request", team.coordinator.id, "coordinateur")
+
+    done = await erase_case(api.sessions, unreachable, on_request, history_may_wait=True)
+
+    assert done.erased and not done.history_deleted
+    assert (await api.case(case["id"], team.coordinator))["person"] is None
     await dev_env.client.get_workflow_handle(f"case-{case['id']}").describe()  # still there
-
     result = await purge(api, dev_env)
-
     assert case["id"] not in result.erased  # erased once, before
     assert await history_gone(dev_env, case["id"])
