@@ -60,6 +60,7 @@ from filrouge.core.domain import (
     TimerPolicy,
 )
 from filrouge.core.durations import add_months
+from filrouge.mail.links import case_link
 from filrouge.mail.sink import MailSink
 from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
@@ -645,7 +646,7 @@ async def test_no_contact_reminder_escalation_and_stuck_case_on_the_default_poli
     reminder = only(await wait_for_mail(case.sink, 1), "no_contact_reminder")
     assert reminder.to == [case.staff.referent]
     assert "aucune tentative de contact n'a encore été enregistrée" in reminder.text
-    assert f"{PUBLIC_URL}/cases/{case.case_id}" in reminder.text
+    assert case_link(PUBLIC_URL, case.case_id) in reminder.text  # the case page, not JSON
 
     await case.jump_to(t0 + 10 * DAY + MINUTE)
     escalation = only(await wait_for_mail(case.sink, 2), "no_contact_escalation")
