@@ -7,20 +7,14 @@ from enum import StrEnum
 
 from filrouge.core.cases.pathway import DeadlineKind
 from filrouge.core.domain import (
-    OUTCOME_LABELS,
-    SOURCE_LABELS,
     AttemptResult,
-    Channel,
     ContactOutcome,
     Decision,
     FollowUpStatus,
     ImportStatus,
-    Outcome,
     RowStatus,
-    SolutionType,
-    Source,
 )
-from filrouge.core.labels import CHANNEL_LABELS, SOLUTION_TYPE_LABELS
+from filrouge.core.labels import CODE_LABELS
 from filrouge.core.labels import DEADLINE_LABELS as DEADLINE_LABELS
 
 
@@ -54,33 +48,20 @@ ROW_STATUS_LABELS: dict[RowStatus, str] = {
 
 # ---------------------------------------------------------------- the steps' choices and fields
 
-CHOICE_LABELS: dict[type[StrEnum], dict[str, str]] = {
-    Channel: {str(k): v for k, v in CHANNEL_LABELS.items()},
+# A form's buttons phrase some answers as what the user does or finds (« valider », « jeune
+# joint »); every other choice reads as the core's word for it (`filrouge/core/labels.py`).
+ANSWER_LABELS: dict[type[StrEnum], dict[str, str]] = {
     AttemptResult: {
-        AttemptResult.PAS_DE_REPONSE: "pas de réponse",
         AttemptResult.FAUX_NUMERO: "mauvais numéro ou adresse",
-        AttemptResult.MESSAGE_LAISSE: "message laissé",
         AttemptResult.JOINT: "jeune joint",
     },
-    ContactOutcome: {
-        ContactOutcome.ACCEPTE_ENTRETIEN: "accepte un entretien",
-        ContactOutcome.DEJA_EN_SOLUTION: "déjà en solution",
-        ContactOutcome.REFUS: "refuse l’accompagnement",
-        ContactOutcome.DEMENAGE: "a déménagé",
-        ContactOutcome.HORS_CHAMP: "hors champ",
-    },
-    SolutionType: {str(k): v for k, v in SOLUTION_TYPE_LABELS.items()},
+    ContactOutcome: {ContactOutcome.REFUS: "refuse l’accompagnement"},
     Decision: {
         Decision.VALIDER: "valider",
         Decision.MODIFIER: "demander une modification",
         Decision.COMMISSION: "inscrire en réunion de plateforme",
     },
-    FollowUpStatus: {
-        FollowUpStatus.MAINTENU: "toujours en solution",
-        FollowUpStatus.RUPTURE: "rupture",
-    },
-    Outcome: {o: label for o, label in OUTCOME_LABELS.items()},
-    Source: {s: label for s, label in SOURCE_LABELS.items()},
+    FollowUpStatus: {FollowUpStatus.MAINTENU: "toujours en solution"},
 }
 
 # A step's field, in French: by (step update name, field), or by field name alone.
@@ -122,7 +103,8 @@ def field_label(step: str, field: str) -> str:
 
 def choice_label(enum: type[StrEnum], value: str) -> str:
     """The French label of an enumeration's value."""
-    return CHOICE_LABELS.get(enum, {}).get(value) or value.replace("_", " ")
+    answer = ANSWER_LABELS.get(enum, {}).get(value)
+    return answer or CODE_LABELS.get(enum, {}).get(value) or value.replace("_", " ")
 
 
 # ---------------------------------------------------------------- the access log
