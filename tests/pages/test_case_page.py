@@ -175,3 +175,35 @@ async def test_notes_export_and_rectification(site: Site) -> None:
         assert download.status_code == 200
         assert download.headers["content-disposition"].startswith("attachment;")
         assert "0699887766" in download.text and "droit d'accès" in download.text
+
+
+async def test_a_colleague_reads_without_steps_and_another_structure_gets_404(
+    site: Site,
+) -> None:
+    team, case, referent = await _case_and_referent(site)
+    colleague = next(r for r in team.ml_referents if r.id != referent.id)
+    async with site.client() as http:
+        await _log_in(http, await site.with_password(colleague.id))
+        page = await http.get(f"/dossiers/{case['id']}")
+        assert page.status_code == 200 and "lecture seule" in page.text
+        assert _forms(page.text) == [] and 'id="rectification"' not in page.text
+        assert "Aucune action ne vous est proposée" in page.text
+    async with site.client() as http:
+        await _log_in(http, await site.with_password(team.mlds_referent.id))
+        assert (await http.get(f"/dossiers/{case['id']}")).status_code == 404
+
+
+async def test_an_erased_case_still_opens_without_its_personal_data(site: Site) -> None:
+    team, case, _ = await _case_and_referent(site)
+    erased = await site.api.http.post(
+        f"/cases/{case['id']}/erase", headers=team.coordinator.headers
+    )
+    assert erased.status_code == 200, erased.text
+    async with site.client() as http:
+        await _log_in(http, await site.with_password(team.coordinator.id))
+        page = await http.get(f"/dossiers/{case['id']}")
+        assert page.status_code == 200, page.text
+        assert f"<h1>Dossier {case['id']}</h1>" in page.text
+        assert "Les données personnelles de ce dossier ont été effacées." in page.text
+        assert "Martin" not in page.text and "0611223344" not in page.text
+        assert _forms(page.text) == [], "no pathway left to act on"
