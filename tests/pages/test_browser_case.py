@@ -94,9 +94,9 @@ async def test_a_case_walked_from_identification_to_closure(
     for done in range(3):  # the policy's three follow-up checks; the last one closes
         form = _form(page, "record-follow-up")
         await form.get_by_role("button", name="Toujours en solution").click()
-        await page.locator("#suivi ol li", has_text="Point de suivi").nth(done).wait_for()
+        await page.locator("#historique-liste li", has_text="Point de suivi").nth(done).wait_for()
     assert await page.locator("#etape-actuelle").inner_text() == "Clôturé"
-    history = await page.locator("#suivi ol").inner_text()
+    history = await page.locator("#historique-liste").inner_text()
     for line in (
         "Tentative de contact par SMS",
         "Décision du coordinateur",
