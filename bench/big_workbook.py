@@ -161,6 +161,61 @@ def _column(index: int) -> str:
     return letters
 
 
+SHARED_STRINGS_TYPE = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def write_shared_strings_workbook(path: Path, strings_bytes: int, seed: int = 2026) -> BigWorkbook:
+    """A list as Excel saves it: every text in the shared-strings table (which opening a
+    workbook loads whole), distinct texts until the table unpacks to about `strings_bytes`."""
+    text = generate_list(max(strings_bytes // 200, 10), seed).decode("utf-8-sig")
+    listed = list(csv.reader(io.StringIO(text), delimiter=";"))
+    table: list[str] = []
+    rows: list[str] = []
+    size = 0
+    for number, cells in enumerate(listed, start=1):
+        refs = []
+        for index, cell in enumerate(cells):
+            if cell:
+                refs.append(f'<c r="{_column(index)}{number}" t="s"><v>{len(table)}</v></c>')
+                table.append(f"<si><t>{escape(cell)}</t></si>")
+                size += len(table[-1].encode())
+        rows.append(f'<row r="{number}">{"".join(refs)}</row>')
+        if size >= strings_bytes:
+            break
+    strings = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.'
+        f'openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{len(table)}">'
+        + "".join(table)
+        + "</sst>"
+    )
+    relations = WORKBOOK_RELS.replace(
+        "</Relationships>",
+        '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in (
+            (
+                "[Content_Types].xml",
+                CONTENT_TYPES.replace("</Types>", SHARED_STRINGS_TYPE + "</Types>"),
+            ),
+            ("_rels/.rels", ROOT_RELS),
+            ("xl/workbook.xml", WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", relations),
+            ("docProps/core.xml", CORE),
+            ("xl/sharedStrings.xml", strings),
+            ("xl/worksheets/sheet1.xml", SHEET_START + "".join(rows) + SHEET_END),
+            ("xl/worksheets/sheet2.xml", SHEET_START + SHEET_END),
+        ):
+            archive.writestr(name, content)
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    return BigWorkbook(path, len(rows) - 1, path.stat().st_size, unpacked)
+
+
 def iter_rows(path: Path) -> Iterator[tuple[object, ...]]:
     """The first sheet's rows (a check for the benchmark's own tests)."""
     from openpyxl import load_workbook

@@ -31,9 +31,15 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bench.big_workbook import MIB, BigWorkbook, write_big_workbook
+from bench.big_workbook import (
+    MIB,
+    BigWorkbook,
+    write_big_workbook,
+    write_shared_strings_workbook,
+)
 from bench.fault_stack import TemporalServer, worker_environment
 from bench.intake import free_port, machine, seed
+from filrouge.intake.reader import IntakeLimits
 from filrouge.mail.sink import MailSink
 from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 from filrouge.store.migrate import upgrade
@@ -182,6 +188,10 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         int(args.unpacked_mib * MIB),
     )  # fmt: skip
     small = write_big_workbook(tmp / "echauffement.xlsx", 20, 40_000, 400_000, seed=7)
+    # The costliest workbook whose header the API reads: shared strings just under the limit.
+    strings = write_shared_strings_workbook(
+        tmp / "chaines-partagees.xlsx", IntakeLimits().header_check_bytes - 64 * 1024
+    )
     print(f"Classeur : {big.packed_bytes / MIB:.1f} Mio, {big.unpacked_bytes / MIB:.0f} Mio "
           f"décompressé, {big.rows} lignes")  # fmt: skip
     commit = _commit(args.code)
@@ -199,16 +209,19 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             began = time.perf_counter()
             done = await until_done(http, api.pop("import_id"), args.patience)
             import_seconds = time.perf_counter() - began
+            header_check = await api_memory(http, procs.api_pid, strings)
+            header_check.pop("import_id")
         worker = {
             "worker_rss_before_mib": round(worker_before, 1),
             "worker_peak_rss_mib": round(memory_kib(procs.worker_pid, "VmHWM") / 1024, 1),
         }
         kept = await stored(procs.database_url, done["id"])
+    api = {"big_workbook": api, "header_read": header_check | {"rows": strings.rows}}
     return results(args, commit, big, api, done, import_seconds, worker | kept)
 
 
 async def api_memory(http: httpx.AsyncClient, pid: int, big: BigWorkbook) -> dict[str, Any]:
-    """The API's resident memory before, at its peak during, and after the big upload."""
+    """The API's resident memory before, at its peak during, and after an upload."""
     await asyncio.sleep(1)
     baseline = memory_kib(pid, "VmRSS")
     reset_peak(pid)
@@ -253,7 +266,10 @@ def results(
             "unknown columns, a second sheet, document properties",
         },
         "api": api,
-        "goal": {"increase_at_most_mib": GOAL_MIB, "met": api["increase_mib"] <= GOAL_MIB},
+        "goal": {
+            "increase_at_most_mib": GOAL_MIB,
+            "met": max(figures["increase_mib"] for figures in api.values()) <= GOAL_MIB,
+        },
         "import": {
             "status": done["status"],
             "error": done["error"],
@@ -266,7 +282,9 @@ def results(
             **after,
         },
         "clock": "increase = VmHWM after the answer (peak reset just before the upload) "
-        "minus VmRSS before it, after a small warm-up upload",
+        "minus VmRSS before it, after a small warm-up upload; big_workbook: the file above, "
+        "header_read: a list as Excel saves it whose shared strings (loaded whole when the API "
+        "opens it to read its header) are just under IntakeLimits.header_check_bytes",
         "machine": machine(),
     }
 
@@ -300,8 +318,9 @@ def run(argv: list[str] | None = None) -> None:
     args.out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(data, indent=2, ensure_ascii=False))
     api = data["api"]
+    worst = max(figures["increase_mib"] for figures in api.values())
     print(
-        f"Mémoire de l'API : +{api['increase_mib']} Mio pendant l'envoi "
+        f"Mémoire de l'API : +{worst} Mio au plus pendant un envoi "
         f"(objectif ≤ {GOAL_MIB:.0f} Mio : {'atteint' if data['goal']['met'] else 'manqué'})"
     )
     print(f"Résultats : {args.out}")

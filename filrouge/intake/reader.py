@@ -21,6 +21,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _CONTENT_TYPES = "[Content_Types].xml"
 _MAX_CONTENT_TYPES_BYTES = 1024 * 1024
 _SPREADSHEET_TYPE = b"spreadsheetml"
+_SHEETS = "xl/worksheets/"
 HEAD_BYTES = 64 * 1024
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _OTHER_FORMATS = (
@@ -56,6 +57,9 @@ class IntakeLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_rows: int = 50_000
     max_uncompressed_bytes: int = 200 * 1024 * 1024
+    # The API reads an XLSX's header only when what openpyxl loads whole to open a workbook
+    # (everything but the sheets, which it streams: shared strings, styles...) is this small.
+    header_check_bytes: int = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,8 @@ def check_upload(file: BinaryIO, limits: IntakeLimits | None = None) -> str:
     head = _head(file, HEAD_BYTES)
     kind = _file_kind(head, size, limits)
     if kind == "xlsx":
-        _check_archive(file, limits)
+        if _check_archive(file, limits) <= limits.header_check_bytes:
+            _check_xlsx_header(file)
     elif size <= HEAD_BYTES:
         _read_csv(head, limits)  # the whole file: every check of the worker's
     else:
@@ -238,8 +243,21 @@ def _read_xlsx(file: BinaryIO, limits: IntakeLimits) -> ParsedList:
     return ParsedList("xlsx", header, rows, unnamed_columns=unnamed)
 
 
-def _check_archive(file: BinaryIO, limits: IntakeLimits) -> None:
-    """A spreadsheet archive within the unpacked size limit, from its directory alone."""
+def _check_xlsx_header(file: BinaryIO) -> None:
+    """The header of the first sheet, read as the worker reads it (its first rows only)."""
+    workbook = _open_workbook(file)
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        _find_header(enumerate(sheet.iter_rows(values_only=True), start=1))
+    finally:
+        workbook.close()
+        file.seek(0)
+
+
+def _check_archive(file: BinaryIO, limits: IntakeLimits) -> int:
+    """A spreadsheet archive within the unpacked size limit, from its directory alone.
+    Returns the unpacked size of what is not a sheet (what opening the workbook loads)."""
     try:
         with zipfile.ZipFile(file) as archive:
             entries = archive.infolist()
@@ -257,6 +275,7 @@ def _check_archive(file: BinaryIO, limits: IntakeLimits) -> None:
             "Le classeur est trop volumineux une fois décompressé "
             f"(plus de {_size_text(limits.max_uncompressed_bytes)})."
         )
+    return sum(e.file_size for e in entries if not e.filename.startswith(_SHEETS))
 
 
 def _open_workbook(file: BinaryIO) -> Any:

@@ -109,24 +109,27 @@ async def test_a_stored_list_keeps_only_its_recognised_columns(api: Api) -> None
     assert len(lines) == 2 and lines[1].startswith(f"3;{name};Zoé;31/02/2006;")
 
 
-async def test_an_unreadable_workbook_fails_its_import_in_french_and_is_not_kept(
+async def test_an_unreadable_workbook_is_refused_at_once_or_fails_its_import_in_french(
     api: Api,
 ) -> None:
     team, _ = await territorial_team(api)
-    content = workbook([["Pseudo", "Ville"], ["Hugo", "Rennes"]])
+    no_columns = workbook([["Pseudo", "Remarque"], ["Hugo", "sympa"]])
+    refused = await upload(api, team.coordinator, no_columns, "liste.xlsx", expect=422)
+    assert "Aucune colonne reconnue" in refused["message"]  # its header: the API reads it
+    header_only = workbook([["Nom", "Prénom", "Date de naissance", "Code postal"]])
 
-    accepted = await upload(api, team.coordinator, content, "liste.xlsx")  # read by the worker
+    accepted = await upload(api, team.coordinator, header_only, "liste.xlsx")  # rows: worker
     done = await finished(api, team.coordinator, accepted["id"])
 
     assert done["status"] == "failed"
-    assert done["error"].startswith("Colonnes obligatoires absentes : Nom, Prénom"), done
+    assert "aucune ligne de données" in done["error"], done
     assert await upload_parts(api.sessions, done["id"]) == 0
     async with transaction(api.sessions) as session:
         assert await session.get(ImportFile, done["id"]) is None
     rejected = await api.http.get(
         f"/imports/{done['id']}/rejected.csv", headers=team.coordinator.headers
     )
-    assert rejected.status_code == 422 and "Colonnes obligatoires" in rejected.json()["message"]
+    assert rejected.status_code == 422 and "aucune ligne" in rejected.json()["message"]
 
 
 async def test_the_api_refuses_an_unreadable_csv_at_once_and_stores_nothing(api: Api) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
-from bench.big_workbook import MIB, PADDING_COLUMNS, write_big_workbook
+from bench.big_workbook import (
+    MIB,
+    PADDING_COLUMNS,
+    write_big_workbook,
+    write_shared_strings_workbook,
+)
 from filrouge.intake.kept import kept_copy
-from filrouge.intake.reader import read_list_file
+from filrouge.intake.reader import IntakeLimits, check_upload, read_list_file
 
 
 def test_the_workbook_has_its_sizes_and_only_its_list_is_kept(tmp_path: Path) -> None:
@@ -20,3 +26,16 @@ def test_the_workbook_has_its_sizes_and_only_its_list_is_kept(tmp_path: Path) ->
         parsed = read_list_file(file)
     assert len(parsed) == 60 and parsed.ignored_columns == PADDING_COLUMNS
     assert len(kept_copy(parsed)) < 30_000  # the padding is not kept
+
+
+def test_the_shared_strings_workbook_is_read_by_the_api_check(tmp_path: Path) -> None:
+    target = 200_000
+
+    book = write_shared_strings_workbook(tmp_path / "liste.xlsx", target)
+
+    with zipfile.ZipFile(book.path) as archive:
+        strings = archive.getinfo("xl/sharedStrings.xml").file_size
+    assert target <= strings < target + 1_000
+    with book.path.open("rb") as file:
+        assert check_upload(file, IntakeLimits(header_check_bytes=strings + 10_000)) == "xlsx"
+        assert len(read_list_file(file)) == book.rows

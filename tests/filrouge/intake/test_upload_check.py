@@ -72,11 +72,18 @@ def test_a_long_csv_is_judged_by_its_first_lines() -> None:
     assert checked(good, too_many) == "csv"
 
 
-def test_a_workbook_is_checked_by_its_directory_only() -> None:
-    no_columns = xlsx([["Pseudo", "Ville"], ["Léa", "Rennes"]])
-    assert checked(no_columns) == "xlsx"  # its cells are the worker's to read
+def test_a_workbook_is_checked_by_its_directory_and_its_header() -> None:
+    no_columns = xlsx([["Pseudo", "Remarque"], ["Léa", "sympa"]])
+    assert "Aucune colonne reconnue" in refused_early(no_columns)
+    assert "Colonnes obligatoires absentes" in refused_early(xlsx([["Nom"], ["Martin"]]))
+    assert checked(xlsx([["Nom", "Prénom", "DDN", "CP"]])) == "xlsx"  # rows: the worker's
     limits = IntakeLimits(max_uncompressed_bytes=100)
     assert "décompressé" in refused_early(no_columns, limits)
+
+
+def test_a_workbook_costly_to_open_is_left_to_the_worker() -> None:
+    no_columns = xlsx([["Pseudo", "Remarque"], ["Léa", "sympa"]])
+    assert checked(no_columns, IntakeLimits(header_check_bytes=100)) == "xlsx"
 
 
 def test_size_limit() -> None:
