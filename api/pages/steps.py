@@ -24,13 +24,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.deps import CurrentUserInfo
-from api.errors import validation_details
+from api.errors import status_of, validation_details
 from api.pages.labels import BOOL_LABELS, choice_label, field_label
 from api.steps import RESOLVERS, body_model, step_input
 from filrouge.core.cases.declaration import Items, StepDeclaration, Text
 from filrouge.core.cases.steps import STEPS
 from filrouge.core.domain import StepResult
-from filrouge.core.errors import Conflict, DomainError, Forbidden, Invalid
+from filrouge.core.errors import Conflict, DomainError, Forbidden, Invalid, Unavailable
 from filrouge.services.cases.service import CaseService
 from workflows.case import CaseWorkflow
 
@@ -294,9 +294,8 @@ async def submit(
         resolved = await resolve(service, user, case_id, body) if resolve else {}
         step = step_input(form.declaration, body, user.actor, resolved)
         return await service.run_step(user, case_id, update, step, key)
-    except (Conflict, Invalid, Forbidden) as exc:
-        status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 422
-        raise _refusal(form, exc, status) from exc
+    except (Conflict, Invalid, Forbidden, Unavailable) as exc:
+        raise _refusal(form, exc, status_of(exc)[0]) from exc
 
 
 def _by_field(form: StepForm, details: list[dict[str, str]]) -> dict[str, str]:
