@@ -207,3 +207,14 @@ async def test_an_erased_case_still_opens_without_its_personal_data(site: Site) 
         assert "Les données personnelles de ce dossier ont été effacées." in page.text
         assert "Martin" not in page.text and "0611223344" not in page.text
         assert _forms(page.text) == [], "no pathway left to act on"
+
+
+async def test_the_lists_link_each_name_to_its_case_page(site: Site) -> None:
+    team, case, referent = await _case_and_referent(site)
+    link = f'href="/dossiers/{case["id"]}"'
+    async with site.client() as http:
+        await _log_in(http, referent)
+        assert link in (await http.get("/mes-dossiers")).text
+    async with site.client() as http:
+        await _log_in(http, await site.with_password(team.coordinator.id))
+        assert link in (await http.get("/plateforme/dossiers")).text
