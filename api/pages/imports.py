@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import CurrentUser, CurrentUserInfo
 from api.errors import InvalidFile
-from api.pages.labels import IMPORT_STATUS_LABELS, ROW_STATUS_LABELS
 from api.pages.routing import page_router
 from api.pages.templating import render
 from filrouge.core.domain import ImportStatus, RowStatus
+from filrouge.core.labels import IMPORT_STATUS_LABELS, ROW_STATUS_LABELS
 from filrouge.services.intake.imports import ImportService
 
 router = page_router()

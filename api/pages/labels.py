@@ -1,5 +1,5 @@
-"""French words the pages show: the deadlines (what is due, in a référent’s words), the
-statuses of an import and of its rows, the steps' fields and choices."""
+"""French words only the pages show: the steps' fields and choices (as a form phrases them)
+and how a case was read; the codes' own words are in `filrouge/core/labels.py`."""
 
 from __future__ import annotations
 
@@ -11,39 +11,13 @@ from filrouge.core.domain import (
     ContactOutcome,
     Decision,
     FollowUpStatus,
-    ImportStatus,
-    RowStatus,
 )
-from filrouge.core.labels import CODE_LABELS
-from filrouge.core.labels import DEADLINE_LABELS as DEADLINE_LABELS
+from filrouge.core.labels import CODE_LABELS, label_of
 
 
 def deadline_label(kind: str | None) -> str:
     """What a deadline kind asks for, in French ('—' when there is none)."""
-    if not kind:
-        return "—"
-    try:
-        return DEADLINE_LABELS[DeadlineKind(kind)]
-    except ValueError:
-        return kind.replace("_", " ")
-
-
-IMPORT_STATUS_LABELS: dict[ImportStatus, str] = {
-    ImportStatus.PENDING: "en attente",
-    ImportStatus.RUNNING: "en cours",
-    ImportStatus.DONE: "terminé",
-    ImportStatus.FAILED: "échoué",
-}
-
-ROW_STATUS_LABELS: dict[RowStatus, str] = {
-    RowStatus.PENDING: "en attente",
-    RowStatus.REJECTED: "rejetée",
-    RowStatus.IN_FILE_DUPLICATE: "en double dans le fichier",
-    RowStatus.CREATED: "dossier créé",
-    RowStatus.TO_ROUTE: "dossier créé, à router",
-    RowStatus.REIDENTIFIED: "repérage ajouté à un dossier suivi",
-    RowStatus.DUPLICATE_REVIEW: "doublon possible, à examiner",
-}
+    return label_of(DeadlineKind, kind or None)
 
 
 # ---------------------------------------------------------------- the steps' choices and fields

@@ -20,9 +20,11 @@ from filrouge.core.domain import (
     ContactOutcome,
     Decision,
     FollowUpStatus,
+    ImportStatus,
     Outcome,
     Recipient,
     Role,
+    RowStatus,
     SolutionType,
     Source,
     Stage,
@@ -138,6 +140,23 @@ DEADLINE_LABELS: dict[DeadlineKind, str] = {
     DeadlineKind.RETENTION_DUE: "fin de la durée de conservation",
 }
 
+IMPORT_STATUS_LABELS: dict[ImportStatus, str] = {
+    ImportStatus.PENDING: "en attente",
+    ImportStatus.RUNNING: "en cours",
+    ImportStatus.DONE: "terminé",
+    ImportStatus.FAILED: "échoué",
+}
+
+ROW_STATUS_LABELS: dict[RowStatus, str] = {
+    RowStatus.PENDING: "en attente",
+    RowStatus.REJECTED: "rejetée",
+    RowStatus.IN_FILE_DUPLICATE: "en double dans le fichier",
+    RowStatus.CREATED: "dossier créé",
+    RowStatus.TO_ROUTE: "dossier créé, à router",
+    RowStatus.REIDENTIFIED: "repérage ajouté à un dossier suivi",
+    RowStatus.DUPLICATE_REVIEW: "doublon possible, à examiner",
+}
+
 # Every code list above, to read a value whose list is known by its field.
 CODE_LABELS: dict[type[StrEnum], dict[str, str]] = {
     enum: {str(code): label for code, label in labels.items()}
@@ -156,6 +175,8 @@ CODE_LABELS: dict[type[StrEnum], dict[str, str]] = {
         (DeadlineKind, DEADLINE_LABELS),
         (Stage, STAGE_LABELS),
         (Outcome, OUTCOME_LABELS),
+        (ImportStatus, IMPORT_STATUS_LABELS),
+        (RowStatus, ROW_STATUS_LABELS),
     )
 }
 

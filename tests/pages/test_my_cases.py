@@ -143,7 +143,7 @@ async def test_filters_work_as_a_plain_form(site: Site) -> None:
 
 
 def test_every_deadline_kind_has_a_french_label() -> None:
-    from api.pages.labels import DEADLINE_LABELS
     from filrouge.core.cases.pathway import DeadlineKind
+    from filrouge.core.labels import DEADLINE_LABELS
 
     assert set(DEADLINE_LABELS) == set(DeadlineKind)
