@@ -12,6 +12,7 @@ from typing import Any
 from filrouge.intake.reader import IntakeLimits
 from tests.api.conftest import Api
 from tests.api.test_adversarial import ADULT, HEADER, assert_french_error, csv_bytes, upload
+from tests.support.imports import finished
 
 FORMULAS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -135,6 +136,7 @@ async def test_the_rejected_rows_file_neutralises_formulas(api: Api) -> None:
     for i, formula in enumerate(formulas):
         rows.append([formula, f"Prénom{i}", "=DATE(2007;1;1)", *[formula] * 7])
     imported = await upload(api, team.coordinator, csv_bytes(rows))
+    await finished(api, team.coordinator, imported["id"])  # the worker reads the list
 
     response = await api.http.get(
         f"/imports/{imported['id']}/rejected.csv", headers=team.coordinator.headers

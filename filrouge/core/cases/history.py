@@ -128,6 +128,16 @@ def _solutions(d: dict[str, Any], zone: Zone) -> str:
     return "Solutions proposées : " + "; ".join(parts)
 
 
+def _contact_outcome(d: dict[str, Any]) -> str:
+    """The outcome with everything typed with it (the export shows the person all of it)."""
+    text = "Résultat du contact : " + choice_label(ContactOutcome, d.get("outcome", ""))
+    if d.get("solution_type"):
+        text += " — " + choice_label(SolutionType, d["solution_type"])
+    if d.get("new_commune"):
+        text += " — nouvelle commune : " + _plain(d["new_commune"])
+    return _with(text, d.get("reason"))
+
+
 def _fields(d: dict[str, Any]) -> str:
     return ", ".join(IDENTITY_LABELS.get(f, f) for f in d.get("fields") or [])
 
@@ -150,10 +160,7 @@ DESCRIPTIONS: dict[str, Describe] = {
         + " : "
         + choice_label(AttemptResult, d.get("result", ""))
     ),
-    "contact_outcome": lambda d, z: _with(
-        "Résultat du contact : " + choice_label(ContactOutcome, d.get("outcome", "")),
-        d.get("solution_type") and choice_label(SolutionType, d["solution_type"]),
-    ),
+    "contact_outcome": lambda d, z: _contact_outcome(d),
     "interview_scheduled": lambda d, z: _with(
         "Entretien planifié le " + _moment(d.get("at"), z), d.get("place"), ", "
     ),
