@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -82,6 +83,22 @@ async def test_change_password_answers_in_place(page: Any, site: Site) -> None:
     done = page.get_by_text("Votre mot de passe a été changé.")
     await done.wait_for()
     assert page.url.endswith("/mon-compte"), "answered in place, no navigation"
+
+
+async def test_a_token_is_revoked_in_place_by_a_button_naming_it(page: Any, site: Site) -> None:
+    account = await site.account("referent")
+    await page.goto("/connexion?next=/mon-compte")
+    await _fill_login(page, account.email, PASSWORD)
+    await page.wait_for_url("**/mon-compte")
+    button = page.get_by_role("button", name=re.compile(r"^Révoquer le jeton « .+ »$"))
+    assert await button.count() == 1, "each revoke button names its token for screen readers"
+    await assert_accessible(page)
+    await button.click()
+    await page.get_by_text("Le jeton a été révoqué.").wait_for()
+    assert "Révoqué le" in await page.locator("#jetons").inner_text()
+    assert await page.get_by_role("button", name=re.compile("^Révoquer")).count() == 0
+    assert page.url.endswith("/mon-compte"), "answered in place, no navigation"
+    await assert_accessible(page)
 
 
 async def test_keyboard_only_login(page: Any, site: Site) -> None:
