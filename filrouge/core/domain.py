@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 
-from filrouge.core.durations import parse_duration
+from filrouge.core.durations import bounded_duration
 
 
 class Stage(StrEnum):
@@ -301,9 +301,9 @@ def _check_policy_value(name: str, value: object) -> None:
         if not isinstance(value, tuple) or not value:
             raise ValueError("au moins une échéance est attendue (exemple : P1M, P3M, P6M)")
         for item in value:
-            parse_duration(item)  # type: ignore[arg-type]
+            bounded_duration(item)  # type: ignore[arg-type]
     else:
-        parse_duration(value)  # type: ignore[arg-type]
+        bounded_duration(value)  # type: ignore[arg-type]
 
 
 POLICY_LABELS: dict[str, str] = {

@@ -11,6 +11,8 @@ _ISO = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
 )
+MAX_YEARS = 100  # a longer delay is a typing mistake (and dates end with the year 9999)
+TOO_LONG = f"durée trop longue : au plus {MAX_YEARS} ans"
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,27 @@ def parse_duration(text: str) -> Duration:
     if not match:
         raise ValueError(f"durée ISO 8601 invalide : {text!r} (exemples : P5D, PT30S, P1M)")
     parts = {k: int(v) if v else 0 for k, v in match.groupdict().items()}
-    span = timedelta(
-        weeks=parts["weeks"],
-        days=parts["days"],
-        hours=parts["hours"],
-        minutes=parts["minutes"],
-        seconds=parts["seconds"],
-    )
+    try:
+        span = timedelta(
+            weeks=parts["weeks"],
+            days=parts["days"],
+            hours=parts["hours"],
+            minutes=parts["minutes"],
+            seconds=parts["seconds"],
+        )
+    except OverflowError:
+        raise ValueError(TOO_LONG) from None
     return Duration(months=parts["years"] * 12 + parts["months"], span=span)
+
+
+def bounded_duration(text: str) -> Duration:
+    """Parse a delay someone typed, refusing one longer than MAX_YEARS (ValueError, French)."""
+    duration = parse_duration(text)
+    start = datetime(2000, 1, 1)
+    too_long = duration.months > 12 * MAX_YEARS or duration.span > timedelta(days=366 * MAX_YEARS)
+    if too_long or duration.after(start) > start.replace(year=start.year + MAX_YEARS):
+        raise ValueError(TOO_LONG)
+    return duration
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -113,6 +113,11 @@ async def test_the_timer_policy_has_french_labels_and_refusals_by_field(site: Si
         assert _error(refused.text, "max_failed_attempts") == (
             "Un nombre entier entre 1 et 20 est attendu."
         )
+        endless = {"retention": "P99999999999D", "follow_up_checks": "P1M, P999Y"}
+        refused = await http.post(path, data=endless | {"csrf_token": token})
+        assert refused.status_code == 422, "a huge delay is refused, not a server error"
+        for name in endless:
+            assert _error(refused.text, name) == "Durée trop longue : au plus 100 ans."
         zone = f"/administration/plateformes/{platform_id}/fuseau"
         unknown = await http.post(zone, data={"time_zone": "Mars/Olympus", "csrf_token": token})
         assert unknown.status_code == 422
