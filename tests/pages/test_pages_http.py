@@ -89,6 +89,7 @@ async def test_htmx_gets_the_form_block_only(site: Site) -> None:
     async with site.client() as http:
         await _log_in(http, account)
         page = await http.get("/mon-compte")
+        assert 'aria-describedby=""' not in page.text, "a field described by nothing says so"
         token = _hidden(page.text, "csrf_token")
         headers = {"HX-Request": "true", "X-CSRF-Token": token}
         body = {"current_password": "pas le bon", "new_password": "un autre secret assez long"}
