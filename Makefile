@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed
 # its module fixtures (app, worker, SMTP sink) are built once; `make test PYTEST_WORKERS=` runs
 # it in one process.
 PYTEST_WORKERS ?= --numprocesses auto --dist loadfile
+# The slowest tests are listed at the end of each run, to keep an eye on the suite's time.
+PYTEST_ARGS    ?= -q --durations=15
 
 .PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory compose-check clean assets screenshots
 
@@ -35,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q $(PYTEST_WORKERS)
+	$(BIN)/pytest $(PYTEST_ARGS) $(PYTEST_WORKERS)
 
 ## The main pages as PNG in docs/screenshots/ (shown by the README), taken by the browser
 ## tests marked `screenshots` on the real stack, so the pictures stay true to the pages.
