@@ -68,6 +68,19 @@ def territory_summary(territory: dict[str, list[str]]) -> str:
     return " ; ".join(parts) or "aucun code"
 
 
+def _just_created(request: Request) -> bool:
+    """Whether the page opens right after its creation (the address says `?creee=1`)."""
+    return request.query_params.get("creee") == "1"
+
+
+def platform_choices(platforms: list[Any]) -> dict[str, Any]:
+    """The platforms' names by id, and as the choices of a form (« Nom (id) »)."""
+    return {
+        "platform_names": {p.id: p.name for p in platforms},
+        "platform_options": [(p.id, f"{p.name} ({p.id})") for p in platforms],
+    }
+
+
 @router.get(ADMIN_PATH)
 async def page_admin(request: Request, user: CurrentUser, session: SessionDep) -> HTMLResponse:
     """The administrator's start page: what there is, and where to manage it."""
@@ -93,7 +106,7 @@ async def _platforms_page(
         "form": {},
         "errors": {},
         "territory_labels": TERRITORY_LABELS,
-        "created": request.query_params.get("creee") == "1",
+        "created": _just_created(request),
     }
     return render(request, "admin_platforms.html", base | context, status_code=status)
 
@@ -182,7 +195,7 @@ async def _platform_page(
         "zone_value": context.pop("zone_form", platform.time_zone or ""),
         "zone_errors": {},
         "zone_saved": False,
-        "created": request.query_params.get("creee") == "1",
+        "created": _just_created(request),
     }
     context = base | context
     return render(request, "admin_platform.html", context, block=block, status_code=status)
@@ -266,15 +279,13 @@ async def _structures_page(
 ) -> HTMLResponse:
     service = ReferenceService(session)
     platforms = await service.platforms()
-    base = {
+    base = platform_choices(platforms) | {
         "structures": await service.structures(),
-        "platform_names": {p.id: p.name for p in platforms},
-        "platform_options": [(p.id, f"{p.name} ({p.id})") for p in platforms],
         "kind_options": [(k.value, STRUCTURE_KIND_LABELS[k]) for k in StructureKind],
         "kind_labels": STRUCTURE_KIND_LABELS,
         "form": {},
         "errors": {},
-        "created": request.query_params.get("creee") == "1",
+        "created": _just_created(request),
     }
     return render(request, "admin_structures.html", base | context, status_code=status)
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.admin_accounts import onboarding
 from api.deps import CurrentUser, SessionDep
 from api.errors import Conflict, Invalid, NotFound
-from api.pages.admin import ADMIN_PATH
+from api.pages.admin import ADMIN_PATH, platform_choices
 from api.pages.admin_journal import journal_rows
 from api.pages.forms import checked, refusal, values
 from api.pages.navigation import ROLE_LABELS
@@ -39,18 +39,15 @@ async def _users_page(
 ) -> HTMLResponse:
     service = ReferenceService(session)
     platforms = await service.platforms()
-    names = {p.id: p.name for p in platforms}
     structures = await service.structures()
     grouped = [
         (p.name, [(s.id, s.name) for s in structures if s.platform_id == p.id]) for p in platforms
     ]
     selected = request.query_params.get("plateforme", "")[:40]
     users = sorted(await service.users(selected or None), key=lambda u: u.display_name.lower())
-    base = {
+    base = platform_choices(platforms) | {
         "users": users,
         "selected": selected,
-        "platform_names": names,
-        "platform_options": [(p.id, f"{p.name} ({p.id})") for p in platforms],
         "structure_options": [(group, items) for group, items in grouped if items],
         "role_options": [(r.value, ROLE_LABELS[r].capitalize()) for r in Role],
         "role_labels": {r.value: ROLE_LABELS[r] for r in Role},
