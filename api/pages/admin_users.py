@@ -80,8 +80,6 @@ async def page_create_user(request: Request, user: CurrentUser, session: Session
             created, sent = await service.create_user(body, user)
         except (Conflict, Invalid, NotFound) as exc:
             errors = refusal(exc, USER_FIELDS)
-            if isinstance(exc, NotFound) and "_form" in errors:
-                errors = {"platform_id": exc.message}
         else:  # to the list, so that reloading the page never creates the account twice
             sent_flag = "1" if sent.sent else "0"
             target = f"{USERS_PATH}?{urlencode({'cree': created.id, 'envoye': sent_flag})}"

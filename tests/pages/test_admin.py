@@ -167,6 +167,11 @@ async def test_users_are_created_deactivated_and_journaled(site: Site) -> None:
         bad = {"display_name": "X", "email": "pas une adresse", "role": "referent"}
         refused = await http.post("/administration/utilisateurs", data=bad | {"csrf_token": token})
         assert _error(refused.text, "email") == "Adresse électronique invalide."
+        gone = {"display_name": "X", "email": "x@psad.filrouge.fr", "role": "coordinateur"}
+        gone |= {"platform_id": "psad-disparue", "csrf_token": token}
+        refused = await http.post("/administration/utilisateurs", data=gone)
+        assert refused.status_code == 422
+        assert _error(refused.text, "platform_id") == "Plateforme introuvable."
         email = f"coord-{uuid.uuid4().hex[:6]}@psad.filrouge.fr"
         body = {"display_name": "Camille Coordination", "email": email, "role": "coordinateur"}
         body |= {"platform_id": team.platform_id, "csrf_token": token}

@@ -235,7 +235,9 @@ class ReferenceService:
                 fields={"platform_id": "Choisissez la plateforme de ce compte."},
             )
         if new.platform_id and await self.repo.platform(new.platform_id) is None:
-            raise NotFound("Plateforme introuvable.")
+            raise NotFound(
+                "Plateforme introuvable.", fields={"platform_id": "Plateforme introuvable."}
+            )
         if new.structure_id:
             structure = await self.repo.structure(new.structure_id)
             if structure is None or structure.platform_id != new.platform_id:
