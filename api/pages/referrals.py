@@ -19,7 +19,6 @@ from api.intake import ReferralIn, get_creation
 from api.pages.forms import checked, refusal, values
 from api.pages.routing import page_router
 from api.pages.templating import render
-from filrouge.core.clock import utcnow
 from filrouge.core.domain import SOURCE_LABELS, Source
 from filrouge.core.identity import LIST_FIELDS, IdentityField
 from filrouge.services.cases.creation import Identification
@@ -101,7 +100,6 @@ def _page(request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         "errors": {},
         "acknowledgement": None,
         "key": secrets.token_urlsafe(16),
-        "today": utcnow().date().isoformat(),
     }
     return render(request, "referrals.html", base | context, status_code=status)
 
