@@ -11,8 +11,9 @@ from html import unescape
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.pages.conftest import Site, assert_accessible
+from tests.pages.conftest import Site, assert_accessible, screenshot
 from tests.pages.test_pages_http import _hidden, _log_in
 from tests.support.mail import mail_for
 from tests.support.territory import TerritoryAllocator
@@ -222,6 +223,7 @@ async def _browser_login(page: Any, email: str, password: str) -> None:
     await page.get_by_role("button", name="Se connecter").click()
 
 
+@pytest.mark.screenshots
 async def test_an_admin_creates_a_user_who_activates_and_logs_in(page: Any, site: Site) -> None:
     team = await site.api.team()
     admin = await site.account("admin")
@@ -250,6 +252,7 @@ async def test_an_admin_creates_a_user_who_activates_and_logs_in(page: Any, site
     await page.get_by_role("button", name="Créer le compte et envoyer le lien d’activation").click()
     await page.get_by_text("Le compte de Nina Nouvelle est créé.").wait_for()
     await assert_accessible(page)
+    await screenshot(page, "administration-utilisateurs")
 
     mail = await mail_for(site.mail, email, "Activez")
     text = mail.get_body(("plain",))

@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tests.pages.conftest import Account, Site, assert_accessible
+import pytest
+
+from tests.pages.conftest import Account, Site, assert_accessible, screenshot
 
 
 async def _log_in(page: Any, account: Account, path: str) -> None:
@@ -39,6 +41,7 @@ async def _done(page: Any, label: str, stage: str) -> None:
     assert await page.locator("#etape-actuelle").inner_text() == stage
 
 
+@pytest.mark.screenshots
 async def test_a_case_walked_from_identification_to_closure(
     page: Any, site: Site, chromium: Any
 ) -> None:
@@ -75,6 +78,7 @@ async def test_a_case_walked_from_identification_to_closure(
     await _done(page, "Proposer des solutions", "Décision")
     assert await _form(page, "decide").count() == 0, "the coordinator decides"
     await assert_accessible(page)
+    await screenshot(page, "dossier")
 
     # The coordinator decides on the same page.
     context = await chromium.new_context(base_url=site.url, locale="fr-FR")

@@ -7,8 +7,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.api.test_intake_api import born, csv_bytes, fr, new_ine, unique_name
-from tests.pages.conftest import Account, Site, assert_accessible
+from tests.pages.conftest import Account, Site, assert_accessible, screenshot
 from tests.pages.test_decisions import case_waiting_for_a_decision
 from tests.pages.test_duplicates import a_possible_duplicate
 from tests.pages.test_imports import coordinator_with_land
@@ -32,6 +34,7 @@ def a_long_list(commune: str, rows: int = 60) -> bytes:
     return csv_bytes(people)
 
 
+@pytest.mark.screenshots
 async def test_a_coordinator_imports_a_list(page: Any, site: Site) -> None:
     _, coordinator, commune = await coordinator_with_land(site)
     await log_in(page, coordinator, "/plateforme")
@@ -56,6 +59,7 @@ async def test_a_coordinator_imports_a_list(page: Any, site: Site) -> None:
     reason = page.get_by_role("cell", name="Date de naissance : date inexistante")
     await reason.wait_for()
     await assert_accessible(page)
+    await screenshot(page, "import")
     async with page.expect_download() as download_info:
         await page.get_by_role("link", name="Télécharger les lignes rejetées").click()
     download = await download_info.value
@@ -64,12 +68,14 @@ async def test_a_coordinator_imports_a_list(page: Any, site: Site) -> None:
     assert "31/02/2007" in corrected and download.suggested_filename.startswith("rejets-")
 
 
+@pytest.mark.screenshots
 async def test_a_coordinator_resolves_a_duplicate(page: Any, site: Site) -> None:
     _, coordinator, case_id, _ = await a_possible_duplicate(site)
     await log_in(page, coordinator, "/plateforme")
     await page.get_by_role("link", name="Doublons possibles").first.click()
     await page.wait_for_url("**/plateforme/doublons")
     await assert_accessible(page)
+    await screenshot(page, "doublons")
     await page.evaluate("window.sansRechargement = true")
     await page.get_by_role("button", name=f"Même jeune : ajouter au dossier {case_id}").click()
     await page.get_by_text(f"Repérage ajouté au dossier {case_id}.").wait_for()
@@ -82,13 +88,16 @@ async def test_a_coordinator_resolves_a_duplicate(page: Any, site: Site) -> None
     await assert_accessible(page)
 
 
+@pytest.mark.screenshots
 async def test_a_coordinator_decides_from_the_queue(page: Any, site: Site) -> None:
     _, coordinator, case = await case_waiting_for_a_decision(site)
     await log_in(page, coordinator, "/plateforme")
+    await screenshot(page, "plateforme")
     await page.get_by_role("link", name="Décisions", exact=True).first.click()
     await page.wait_for_url("**/plateforme/decisions")
     await page.get_by_text("École de la 2e chance, E2C").wait_for()
     await assert_accessible(page)
+    await screenshot(page, "decisions")
     await page.evaluate("window.sansRechargement = true")
     await page.get_by_role("button", name="Valider", exact=True).click()
     await page.get_by_text(

@@ -6,8 +6,10 @@ import re
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Team
-from tests.pages.conftest import Account, Site, assert_accessible
+from tests.pages.conftest import Account, Site, assert_accessible, screenshot
 from tests.pages.test_pages_http import _log_in
 
 
@@ -80,6 +82,7 @@ async def test_a_pilot_without_a_region_sees_no_platform(site: Site) -> None:
         assert "Aucune plateforme n’est rattachée à votre Région" in page.text
 
 
+@pytest.mark.screenshots
 async def test_a_pilot_sees_the_charts_in_the_browser(page: Any, site: Site) -> None:
     pilot, (_, south), _, _ = await _region_with_cases(site)
     await page.goto("/connexion?next=/indicateurs")
@@ -91,6 +94,7 @@ async def test_a_pilot_sees_the_charts_in_the_browser(page: Any, site: Site) -> 
     await chart.wait_for()
     assert (await chart.bounding_box() or {}).get("height", 0) > 100, "the chart is drawn"
     await assert_accessible(page)
+    await screenshot(page, "indicateurs")
     await page.evaluate("window.sansRechargement = true")
     await page.get_by_label("Plateforme", exact=True).select_option(south.platform_id)
     await page.get_by_text("sur 1 jeune repéré").wait_for()

@@ -7,13 +7,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from filrouge.core.clock import utcnow
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case, CaseAccess
 from tests.api.conftest import Team
-from tests.pages.conftest import Account, Site, assert_accessible
+from tests.pages.conftest import Account, Site, assert_accessible, screenshot
 from tests.pages.test_pages_http import _hidden, _log_in
 
 
@@ -106,6 +107,7 @@ def _htmx() -> dict[str, str]:
     return {"HX-Request": "true"}
 
 
+@pytest.mark.screenshots
 async def test_filters_answer_without_reload_in_the_browser(page: Any, site: Site) -> None:
     _, account, _ = await _referent_with_cases(site)
     await page.goto("/connexion?next=/mes-dossiers")
@@ -114,6 +116,7 @@ async def test_filters_answer_without_reload_in_the_browser(page: Any, site: Sit
     await page.get_by_role("button", name="Se connecter").click()
     await page.wait_for_url("**/mes-dossiers")
     await assert_accessible(page)
+    await screenshot(page, "mes-dossiers")
     await page.evaluate("window.sansRechargement = true")
     overdue_only = page.locator("label[for=en_retard]")  # DSFR draws the box on the label
     await overdue_only.click()

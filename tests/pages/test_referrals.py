@@ -7,11 +7,12 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case, CaseIdentity
-from tests.pages.conftest import Site, assert_accessible
+from tests.pages.conftest import Site, assert_accessible, screenshot
 from tests.pages.test_admin import _error
 from tests.pages.test_pages_http import _hidden, _log_in
 from tests.support.territory import TerritoryAllocator
@@ -135,6 +136,7 @@ async def test_the_referral_page_is_for_partners_only(site: Site) -> None:
             assert (await http.get("/signalements")).status_code == 403, account.role
 
 
+@pytest.mark.screenshots
 async def test_a_partner_refers_a_young_person_in_the_browser(
     page: Any, site: Site, territories: TerritoryAllocator
 ) -> None:
@@ -163,3 +165,4 @@ async def test_a_partner_refers_a_young_person_in_the_browser(
     assert "Signalement enregistré" in await done.inner_text()
     assert await page.locator("#last_name").input_value() == "", "a blank form for the next one"
     await assert_accessible(page)
+    await screenshot(page, "signalement")
