@@ -339,9 +339,11 @@ def inactivity_closes_at(state: CaseState) -> datetime | None:
     return found[0] if found else None
 
 
-# Deadlines that only inform: once fired, nothing is left for anyone to do.
+# Deadlines that only inform: once fired, nothing is left for anyone to do. The reminder
+# before an interview is one of them: it announces the appointment, nobody is late yet.
 INFORMATIVE = frozenset(
     {
+        DeadlineKind.INTERVIEW_REMINDER,
         DeadlineKind.OBLIGATION_ENDS,
         DeadlineKind.AGE_LIMIT,
         DeadlineKind.INACTIVITY_WARNING,

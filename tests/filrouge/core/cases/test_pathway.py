@@ -313,6 +313,17 @@ def test_interview_reminder_the_day_before_goes_to_the_referent_only_without_con
     assert reminder.recipients == (Recipient.REFERENT,)
 
 
+def test_the_reminder_before_an_interview_makes_nobody_late() -> None:
+    case = in_bilan()
+    case.do(ScheduleInterviewInput(REFERENT, datetime(2025, 3, 12, 14, 30, tzinfo=UTC)))
+    mark_fired(case.state, case.deadline(DeadlineKind.INTERVIEW_REMINDER))
+    assert overdue_since(case.state) is None
+    assert escalated_since(case.state) is None
+    unrecorded = case.deadline(DeadlineKind.INTERVIEW_UNRECORDED_REMINDER)
+    mark_fired(case.state, unrecorded)  # the interview is past and not recorded: late
+    assert overdue_since(case.state) == unrecorded.at
+
+
 def test_interview_reminder_convokes_the_young_person_when_allowed() -> None:
     case = in_bilan(convocation_allowed=True)
     interview = datetime(2025, 3, 12, 14, 30, tzinfo=UTC)
