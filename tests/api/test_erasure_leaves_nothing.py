@@ -267,7 +267,9 @@ async def test_nothing_of_an_erased_young_person_is_left_anywhere(
     erased = await api.http.post(f"/cases/{on_request}/erase", headers=team.coordinator.headers)
     assert erased.status_code == 200, erased.text
     async with transaction(api.sessions) as session:
-        long_ago = utcnow() - timedelta(days=31 * 25)
+        # Five years back: past any retention period, and never one of the seeded dates
+        # (birth dates 18 years back, leaving dates two years back), which are needles.
+        long_ago = utcnow() - timedelta(days=365 * 5)
         await session.execute(update(Case).where(Case.id == from_list).values(closed_at=long_ago))
         await session.execute(
             update(Import).where(Import.id == import_id).values(created_at=long_ago)
