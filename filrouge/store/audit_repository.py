@@ -14,6 +14,7 @@ from filrouge.core.audit import (
     event_hash,
     new_case_key,
     sealed,
+    sealed_key,
 )
 from filrouge.core.cases.contracts import CaseSnapshot
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
@@ -88,14 +89,15 @@ class AuditRepository:
         return [key, *(self._row(case, event, key.key) for event in events)]
 
     def _row(self, case: Case, event: NewEvent, case_key: bytes | None) -> AuditEvent:
-        data = event.data
+        data, key = event.data, event.key
         if case_key is None:  # erased: nothing personal is kept in clear any more
             case_key = new_case_key()
             data = sealed(data, event.kind, case.id, event.key, case_key)
+            key = sealed_key(event.key, case.id, case_key)
         row = AuditEvent(
             case_id=case.id,
             seq=case.audit_seq + 1,
-            key=event.key,
+            key=key,
             kind=event.kind,
             occurred_at=event.at or utcnow(),
             actor_id=event.actor_id,

@@ -1,7 +1,8 @@
 """Erasing a young person's personal data: identity, note texts, e-mail addresses, the
 personal texts of the audit events (declared in `core.cases.personal`, nested ones included),
-the case's key for their seals, and the identity kept by the possible duplicates resolved into
-the case.
+what its deadlines' events and mails say of their kind and due time (a birthday's would give
+the birth date away, `core.audit`), the case's key for their seals, and the identity kept by
+the possible duplicates resolved into the case.
 
 What stays (the read model, the coded audit events, the access log) names nobody, so the
 indicators are the same after an erasure. The erasure itself is an audit event.
@@ -15,7 +16,16 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from filrouge.core.audit import ERASED_KIND, redacted
+from filrouge.core.audit import (
+    ERASED,
+    ERASED_KIND,
+    SEALED_KEY,
+    deadline_fields,
+    redacted,
+    seal_digest,
+    sealed,
+    sealed_key,
+)
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import ReviewStatus, Stage
@@ -45,6 +55,7 @@ class Erasure:
     notes: int = 0
     emails: int = 0
     audit_texts: int = 0
+    deadlines: int = 0
     key: bool = False
     reviews: int = 0
     already_erased: bool = False
@@ -131,7 +142,8 @@ class ErasureRepository:
         done.identity = bool(result.rowcount)  # type: ignore[attr-defined]
         done.notes = await NoteRepository(self.session).erase(case_id)
         done.emails = await self._erase_outbox(case_id)
-        done.audit_texts = await self._erase_audit_texts(case_id)
+        await self._seal_outbox_keys(case_id)
+        done.audit_texts, done.deadlines = await self._erase_audit_texts(case_id)
         done.key = await audit.case_key(case_id) is not None
         done.reviews = await self._erase_reviews(case_id)
         await CreationRequestRepository(self.session).forget_fingerprints(case_id)
@@ -142,6 +154,7 @@ class ErasureRepository:
             "notes": done.notes,
             "emails": done.emails,
             "audit_texts": done.audit_texts,
+            "deadlines": done.deadlines,
             "key": done.key,
             "reviews": done.reviews,
         }
@@ -160,6 +173,19 @@ class ErasureRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def _seal_outbox_keys(self, case_id: str) -> None:
+        """A mail's business key and Message-ID (a digest of that key) name its deadline and
+        due time, its kind too: sealed under the case's key (still one row per mail, each
+        key unique), the kind said erased. Status, attempts and times stay."""
+        case_key = await AuditRepository(self.session).case_key(case_id)
+        query = select(OutboxMessage).where(
+            OutboxMessage.case_id == case_id, OutboxMessage.kind != ERASED
+        )
+        for row in (await self.session.execute(query)).scalars():
+            row.business_key = SEALED_KEY + seal_digest(case_key, case_id, row.business_key)
+            row.message_id = SEALED_KEY + seal_digest(case_key, case_id, row.message_id)
+            row.kind = ERASED
+
     async def _erase_reviews(self, case_id: str) -> int:
         """Possible duplicates merged into the case (or kept apart as this case) name the
         young person: their identity goes with the case's."""
@@ -170,18 +196,28 @@ class ErasureRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def _erase_audit_texts(self, case_id: str) -> int:
-        """Personal texts become their seal (an HMAC under the case's key): the hash chain
-        covers the seal, so it still verifies once the texts and the key are gone."""
+    async def _erase_audit_texts(self, case_id: str) -> tuple[int, int]:
+        """Personal texts, and what a deadline's events say of it (key, kind, due time,
+        recipients), become their seal (an HMAC under the case's key): the hash chain covers
+        the seal, so it still verifies once the texts and the key are gone. Counts: events
+        with personal texts, deadline events."""
         audit = AuditRepository(self.session)
         case_key = await audit.case_key(case_id)
-        erased = 0
+        texts = deadlines = 0
         for row in await audit.history(case_id):
-            data = redacted(row.data or {}, row.kind, row.case_id, row.key, case_key)
+            before = dict(row.data or {})
+            data = redacted(before, row.kind, row.case_id, row.key, case_key)
+            key = sealed_key(row.key, row.case_id, case_key)
             if data is not None:
                 row.data = data
-                erased += 1
-        return erased
+                only_texts = sealed(
+                    before, row.kind, row.case_id, row.key, case_key, deadlines=False
+                )
+                texts += only_texts != before
+            if key != row.key or (data is not None and deadline_fields(row.kind, before)):
+                row.key = key
+                deadlines += 1
+        return texts, deadlines
 
     async def _destroy_key(self, case_id: str) -> None:
         """Without the key, no seal can be checked against a guessed text."""

@@ -200,18 +200,13 @@ DESCRIPTIONS: dict[str, Describe] = {
         + _recipients(d.get("recipients"))
     ),
     "email_sent": lambda d, z: (
-        "Courriel envoyé "
-        + MAIL_RECIPIENTS.get(d.get("recipient", ""), "")
-        + " : "
-        + _mail_kind(d.get("kind"))
+        "Courriel envoyé " + _to(d.get("recipient")) + " : " + _mail_kind(d.get("kind"))
     ),
     "email_failed": lambda d, z: (
-        "Courriel refusé par le serveur de messagerie "
-        + MAIL_RECIPIENTS.get(d.get("recipient", ""), "")
+        "Courriel refusé par le serveur de messagerie " + _to(d.get("recipient"))
     ),
     "email_no_recipient": lambda d, z: (
-        "Courriel non envoyé : aucun destinataire "
-        + MAIL_RECIPIENTS.get(d.get("recipient", ""), "")
+        "Courriel non envoyé : aucun destinataire " + _to(d.get("recipient"))
     ),
     "email_undelivered": lambda d, z: str(d.get("label") or "Courriel non remis"),
     ERASED_KIND: lambda d, z: "Données personnelles effacées",
@@ -222,7 +217,14 @@ def _mail_kind(kind: Any) -> str:
     return "nouveau repérage du jeune" if kind == "reidentified" else deadline_label(kind)
 
 
+def _to(recipient: Any) -> str:
+    """Whom a mail went to; nothing once erased (a sealed value)."""
+    return MAIL_RECIPIENTS.get(recipient, "") if isinstance(recipient, str) else ""
+
+
 def _recipients(values: Any) -> str:
+    if not isinstance(values, list):
+        return ""  # erased: which deadline fired, and for whom, is sealed
     names = [RECIPIENTS.get(str(v), str(v)) for v in values or []]
     return f" ({', '.join(names)})" if names else ""
 
