@@ -19,7 +19,7 @@ import string
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,26 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from filrouge.core.cases.lifecycle import CloseCaseInput
 from filrouge.core.clock import utcnow
+from filrouge.core.domain import Outcome
 from filrouge.core.identity import IDENTITY_FIELDS, LABELS, LIST_FIELDS
+from filrouge.mail.sink import MailSink
 from filrouge.store.engine import transaction
-from filrouge.store.models import Case, CaseKey, Import, ImportFile, ImportRow
+from filrouge.store.models import Case, CaseKey, Import, ImportFile, ImportRow, OutboxMessage
 from tests.api.conftest import Api, Team
 from tests.api.test_retention import history_gone, purge
 from tests.support.imports import imported
 from tests.support.territory import Territory
+from tests.workflows.test_case_workflow import (
+    CaseRun,
+    running_worker,
+    seed_platform,
+    start_case,
+    wait_for_mail,
+)
+from tests.workflows.test_no_personal_data_in_temporal import fired_deadline
+from workflows.case import CaseWorkflow
 
 # Identity fields whose value is a code shared with others (the platform's own territory,
 # a sex): they are erased with the identity row, but cannot be told apart in a dump.
@@ -323,3 +335,131 @@ async def test_nothing_of_an_erased_young_person_is_left_anywhere(
     async with transaction(api.sessions) as session:
         kept = await session.get(ImportFile, request_list)
     assert kept is not None  # the list stays, without the young person's row
+
+
+# ---------------------------------------------------------------- a birthday that fired
+
+
+def not_a_29_february(day: date) -> date:
+    return day + timedelta(days=1) if (day.month, day.day) == (2, 29) else day
+
+
+@dataclass
+class Birthday:
+    """A young person whose 18th (or 26th) birthday deadline fires before the erasure."""
+
+    years: int  # 18: the end of the obligation de formation; 26: the age limit
+    day: date
+    kind: str
+    case: CaseRun | None = None
+    known: list[str] = field(default_factory=list)  # the mails' keys, read before the erasure
+
+    @property
+    def birth(self) -> date:
+        return self.day.replace(year=self.day.year - self.years)
+
+    @property
+    def due(self) -> datetime:
+        return datetime.combine(self.day, time(8), UTC)
+
+    def needles(self) -> Iterator[str]:
+        """The birth date and the birthday in every form the rows could hold them, and the
+        deadline's kind (its firing time would place the birthday within a week)."""
+        for day in (self.birth, self.day):
+            yield from (day.isoformat(), day.strftime("%d/%m/%Y"))
+        instant = self.due.isoformat()
+        yield from (instant, f"@{instant}", self.due.strftime("%Y-%m-%d %H:%M:%S"), self.kind)
+        yield from self.known
+
+
+async def test_a_birthday_deadline_fired_before_the_erasure_leaves_no_trace(
+    api: Api,
+    dev_env: WorkflowEnvironment,
+    time_skipping_env: WorkflowEnvironment,
+    mail_sink: MailSink,
+) -> None:
+    """Three young people live past a birthday on the time-skipping server: two past their
+    18th (obligation_ends, no mail), one past their 26th (age_limit, two mails). The first is
+    erased on request, the two others by the purge. Then no row of their cases holds the
+    birthday, the birth date, the deadline's due time or kind, or the mails' keys."""
+    env, task_queue = time_skipping_env, f"cases-{uuid.uuid4()}"
+    today = (await env.get_current_time()).date()
+    people = [
+        Birthday(18, not_a_29_february(today + timedelta(days=20)), "obligation_ends"),
+        Birthday(18, not_a_29_february(today + timedelta(days=22)), "obligation_ends"),
+        Birthday(26, not_a_29_february(today + timedelta(days=24)), "age_limit"),
+    ]
+    async with running_worker(env, api.sessions, mail_sink, task_queue):
+        staff = await seed_platform(api.sessions, await env.get_current_time())
+        for person in people:
+            person.case = await start_case(
+                env, api.sessions, mail_sink, task_queue, staff=staff, birth_date=person.birth
+            )
+        runs = [p.case for p in people if p.case is not None]
+        try:
+            for run in runs:
+                await run.attempt()  # reached: the case waits in contacting
+            await runs[0].jump_to(people[-1].due + timedelta(days=10))
+            for person, run in zip(people, runs, strict=True):
+                fired = await fired_deadline(run, person.kind)
+                assert fired.key == f"timer:{person.kind}@{person.due.isoformat()}"
+            await wait_for_mail(mail_sink, 2)  # the 26th birthday: référent, coordinators
+            for run in runs:
+                close = CloseCaseInput(staff.as_coordinator, Outcome.AUTRE, "fin du test")
+                await run.step(CaseWorkflow.close_case, close)
+        finally:
+            for run in runs:
+                await run.handle.terminate(reason="end of test")
+    async with transaction(api.sessions) as session:
+        query = select(OutboxMessage).where(OutboxMessage.case_id == runs[2].case_id)
+        sent = list((await session.execute(query)).scalars())
+    assert len(sent) == 2 and all("age_limit@" in m.business_key for m in sent)
+    people[2].known += [k for m in sent for k in (m.business_key, m.message_id)]
+    case_ids = [run.case_id for run in runs]
+
+    coordinator = await api.user("coordinateur", staff.platform_id)
+    erased = await api.http.post(f"/cases/{case_ids[0]}/erase", headers=coordinator.headers)
+    assert erased.status_code == 200, erased.text
+    async with transaction(api.sessions) as session:
+        long_ago = utcnow() - timedelta(days=365 * 5)
+        purged = Case.id.in_(case_ids[1:])
+        await session.execute(update(Case).where(purged).values(closed_at=long_ago))
+    result = await purge(api, dev_env)
+    assert set(case_ids[1:]) <= set(result.erased)
+
+    for case_id in case_ids:
+        verified = await api.http.get(
+            f"/cases/{case_id}/history/verify", headers=coordinator.headers
+        )
+        assert verified.json()["ok"] is True, verified.text
+        history = await api.http.get(f"/cases/{case_id}/history", headers=coordinator.headers)
+        assert history.status_code == 200, history.text
+    left = []
+    async with api.sessions() as session:
+        rows = await dump_rows(await session.connection())
+    for person, case_id in zip(people, case_ids, strict=True):
+        birth = {person.birth.isoformat(), person.birth.strftime("%d/%m/%Y")}
+        for table, row in rows:
+            # Dates of another young person's rows may well fall on this birthday: only
+            # the case's own rows are searched for them (for the birth date, every row).
+            own = any(case_id in value for value in row.values())
+            for needle in person.needles() if own else birth:
+                left += [(case_id, needle, f"{table}.{c}") for c, v in row.items() if needle in v]
+    assert left == [], left
+
+
+async def dump_rows(connection: AsyncConnection) -> list[tuple[str, dict[str, str]]]:
+    """Every row of every table, its values as text: (table, {column: value})."""
+    names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    found = []
+    for name in names:
+        result = await connection.execute(text(f'SELECT * FROM "{name}"'))
+        columns = list(result.keys())
+        for row in result:
+            values = {}
+            for column, value in zip(columns, row, strict=True):
+                if isinstance(value, bytes | memoryview):
+                    value = bytes(value).decode("utf-8", "replace")
+                values[column] = str(value)
+            found.append((name, values))
+    return found
