@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus
 
 from bench.fault_load import Ledger
 from bench.fault_stack import FaultStack
+from filrouge.core.cases.pathway import BIRTHDAY_DEADLINES
+from filrouge.core.cases.timers import MAX_WAIT
 from filrouge.mail.mailer import message_id_for
 from filrouge.mail.sink import ReceivedMail
 from filrouge.settings import SmtpSettings
@@ -31,7 +33,8 @@ FAILED_QUERY = " OR ".join(
     f"ExecutionStatus = '{s}'" for s in ("Failed", "Terminated", "TimedOut", "Canceled")
 )
 ALIVE = (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED)
-# A deadline this late in the read model means its workflow has not fired it (yet).
+# A deadline this late in the read model means its workflow has not fired it (yet), birthday
+# deadlines excepted (see `_database`).
 OVERDUE_AFTER = timedelta(seconds=15)
 SAMPLE = 5
 # A worker killed this long before the server stored a message may have sent it whole.
@@ -111,7 +114,20 @@ async def _database(session: AsyncSession, ledger: Ledger) -> _Db:
     )
     mails = select(AuditEvent.key).where(AuditEvent.key.like("mail:%"))
     late = datetime.now(UTC) - OVERDUE_AFTER
-    overdue = select(func.count()).select_from(Case).where(Case.next_deadline_at < late)
+    # A deadline on an 18th or 26th birthday fires at the first capped wake after it, up to
+    # MAX_WAIT later and a day more if that wake is a birthday (filrouge/core/cases/timers.py).
+    birthday_late = late - MAX_WAIT - timedelta(days=1)
+    overdue = (
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.next_deadline_at < late,
+            or_(
+                Case.next_deadline_kind.not_in([k.value for k in BIRTHDAY_DEADLINES]),
+                Case.next_deadline_at < birthday_late,
+            ),
+        )
+    )
     return _Db(
         cases=cases,
         ines=[tuple(r) for r in (await session.execute(same_person)).all()],  # type: ignore[misc]
