@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from filrouge.core.durations import bounded_duration
 
@@ -260,14 +261,18 @@ class TimerPolicy:
     inactivity_closure: str = "P12M"
 
     def problems(self) -> dict[str, str]:
-        """Each unusable field and why, in French; empty when the policy is usable."""
-        found: dict[str, str] = {}
-        for f in fields(self):
-            try:
-                _check_policy_value(f.name, getattr(self, f.name))
-            except (TypeError, ValueError) as exc:
-                found[f.name] = str(exc)
-        return found
+        """Each unusable field and why, in French; empty when the policy is usable.
+
+        Cached per distinct policy (every case creation and purge reads policies): the key
+        holds each value's type too, since `True == 1` and `1.0 == 1` for the dataclass's
+        equality but not for the checks. A policy holding an unhashable value (a list...)
+        is checked uncached."""
+        key = tuple(_typed(getattr(self, f.name)) for f in fields(self))
+        try:
+            hash(key)
+        except TypeError:
+            return _policy_problems(self)
+        return dict(_cached_policy_problems(key, self))
 
     def validate(self) -> TimerPolicy:
         """Raise ValueError (French message naming the field) when a value is not usable."""
@@ -291,6 +296,31 @@ class TimerPolicy:
     def from_dict(cls, data: dict[str, object]) -> TimerPolicy:
         """Build a policy from stored JSON, ignoring unknown keys."""
         return cls.unchecked(data).validate()
+
+
+def _typed(value: object) -> object:
+    """`value` with its type (and its items' types), for a cache key."""
+    if isinstance(value, tuple):
+        return (tuple, tuple(_typed(item) for item in value))
+    return (type(value), value)
+
+
+def _policy_problems(policy: TimerPolicy) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for f in fields(policy):
+        try:
+            _check_policy_value(f.name, getattr(policy, f.name))
+        except (TypeError, ValueError) as exc:
+            found[f.name] = str(exc)
+    return found
+
+
+@lru_cache(maxsize=256)
+def _cached_policy_problems(
+    _key: tuple[object, ...], policy: TimerPolicy
+) -> tuple[tuple[str, str], ...]:
+    """The problems as an immutable tuple (each caller gets its own dict)."""
+    return tuple(_policy_problems(policy).items())
 
 
 def _check_policy_value(name: str, value: object) -> None:

@@ -6,6 +6,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 _ISO = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -31,8 +32,25 @@ class Duration:
         return add_months(moment, -self.months) - self.span
 
 
+# Parsed durations are cached: a few distinct texts (the policies' values) are parsed again
+# and again (every policy read, every timer). A Duration is immutable (frozen, an int and a
+# timedelta), so sharing one is safe; a refusal (ValueError) is not cached.
+CACHED_DURATIONS = 1024
+
+
 def parse_duration(text: str) -> Duration:
     """Parse an ISO 8601 duration such as `P5D`, `PT30S` or `P1Y2M`; raise ValueError otherwise."""
+    if type(text) is str:  # a str subclass or a non-str is parsed (or refused) uncached
+        return _parse_str(text)
+    return _parse(text)
+
+
+@lru_cache(maxsize=CACHED_DURATIONS)
+def _parse_str(text: str) -> Duration:
+    return _parse(text)
+
+
+def _parse(text: str) -> Duration:
     match = _ISO.match(text.strip().upper()) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"durée ISO 8601 invalide : {text!r} (exemples : P5D, PT30S, P1M)")
@@ -52,6 +70,17 @@ def parse_duration(text: str) -> Duration:
 
 def bounded_duration(text: str) -> Duration:
     """Parse a delay someone typed, refusing one longer than MAX_YEARS (ValueError, French)."""
+    if type(text) is str:
+        return _bounded_str(text)
+    return _bounded(text)
+
+
+@lru_cache(maxsize=CACHED_DURATIONS)
+def _bounded_str(text: str) -> Duration:
+    return _bounded(text)
+
+
+def _bounded(text: str) -> Duration:
     duration = parse_duration(text)
     start = datetime(2000, 1, 1)
     too_long = duration.months > 12 * MAX_YEARS or duration.span > timedelta(days=366 * MAX_YEARS)

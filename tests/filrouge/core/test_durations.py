@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -31,3 +32,32 @@ def test_the_timer_policy_names_a_delay_too_long_by_its_field() -> None:
     policy = TimerPolicy(retention="P99999Y", follow_up_checks=("P1M", "P9999999999D"))
     assert policy.problems() == {"retention": TOO_LONG, "follow_up_checks": TOO_LONG}
     assert parse_duration("P100Y").span == timedelta(0)
+
+
+def test_parsed_durations_are_cached_and_cannot_be_changed() -> None:
+    """parse_duration is cached (policies are read on every case creation): the shared
+    result is frozen, and refusals are still raised each time."""
+    first = parse_duration("P5D")
+    assert parse_duration("P5D") is first
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.months = 3  # type: ignore[misc]
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            parse_duration("5 jours")
+    with pytest.raises(ValueError):
+        parse_duration(5)  # type: ignore[arg-type]
+
+
+def test_a_cached_policy_check_tells_true_from_1_and_hands_out_its_own_dict() -> None:
+    """The policy checks are cached per distinct policy; `True == 1` for the dataclass, not
+    for the check, and a caller changing the problems it got changes nobody else's."""
+    assert TimerPolicy(max_failed_attempts=1).problems() == {}
+    assert set(TimerPolicy(max_failed_attempts=True).problems()) == {"max_failed_attempts"}
+    assert set(TimerPolicy(max_failed_attempts=1.0).problems()) == {"max_failed_attempts"}  # type: ignore[arg-type]
+    flawed = TimerPolicy(follow_up_checks=("P1M", True))  # type: ignore[arg-type]
+    assert set(flawed.problems()) == {"follow_up_checks"}
+    problems = TimerPolicy(retention="jamais").problems()
+    problems.clear()
+    assert set(TimerPolicy(retention="jamais").problems()) == {"retention"}
+    unhashable = TimerPolicy.unchecked({"follow_up_checks": ("P1M", ["P3M"])})
+    assert set(unhashable.problems()) == {"follow_up_checks"}
