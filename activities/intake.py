@@ -277,10 +277,10 @@ class IntakeActivities:
             imp = await _import(repo, input.import_id)
             rows = await repo.rows_to_launch(imp.id, input.batch)
             cases = await repo.cases(r.case_id for r in rows if r.case_id)
-            policies = {
-                p.id: TimerPolicy.from_dict(p.policy or {})
-                for p in await ReferenceRepository(session).platforms()
-            }
+            stored = await ReferenceRepository(session).stored_policies(
+                c.platform_id for c in cases.values()
+            )
+            policies = {id: TimerPolicy.from_dict(policy) for id, policy in stored.items()}
         if not rows:
             return 0
         actor = uploader(imp)

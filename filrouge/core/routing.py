@@ -74,6 +74,22 @@ class TerritoryIndex:
             for code in territory.departements:
                 self.by_departement.setdefault(code, platform_id)
 
+    @classmethod
+    def from_json(cls, stored: Iterable[tuple[str, dict[str, Any] | None]]) -> TerritoryIndex:
+        """The index of stored territories (platform id, JSON), as `Territory.from_json`
+        reads them, without building a Territory per platform (every case creation routes
+        through every platform's territory)."""
+        index = cls([])
+        for platform_id, data in sorted(stored, key=lambda item: item[0]):
+            data = data or {}
+            for code in data.get("communes", []):
+                index.by_commune.setdefault(code.upper(), platform_id)
+            for code in data.get("postal_codes", []):
+                index.by_postal_code.setdefault(code, platform_id)
+            for code in data.get("departements", []):
+                index.by_departement.setdefault(code.upper(), platform_id)
+        return index
+
     def route(self, commune_insee: str | None, postal_code: str | None) -> str | None:
         """The platform covering this address, or None when no territory matches."""
         insee = (commune_insee or "").strip().upper()

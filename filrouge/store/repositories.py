@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,29 @@ class ReferenceRepository:
 
     async def platforms(self) -> list[Platform]:
         return list((await self.session.execute(select(Platform).order_by(Platform.id))).scalars())
+
+    async def platform_count(self) -> int:
+        return int((await self.session.execute(select(func.count(Platform.id)))).scalar_one())
+
+    async def territories(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every platform's id, name and stored territory, by id: only those columns, for
+        routing and the overlap check (no entity built, no policy read)."""
+        query = select(Platform.id, Platform.name, Platform.territory).order_by(Platform.id)
+        return [(r.id, r.name, r.territory or {}) for r in await self.session.execute(query)]
+
+    async def stored_policies(self, platform_ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """The stored timer policy (JSON) of these platforms (None: of every platform)."""
+        query = select(Platform.id, Platform.policy).order_by(Platform.id)
+        if platform_ids is not None:
+            ids = sorted(set(platform_ids))
+            if not ids:
+                return {}
+            query = query.where(Platform.id.in_(ids))
+        return {r.id: r.policy or {} for r in await self.session.execute(query)}
+
+    async def platforms_of_region(self, region: str) -> list[Platform]:
+        query = select(Platform).where(Platform.region == region).order_by(Platform.id)
+        return list((await self.session.execute(query)).scalars())
 
     async def structure(self, structure_id: str) -> Structure | None:
         return await self.session.get(Structure, structure_id)

@@ -36,7 +36,7 @@ from filrouge.core.domain import (
 )
 from filrouge.core.durations import age_on
 from filrouge.core.identity import DATE_FIELDS
-from filrouge.core.routing import Territory, TerritoryIndex, preferred_structure_kinds
+from filrouge.core.routing import TerritoryIndex, preferred_structure_kinds
 from filrouge.intake.validate import normalized_name_key
 from filrouge.store.audit_repository import AuditRepository, apply_snapshot
 from filrouge.store.intake_repository import ExistingCase, MatchRepository, ReferentLoad
@@ -152,12 +152,19 @@ class Placer:
     notices: dict[str, CrossingNotice] = field(default_factory=dict)
 
     async def load(self, candidates: list[Candidate]) -> None:
-        """One query each: platforms, référent workloads, INE matches, name matches."""
-        platforms = await ReferenceRepository(self.session).platforms()
-        self.index = TerritoryIndex((p.id, Territory.from_json(p.territory)) for p in platforms)
-        self.policies = {p.id: TimerPolicy.from_dict(p.policy or {}) for p in platforms}
+        """One query each: territories, the policies and référent workloads of the platforms
+        the batch goes to, INE matches, name matches.
+
+        Only the policies of those platforms are read and parsed (not every platform's, per
+        request); routing still sees every platform's territory.
+        """
+        refs = ReferenceRepository(self.session)
+        territories = await refs.territories()
+        self.index = TerritoryIndex.from_json((id, t) for id, _, t in territories)
         matches = MatchRepository(self.session)
         wanted = {self.route(c) or c.fallback_platform_id for c in candidates}
+        stored = await refs.stored_policies(wanted)
+        self.policies = {id: TimerPolicy.from_dict(policy) for id, policy in stored.items()}
         self.pool = ReferentPool(await matches.referent_loads(wanted))
         self.by_ine = await matches.by_ine(c.identity["ine"] for c in candidates if _ine(c))
         names = [c.name_key for c in candidates if not _ine(c)]

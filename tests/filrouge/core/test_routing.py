@@ -49,3 +49,24 @@ def test_departement_helpers() -> None:
     assert departement_of_insee("97209") == "972"
     assert departement_of_insee("2A004") == "2A"
     assert departement_of_postal_code("2000") is None
+
+
+def test_the_index_of_stored_territories_is_the_index_of_their_territories() -> None:
+    """`TerritoryIndex.from_json` (what case creation uses) reads stored JSON as
+    `Territory.from_json` does: codes upper-cased, the first platform by id wins a code
+    claimed twice, whatever the order of the rows."""
+    stored = [
+        ("b-second", {"communes": ["35238", "2a004"], "departements": ["35"]}),
+        ("a-first", {"communes": ["35238"], "postal_codes": ["35700"], "departements": ["2a"]}),
+        ("c-empty", {}),
+        ("d-null", None),
+    ]
+    fast = TerritoryIndex.from_json(stored)
+    slow = TerritoryIndex((id, Territory.from_json(data)) for id, data in stored)
+    assert (fast.by_commune, fast.by_postal_code, fast.by_departement) == (
+        slow.by_commune,
+        slow.by_postal_code,
+        slow.by_departement,
+    )
+    assert fast.by_commune == {"35238": "a-first", "2A004": "b-second"}
+    assert fast.route("2A004", None) == "b-second" and fast.route("2A117", None) == "a-first"
