@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -27,6 +30,11 @@ from filrouge.store.engine import transaction, wipe_old_versions
 from filrouge.store.erasure import ErasureRepository
 from filrouge.store.repositories import ReferenceRepository
 
+# (platform id, id) of what a retention pass found.
+Found = tuple[str, str]
+# Platforms named in one query at most (bound parameters have limits).
+PLATFORMS_PER_QUERY = 500
+
 
 class RetentionActivities:
     """Built once in the worker with its session factory and Temporal client."""
@@ -37,26 +45,37 @@ class RetentionActivities:
     async def _per_platform(
         self,
         now: datetime,
-        pick: Callable[[ErasureRepository, str, datetime], Awaitable[list[str]]],
+        pick: Callable[[ErasureRepository, Sequence[str], datetime], Awaitable[list[Found]]],
         what: str,
         deletes: bool = True,
     ) -> list[str]:
         """`pick` for each platform with its own retention limit, in one transaction; what
-        it deleted is then wiped from the database files (`deletes`)."""
-        found: list[str] = []
+        it deleted is then wiped from the database files (`deletes`).
+
+        The platforms sharing a limit (few distinct values) are asked together: the number
+        of queries does not grow with the number of platforms. Found ids keep the order
+        of one pass per platform (by platform, then id)."""
+        found: list[Found] = []
         async with transaction(self.sessions) as session:
             erasures = ErasureRepository(session)
-            for platform in await ReferenceRepository(session).platforms():
-                limit = retention_limit(TimerPolicy.from_dict(platform.policy or {}), now)
-                ids = await pick(erasures, platform.id, limit)
-                if ids:
-                    activity.logger.info(
-                        "Retention: %d %s of platform %s", len(ids), what, platform.id
+            by_limit: dict[datetime, list[str]] = defaultdict(list)
+            for platform_id, stored in (
+                await ReferenceRepository(session).stored_policies()
+            ).items():
+                by_limit[retention_limit(TimerPolicy.from_dict(stored), now)].append(platform_id)
+            for limit, platform_ids in sorted(by_limit.items()):
+                for start in range(0, len(platform_ids), PLATFORMS_PER_QUERY):
+                    found += await pick(
+                        erasures, platform_ids[start : start + PLATFORMS_PER_QUERY], limit
                     )
-                found += ids
+        found.sort()
+        for platform_id, ids in groupby(found, key=itemgetter(0)):
+            activity.logger.info(
+                "Retention: %d %s of platform %s", len(list(ids)), what, platform_id
+            )
         if found and deletes:
             await wipe_old_versions(self.sessions)  # what was deleted leaves the files too
-        return found
+        return [id for _, id in found]
 
     @activity.defn(name="find_expired_cases")
     async def find_expired_cases(self, input: FindExpiredCasesInput) -> FindExpiredCasesResult:

@@ -10,6 +10,7 @@ indicators are the same after an erasure. The erasure itself is an audit event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,17 +66,21 @@ class ErasureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def closed_before(self, platform_id: str, limit: datetime) -> list[str]:
-        """Ids of the platform's cases closed before `limit` and not erased yet."""
+    async def closed_before(
+        self, platform_ids: Sequence[str], limit: datetime
+    ) -> list[tuple[str, str]]:
+        """(platform id, case id) of these platforms' cases closed before `limit` and not
+        erased yet, by platform then case."""
         erased = select(AuditEvent.case_id).where(AuditEvent.kind == ERASED_KIND)
-        query = select(Case.id).where(
-            Case.platform_id == platform_id,
+        query = select(Case.platform_id, Case.id).where(
+            Case.platform_id.in_(platform_ids),
             Case.stage == Stage.CLOTURE,
             Case.closed_at.is_not(None),
             Case.closed_at < limit,
             Case.id.not_in(erased),
         )
-        return list((await self.session.execute(query.order_by(Case.id))).scalars())
+        rows = await self.session.execute(query.order_by(Case.platform_id, Case.id))
+        return [(r.platform_id, r.id) for r in rows]
 
     async def erased_since(self, since: datetime) -> list[str]:
         """Ids of the cases erased at or after `since` (whatever their platform)."""
@@ -84,15 +89,23 @@ class ErasureRepository:
         )
         return list((await self.session.execute(query.order_by(AuditEvent.case_id))).scalars())
 
-    async def purge_import_files(self, platform_id: str, limit: datetime) -> list[str]:
-        """Delete the platform's uploaded lists (kept copies, files as sent never read, and
+    async def purge_import_files(
+        self, platform_ids: Sequence[str], limit: datetime
+    ) -> list[tuple[str, str]]:
+        """Delete these platforms' uploaded lists (kept copies, files as sent never read, and
         the identities of rows still staged) of imports started before `limit`; the counts
-        and the report's reasons stay."""
+        and the report's reasons stay. Returns (platform id, import id) pairs."""
         stored = select(ImportFile.import_id).union(select(ImportUploadPart.import_id))
-        query = select(Import.id).where(
-            Import.platform_id == platform_id, Import.created_at < limit, Import.id.in_(stored)
+        query = select(Import.platform_id, Import.id).where(
+            Import.platform_id.in_(platform_ids),
+            Import.created_at < limit,
+            Import.id.in_(stored),
         )
-        ids = list((await self.session.execute(query.order_by(Import.id))).scalars())
+        found = [
+            (r.platform_id, r.id)
+            for r in await self.session.execute(query.order_by(Import.platform_id, Import.id))
+        ]
+        ids = [id for _, id in found]
         if ids:
             await self.session.execute(delete(ImportFile).where(ImportFile.import_id.in_(ids)))
             await self.session.execute(
@@ -101,25 +114,30 @@ class ErasureRepository:
             await self.session.execute(
                 update(ImportRow).where(ImportRow.import_id.in_(ids)).values(data=None)
             )
-        return ids
+        return found
 
-    async def expire_reviews(self, platform_id: str, limit: datetime) -> list[str]:
-        """The platform's possible duplicates still open and created before `limit`: nobody
+    async def expire_reviews(
+        self, platform_ids: Sequence[str], limit: datetime
+    ) -> list[tuple[str, str]]:
+        """These platforms' possible duplicates still open and created before `limit`: nobody
         decided, so the identity they hold goes. The row stays as the trace (status
-        `expired`, when, its source and candidate case ids; no personal data)."""
-        query = select(DuplicateReview.id).where(
-            DuplicateReview.platform_id == platform_id,
+        `expired`, when, its source and candidate case ids; no personal data). Returns
+        (platform id, review id) pairs."""
+        query = select(DuplicateReview.platform_id, DuplicateReview.id).where(
+            DuplicateReview.platform_id.in_(platform_ids),
             DuplicateReview.status == ReviewStatus.OPEN,
             DuplicateReview.created_at < limit,
         )
-        ids = list((await self.session.execute(query.order_by(DuplicateReview.id))).scalars())
+        order = (DuplicateReview.platform_id, DuplicateReview.id)
+        found = [(r.platform_id, r.id) for r in await self.session.execute(query.order_by(*order))]
+        ids = [id for _, id in found]
         if ids:
             await self.session.execute(
                 update(DuplicateReview)
                 .where(DuplicateReview.id.in_(ids), DuplicateReview.status == ReviewStatus.OPEN)
                 .values(status=ReviewStatus.EXPIRED, identity={}, resolved_at=utcnow())
             )
-        return ids
+        return found
 
     async def is_erased(self, case_id: str) -> bool:
         query = select(AuditEvent.id).where(
