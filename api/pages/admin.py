@@ -86,7 +86,7 @@ async def page_admin(request: Request, user: CurrentUser, session: SessionDep) -
     """The administrator's start page: what there is, and where to manage it."""
     service = ReferenceService(session)
     counts = {
-        "platforms": len(await service.platforms()),
+        "platforms": await service.platform_count(),
         "structures": len(await service.structures()),
         "users": len(await service.users()),
     }

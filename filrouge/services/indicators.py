@@ -61,4 +61,4 @@ async def _visible_platforms(
     region = pilot.region if pilot else None
     if not region:
         return None, []
-    return region, [p for p in await refs.platforms() if p.region == region]
+    return region, await refs.platforms_of_region(region)

@@ -108,6 +108,9 @@ class ReferenceService:
     async def platforms(self) -> list[Platform]:
         return await self.repo.platforms()
 
+    async def platform_count(self) -> int:
+        return await self.repo.platform_count()
+
     async def platform(self, platform_id: str) -> Platform:
         """One platform; NotFound when there is none of this id."""
         platform = await self.repo.platform(platform_id)
@@ -174,13 +177,15 @@ class ReferenceService:
     async def _check_overlap(self, platform_id: str, territory: dict[str, list[str]]) -> None:
         """Two platforms never claim the same code: routing would pick one silently."""
         mine = Territory.from_json(territory)
-        for other in await self.repo.platforms():
-            shared = shared_codes(mine, Territory.from_json(other.territory))
-            if other.id != platform_id and shared:
+        for other_id, other_name, other_territory in await self.repo.territories():
+            if other_id == platform_id:
+                continue
+            shared = shared_codes(mine, Territory.from_json(other_territory))
+            if shared:
                 details = " ; ".join(
                     f"{TERRITORY_KINDS[kind]} {', '.join(codes)}" for kind, codes in shared.items()
                 )
-                owner = f"« {other.name} » ({other.id})"
+                owner = f"« {other_name} » ({other_id})"
                 by_field = {
                     kind: f"Déjà dans le territoire de la plateforme {owner} : {', '.join(codes)}."
                     for kind, codes in shared.items()
