@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= --numprocesses auto --dist loadfile
 # The slowest tests are listed at the end of each run, to keep an eye on the suite's time.
 PYTEST_ARGS    ?= -q --durations=15
 
-.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory compose-check clean assets screenshots
+.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory bench-platforms compose-check clean assets screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -73,8 +73,13 @@ bench-pages: $(STAMP)
 bench-upload-memory: $(STAMP)
 	$(BIN)/python -m bench.upload_memory
 
+## Platforms benchmark: one case creation and one retention pass at 10 and 2,000 platforms
+## (SQLite, no Temporal) -> bench/results/platforms.json (seconds).
+bench-platforms: $(STAMP)
+	$(BIN)/python -m bench.platforms
+
 ## Every benchmark of the project, one after the other.
-bench: bench-intake bench-faults bench-pages bench-upload-memory
+bench: bench-intake bench-faults bench-pages bench-upload-memory bench-platforms
 
 ## Refresh the pages' front-end assets (static/vendor/) from npm at the pinned versions.
 ## Needs node and npm; `make run` and `make test` use the committed files and do not.
