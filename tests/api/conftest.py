@@ -18,9 +18,11 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from api.deps import hash_token
+from api.schemas import PlatformIn, StructureIn, UserIn
 from filrouge.core.clock import utcnow
 from filrouge.mail.sink import MailSink
-from filrouge.services.auth.tokens import create_token
+from filrouge.services.auth.tokens import create_user_with_token
+from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
 from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import ApiToken, User
@@ -88,6 +90,21 @@ class Api:
         structure_id: str | None = None,
         region: str = "Occitanie",
     ) -> Member:
+        """A new user with their own API token, made through the services as the command line
+        does (no HTTP, no activation mail): POST /admin/users and its mail are tested on their
+        own (test_admin_api.py, test_accounts.py, tests/pages/test_activation.py, test_admin.py).
+        """
+        async with transaction(self.sessions) as session:
+            return await self._user(session, role, platform_id, structure_id, region)
+
+    async def _user(
+        self,
+        session: AsyncSession,
+        role: str,
+        platform_id: str | None,
+        structure_id: str | None,
+        region: str = "Occitanie",
+    ) -> Member:
         body = {
             "display_name": f"{role} {uuid.uuid4().hex[:4]}",
             "email": f"{role}-{uuid.uuid4().hex[:6]}@psad.filrouge.fr",
@@ -97,12 +114,9 @@ class Api:
         }
         if role == "pilote":
             body["region"] = region
-        created = await self.admin_post("/admin/users", body)
-        user_id = created["user"]["id"]
-        # Test setup: the user's own token, made in the database (no admin can issue one).
-        async with transaction(self.sessions) as session:
-            issued = await create_token(session, user_id, "tests", actor_id=user_id)
-        return Member(user_id, issued.token, structure_id)
+        # The route's own validation (the body of POST /admin/users), then its service.
+        user, issued = await create_user_with_token(session, UserIn.model_validate(body), "tests")
+        return Member(user.id, issued.token, structure_id)
 
     async def team(
         self,
@@ -111,22 +125,50 @@ class Api:
         region: str = "Occitanie",
         name: str = "PSAD test",
     ) -> Team:
-        """A fresh platform (so référent workloads start at zero) with its staff."""
+        """A fresh platform (so référent workloads start at zero) with its staff, in one
+        transaction through the services the admin routes use (their validation included:
+        a territory overlapping another platform's is refused); no HTTP round trip."""
         platform_id = f"psad-{uuid.uuid4().hex[:8]}"
         body = {"id": platform_id, "name": name, "region": region}
-        body |= {"policy": policy or {}, "territory": territory or {}}
-        await self.admin_post("/admin/platforms", body)
-        ml, mlds = f"ml-{platform_id}", f"mlds-{platform_id}"
-        for sid, kind in ((ml, "mission_locale"), (mlds, "mlds")):
-            structure = {"id": sid, "platform_id": platform_id, "name": sid, "kind": kind}
-            await self.admin_post("/admin/structures", structure)
-        return Team(
-            platform_id=platform_id,
-            coordinator=await self.user("coordinateur", platform_id),
-            ml_referents=[await self.user("referent", platform_id, ml) for _ in range(2)],
-            mlds_referent=await self.user("referent", platform_id, mlds),
-            partner=await self.user("partenaire", platform_id),
+        platform = PlatformIn.model_validate(
+            body | {"policy": policy or {}, "territory": territory or {}}
         )
+        ml, mlds = f"ml-{platform_id}", f"mlds-{platform_id}"
+        async with transaction(self.sessions) as session:
+            service = ReferenceService(session)
+            await service.create_platform(
+                NewPlatform(
+                    id=platform.id,
+                    name=platform.name,
+                    region=platform.region,
+                    territory=platform.territory.model_dump(),
+                    policy=platform.policy.model_dump(exclude_none=True),
+                    time_zone=platform.time_zone,
+                )
+            )
+            for sid, kind in ((ml, "mission_locale"), (mlds, "mlds")):
+                structure = StructureIn.model_validate(
+                    {"id": sid, "platform_id": platform_id, "name": sid, "kind": kind}
+                )
+                await service.create_structure(
+                    NewStructure(
+                        structure.id, structure.platform_id, structure.name, structure.kind
+                    )
+                )
+            return Team(
+                platform_id=platform_id,
+                coordinator=await self._user(session, "coordinateur", platform_id, None),
+                ml_referents=[
+                    await self._user(session, "referent", platform_id, ml) for _ in range(2)
+                ],
+                mlds_referent=await self._user(
+                    session,
+                    "referent",
+                    platform_id,
+                    mlds,
+                ),
+                partner=await self._user(session, "partenaire", platform_id, None),
+            )
 
     async def create_case(
         self,
