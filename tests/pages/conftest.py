@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -92,6 +93,35 @@ class Site:
             assert user is not None
             user.password_hash, email, role = await hash_password(PASSWORD), user.email, user.role
         return Account(user_id, email, role)
+
+    async def log_in(
+        self, page: Any, account: Account, path: str, landing: str | None = None
+    ) -> None:
+        """Open `path` in `page` as `account` and see it land on `landing` (`path` itself by
+        default), logged in over HTTP: the session cookies of a login posted by httpx, put in
+        the page's context. Quicker than the form, which test_browser.py (mouse and
+        keyboard), test_activation.py and test_admin.py fill in."""
+        async with self.client() as http:
+            form = await http.get("/connexion")
+            token = re.search(r'name="csrf_token" value="([^"]*)"', form.text)
+            assert token, "no CSRF token in the login form"
+            body = {"email": account.email, "password": account.password}
+            answer = await http.post("/connexion", data=body | {"csrf_token": token.group(1)})
+            assert answer.status_code == 303, answer.text
+            cookies = [
+                {
+                    "name": cookie.name,
+                    "value": cookie.value or "",
+                    "domain": cookie.domain,
+                    "path": cookie.path,
+                    "httpOnly": cookie.has_nonstandard_attr("HttpOnly"),
+                    "sameSite": "Lax",
+                }
+                for cookie in http.cookies.jar
+            ]
+        await page.context.add_cookies(cookies)
+        await page.goto(path)
+        assert page.url == self.url + (landing or path), page.url
 
     def client(self) -> httpx.AsyncClient:
         """A cookie-keeping HTTP client on the served app (no redirects followed)."""

@@ -12,14 +12,6 @@ import pytest
 from tests.pages.conftest import Account, Site, assert_accessible, screenshot
 
 
-async def _log_in(page: Any, account: Account, path: str) -> None:
-    await page.goto(f"/connexion?next={path}")
-    await page.get_by_role("textbox", name="Adresse électronique").fill(account.email)
-    await page.get_by_label("Mot de passe", exact=True).fill(account.password)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url(f"**{path}")
-
-
 async def _new_case(site: Site, last_name: str) -> tuple[Any, dict[str, Any], Account]:
     team = await site.api.team()
     person = {"last_name": last_name, "first_name": "Léa", "birth_date": "2005-04-01"}
@@ -47,7 +39,7 @@ async def test_a_case_walked_from_identification_to_closure(
 ) -> None:
     team, case, referent = await _new_case(site, "Parcours")
     path = f"/dossiers/{case['id']}"
-    await _log_in(page, referent, path)
+    await site.log_in(page, referent, path)
     await assert_accessible(page)
     await page.evaluate("window.sansRechargement = true")
     # Reached by SMS: two clicks.
@@ -84,7 +76,7 @@ async def test_a_case_walked_from_identification_to_closure(
     context = await chromium.new_context(base_url=site.url, locale="fr-FR")
     try:
         coordinator = await context.new_page()
-        await _log_in(coordinator, await site.with_password(team.coordinator.id), path)
+        await site.log_in(coordinator, await site.with_password(team.coordinator.id), path)
         decide = _form(coordinator, "decide")
         await decide.get_by_label("Commentaire").fill("Bonne orientation.")
         await decide.get_by_role("button", name="Valider").click()
@@ -115,7 +107,7 @@ async def test_a_case_walked_from_identification_to_closure(
 async def test_keyboard_only_contact_attempt_and_a_refusal_in_place(page: Any, site: Site) -> None:
     _, case, referent = await _new_case(site, "Clavier")
     path = f"/dossiers/{case['id']}"
-    await _log_in(page, referent, path)
+    await site.log_in(page, referent, path)
     await page.evaluate("window.sansRechargement = true")
     phone = "etape-record-contact-attempt-channel-1"
     for _ in range(40):
@@ -151,7 +143,7 @@ async def test_keyboard_only_contact_attempt_and_a_refusal_in_place(page: Any, s
 async def test_a_case_of_another_platform_is_not_found(page: Any, site: Site) -> None:
     _, case, _ = await _new_case(site, "Ailleurs")
     outsider = await site.account("referent")
-    await _log_in(page, outsider, "/mes-dossiers")
+    await site.log_in(page, outsider, "/mes-dossiers")
     answer = await page.goto(f"/dossiers/{case['id']}")
     assert answer.status == 404
     assert await page.get_by_role("heading", level=1).inner_text() == "Page introuvable"

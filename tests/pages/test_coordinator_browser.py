@@ -16,13 +16,9 @@ from tests.pages.test_duplicates import a_possible_duplicate
 from tests.pages.test_imports import coordinator_with_land
 
 
-async def log_in(page: Any, account: Account, landing: str) -> None:
-    """Log in through the login page and wait for `landing`."""
-    await page.goto("/connexion")
-    await page.get_by_role("textbox", name="Adresse électronique").fill(account.email)
-    await page.get_by_label("Mot de passe", exact=True).fill(account.password)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url(f"**{landing}")
+async def log_in(page: Any, site: Site, account: Account, landing: str) -> None:
+    """Logged in (over HTTP), the home page sends to `landing`."""
+    await site.log_in(page, account, "/", landing)
 
 
 def a_long_list(commune: str, rows: int = 60) -> bytes:
@@ -37,7 +33,7 @@ def a_long_list(commune: str, rows: int = 60) -> bytes:
 @pytest.mark.screenshots
 async def test_a_coordinator_imports_a_list(page: Any, site: Site) -> None:
     _, coordinator, commune = await coordinator_with_land(site)
-    await log_in(page, coordinator, "/plateforme")
+    await log_in(page, site, coordinator, "/plateforme")
     await assert_accessible(page)
     await page.get_by_role("link", name="Dossiers", exact=True).first.click()
     await page.wait_for_url("**/plateforme/dossiers")
@@ -71,7 +67,7 @@ async def test_a_coordinator_imports_a_list(page: Any, site: Site) -> None:
 @pytest.mark.screenshots
 async def test_a_coordinator_resolves_a_duplicate(page: Any, site: Site) -> None:
     _, coordinator, case_id, _ = await a_possible_duplicate(site)
-    await log_in(page, coordinator, "/plateforme")
+    await log_in(page, site, coordinator, "/plateforme")
     await page.get_by_role("link", name="Doublons possibles").first.click()
     await page.wait_for_url("**/plateforme/doublons")
     await assert_accessible(page)
@@ -91,7 +87,7 @@ async def test_a_coordinator_resolves_a_duplicate(page: Any, site: Site) -> None
 @pytest.mark.screenshots
 async def test_a_coordinator_decides_from_the_queue(page: Any, site: Site) -> None:
     _, coordinator, case = await case_waiting_for_a_decision(site)
-    await log_in(page, coordinator, "/plateforme")
+    await log_in(page, site, coordinator, "/plateforme")
     await screenshot(page, "plateforme")
     await page.get_by_role("link", name="Décisions", exact=True).first.click()
     await page.wait_for_url("**/plateforme/decisions")

@@ -85,11 +85,7 @@ async def test_a_pilot_without_a_region_sees_no_platform(site: Site) -> None:
 @pytest.mark.screenshots
 async def test_a_pilot_sees_the_charts_in_the_browser(page: Any, site: Site) -> None:
     pilot, (_, south), _, _ = await _region_with_cases(site)
-    await page.goto("/connexion?next=/indicateurs")
-    await page.get_by_role("textbox", name="Adresse électronique").fill(pilot.email)
-    await page.get_by_label("Mot de passe", exact=True).fill(pilot.password)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url("**/indicateurs")
+    await site.log_in(page, pilot, "/indicateurs")
     chart = page.get_by_role("img", name=re.compile("^Le parcours des jeunes repérés"))
     await chart.wait_for()
     assert (await chart.bounding_box() or {}).get("height", 0) > 100, "the chart is drawn"

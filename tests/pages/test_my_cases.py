@@ -110,11 +110,7 @@ def _htmx() -> dict[str, str]:
 @pytest.mark.screenshots
 async def test_filters_answer_without_reload_in_the_browser(page: Any, site: Site) -> None:
     _, account, _ = await _referent_with_cases(site)
-    await page.goto("/connexion?next=/mes-dossiers")
-    await page.get_by_role("textbox", name="Adresse électronique").fill(account.email)
-    await page.get_by_label("Mot de passe", exact=True).fill(account.password)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url("**/mes-dossiers")
+    await site.log_in(page, account, "/mes-dossiers")
     await assert_accessible(page)
     await screenshot(page, "mes-dossiers")
     await page.evaluate("window.sansRechargement = true")

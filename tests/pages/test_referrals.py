@@ -143,11 +143,7 @@ async def test_a_partner_refers_a_young_person_in_the_browser(
     land = territories.territory()
     team = await site.api.team(territory=land.claim())
     partner = await site.with_password(team.partner.id)
-    await page.goto("/connexion")
-    await page.get_by_role("textbox", name="Adresse électronique").fill(partner.email)
-    await page.get_by_label("Mot de passe", exact=True).fill(partner.password)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url("**/signalements")
+    await site.log_in(page, partner, "/", "/signalements")  # the home page sends them there
     await assert_accessible(page)
     await page.locator("#source").select_option("etablissement")
     await page.locator("#last_name").fill("Bernard")
