@@ -7,6 +7,7 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from filrouge.store.engine import make_engine, make_sessionmaker
 from filrouge.store.migrate import upgrade
 from filrouge.temporal.codec import KeyRing
 from filrouge.temporal.server import SEARCH_ATTRIBUTES, data_converter, temporal_binary
+from tests.support.per_backend import PerBackend
 from tests.support.territory import Territory, TerritoryAllocator, allocator_for
 from workflows.case import SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_KEYS
 
@@ -97,12 +99,20 @@ async def _drop_postgres_database(name: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@pytest.fixture(scope="session")
+async def databases() -> AsyncIterator[PerBackend]:
+    """The session's databases and engines, one of each per backend."""
+    shared = PerBackend()
+    yield shared
+    await shared.aclose()
+
+
+@asynccontextmanager
+async def _migrated_database(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
-    """A migrated database: a SQLite file, then a fresh PostgreSQL database."""
-    if request.param == "sqlite":
+    """A migrated database: a SQLite file, or a fresh PostgreSQL database (dropped after)."""
+    if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'filrouge.db'}"
         await asyncio.to_thread(upgrade, url)
         yield url
@@ -111,16 +121,67 @@ async def database_url(
     if created is None:
         pytest.skip(f"PostgreSQL tests skipped: no server answers at {POSTGRES_ADMIN_URL}")
     name, url = created
-    await asyncio.to_thread(upgrade, url)
-    yield url
-    await _drop_postgres_database(name)
+    try:
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await _drop_postgres_database(name)
+
+
+@asynccontextmanager
+async def _sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(database_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    databases: PerBackend,
+) -> str:
+    """A migrated database: a SQLite file, then a fresh PostgreSQL database (one of each
+    for the whole session, see `PerBackend`)."""
+    backend: str = request.param
+    return await databases.get(
+        ("database", backend), lambda: _migrated_database(backend, tmp_path_factory)
+    )
 
 
 @pytest.fixture(scope="session")
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(database_url)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+async def sessions(database_url: str, databases: PerBackend) -> async_sessionmaker[AsyncSession]:
+    return await databases.get(("sessions", database_url), lambda: _sessionmaker(database_url))
+
+
+@pytest.fixture(scope="session")
+async def servers(dev_env: WorkflowEnvironment, databases: PerBackend) -> AsyncIterator[PerBackend]:
+    """The session's apps, workers and their SMTP sink (tests/api's `api`, tests/pages'
+    `site`): one of each per backend, stopped before the databases and the Temporal server."""
+    shared = PerBackend()
+    yield shared
+    await shared.aclose()
+
+
+@asynccontextmanager
+async def _running_sink(directory: Path) -> AsyncIterator[MailSink]:
+    sink = MailSink(directory=directory, host="127.0.0.1", port=0)
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(scope="session")
+async def smtp_sink(servers: PerBackend, tmp_path_factory: pytest.TempPathFactory) -> MailSink:
+    """The loopback SMTP server of the shared workers (`api`, `site`), for the whole session:
+    tests look for their own recipients' mails (every address of a test is its own)."""
+    return await servers.get(
+        ("smtp sink", "workers"), lambda: _running_sink(tmp_path_factory.mktemp("mail"))
+    )
 
 
 @pytest.fixture

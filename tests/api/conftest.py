@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +27,7 @@ from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import ApiToken, User
 from startup.worker import build_worker
+from tests.support.per_backend import PerBackend
 from tests.support.territory import TerritoryAllocator, allocator_for
 
 
@@ -107,7 +108,7 @@ class Api:
     ) -> Member:
         body = {
             "display_name": f"{role} {uuid.uuid4().hex[:4]}",
-            "email": f"{role}-{uuid.uuid4().hex[:6]}@psad.filrouge.fr",
+            "email": f"{role}-{uuid.uuid4().hex[:12]}@psad.filrouge.fr",
             "role": role,
             "platform_id": platform_id,
             "structure_id": structure_id,
@@ -285,23 +286,22 @@ async def running_api(
         accounts_mail.stop()
 
 
-@pytest.fixture(scope="module")
-def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
-    """One loopback SMTP server for the module's worker (reminders of short policies)."""
-    sink = MailSink(directory=tmp_path_factory.mktemp("mail"), host="127.0.0.1", port=0)
-    sink.start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def api(
     dev_env: WorkflowEnvironment,
     database_url: str,
     sessions: async_sessionmaker[AsyncSession],
     smtp_sink: MailSink,
-) -> AsyncIterator[Api]:
-    """The app and a running worker, shared by the tests of one module and one backend."""
-    async with running_api(dev_env, database_url, sessions, smtp_sink.port) as api:
-        async with api.new_worker():
-            yield api
+    servers: PerBackend,
+) -> Api:
+    """The app and a running worker, shared by every test of one backend in the session
+    (built once: ~1.3 s of CPU each). Modules that need other settings, a stopped worker or
+    another SMTP server build their own with `running_api`."""
+
+    @asynccontextmanager
+    async def serving() -> AsyncIterator[Api]:
+        async with running_api(dev_env, database_url, sessions, smtp_sink.port) as api:
+            async with api.new_worker():
+                yield api
+
+    return await servers.get(("api", database_url), serving)

@@ -10,11 +10,13 @@ from tests.api.conftest import Api
 async def test_a_pilot_sees_the_counts_of_their_regions_platforms_only(api: Api) -> None:
     ours = await api.team()  # Occitanie
     elsewhere = f"psad-{uuid.uuid4().hex[:8]}"
+    # A Région of this test's own: the database is shared with other tests' platforms.
+    region = f"Bretagne {uuid.uuid4().hex[:8]}"
     await api.admin_post(
-        "/admin/platforms", {"id": elsewhere, "name": "PSAD Bretagne", "region": "Bretagne"}
+        "/admin/platforms", {"id": elsewhere, "name": "PSAD Bretagne", "region": region}
     )
     pilot = await api.user("pilote", None, region="Occitanie")
-    breton = await api.user("pilote", None, region="Bretagne")
+    breton = await api.user("pilote", None, region=region)
 
     mine = await api.http.get("/indicators", headers=pilot.headers)
     theirs = await api.http.get("/indicators", headers=breton.headers)

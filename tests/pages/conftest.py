@@ -10,6 +10,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import User
 from startup.worker import build_worker
-from tests.api.conftest import Api, create_admin, smtp_sink  # noqa: F401 (fixture)
+from tests.api.conftest import Api, create_admin
+from tests.support.per_backend import PerBackend
 from tests.support.territory import allocator_for
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -135,14 +137,28 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def site(
     dev_env: WorkflowEnvironment,
     database_url: str,
     sessions: async_sessionmaker[AsyncSession],
-    smtp_sink: MailSink,  # noqa: F811 (fixture)
+    smtp_sink: MailSink,
+    servers: PerBackend,
+) -> Site:
+    """uvicorn serving the app on a free port with its worker, shared by every page test of
+    one backend in the session (built once); set-up calls go over HTTP."""
+    return await servers.get(
+        ("site", database_url), lambda: _serving(dev_env, database_url, sessions, smtp_sink)
+    )
+
+
+@asynccontextmanager
+async def _serving(
+    dev_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    smtp_sink: MailSink,
 ) -> AsyncIterator[Site]:
-    """uvicorn serving the app on a free port with its worker; set-up calls go over HTTP."""
     task_queue = f"pages-{uuid.uuid4().hex[:10]}"
     sock = _free_socket()
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
