@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The suite runs on one process per CPU (pytest-xdist), a test file staying on one process so
-# its module fixtures (app, worker, SMTP sink) are built once; `make test PYTEST_WORKERS=` runs
-# it in one process.
+# its module fixtures (browser context, apps with special settings) are built once; each process
+# builds one database, app and worker per backend (tests/support/per_backend.py).
+# `make test PYTEST_WORKERS=` runs it in one process.
 PYTEST_WORKERS ?= --numprocesses auto --dist loadfile
 # The slowest tests are listed at the end of each run, to keep an eye on the suite's time.
 PYTEST_ARGS    ?= -q --durations=15
