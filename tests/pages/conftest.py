@@ -231,16 +231,13 @@ STORAGE_TYPES = "all"
 
 
 @pytest.fixture
-async def page(
-    browser_context: Any, site: Site, request: pytest.FixtureRequest
-) -> AsyncIterator[Any]:
+async def page(browser_context: Any, site: Site) -> AsyncIterator[Any]:
     """A page in French, without cookies or stored data (the module's context, emptied)."""
     pages = [p for p in browser_context.pages if not p.is_closed()]
     page = pages[0] if pages else await browser_context.new_page()
     for extra in pages[1:]:
         await extra.close()
     await _empty(browser_context, page, site.url)
-    _AXE_STEPS[page] = [_test_id(request), 0]
     errors: list[str] = []
 
     def on_page_error(error: Any) -> None:
@@ -258,7 +255,6 @@ async def page(
     finally:
         page.remove_listener("pageerror", on_page_error)
         page.remove_listener("console", on_console)
-        _AXE_STEPS.pop(page, None)
     # A script error or a refused asset (CSP) is a bug; a 4xx answer is what a test expects.
     assert not errors, errors
 
@@ -315,33 +311,10 @@ AXE_RUN = "options => axe.run(document, options).then(results => results.violati
 AXE_OPTIONS = {"resultTypes": ["violations"]}
 
 
-# A browser test runs once per database backend and shows the same page states (same
-# templates, same steps, other ids and names): axe-core checks each state once, on the
-# first backend run in the process. Its key: the test without its backend, the check's rank.
-_AXE_PASSED: set[tuple[str, int]] = set()
-# The page of each running test: [its key, the number of checks made so far].
-_AXE_STEPS: dict[Any, list[Any]] = {}
-
-
-def _test_id(request: pytest.FixtureRequest) -> str:
-    """The test's id without the `database_url` parameter (its other parameters kept)."""
-    callspec = getattr(request.node, "callspec", None)
-    params = callspec.params if callspec else {}
-    others = sorted((name, repr(value)) for name, value in params.items())
-    return repr((request.node.nodeid.split("[")[0], [p for p in others if p[0] != "database_url"]))
-
-
 async def assert_accessible(page: Any) -> None:
     """axe-core on the page as shown: no violation of impact serious or critical."""
     from axe_playwright_python.base import AXE_SCRIPT
 
-    step = _AXE_STEPS.get(page)
-    key: tuple[str, int] | None = None
-    if step is not None:
-        step[1] += 1
-        key = (step[0], step[1])
-        if key in _AXE_PASSED:  # this state, on the other backend
-            return
     # Injected once per document: a part swapped in place by htmx keeps it.
     if not await page.evaluate("typeof window.axe === 'object'"):
         await page.evaluate(AXE_SCRIPT)
@@ -352,8 +325,6 @@ async def assert_accessible(page: Any) -> None:
         if v.get("impact") in BLOCKING_IMPACTS
     ]
     assert not blocking, f"{page.url}:\n" + "\n".join(blocking)
-    if key is not None:
-        _AXE_PASSED.add(key)
 
 
 def unique_email() -> str:
