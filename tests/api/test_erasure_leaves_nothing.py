@@ -208,17 +208,11 @@ async def created_by_list(api: Api, team: Team, young: Young) -> tuple[str, str]
 
 async def dump(connection: AsyncConnection) -> list[tuple[str, str, str]]:
     """Every value of every table, as text: (table, column, value)."""
-    names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    found = []
-    for name in names:
-        result = await connection.execute(text(f'SELECT * FROM "{name}"'))
-        columns = list(result.keys())
-        for row in result:
-            for column, value in zip(columns, row, strict=True):
-                if isinstance(value, bytes | memoryview):
-                    value = bytes(value).decode("utf-8", "replace")
-                found.append((name, column, str(value)))
-    return found
+    return [
+        (table, column, value)
+        for table, values in await dump_rows(connection)
+        for column, value in values.items()
+    ]
 
 
 def database_files(api: Api) -> bytes:
