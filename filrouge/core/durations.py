@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 _ISO = re.compile(
     r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -38,19 +39,21 @@ class Duration:
 CACHED_DURATIONS = 1024
 
 
+def _cached_for_plain_str(parse: Callable[[str], Duration]) -> Callable[[str], Duration]:
+    """`parse`, cached for plain `str` input (a frozen Duration; refusals are not cached); a
+    str subclass or a non-str is parsed (or refused) uncached."""
+    cached = lru_cache(maxsize=CACHED_DURATIONS)(parse)
+
+    @wraps(parse)
+    def parsed(text: str) -> Duration:
+        return cached(text) if type(text) is str else parse(text)
+
+    return parsed
+
+
+@_cached_for_plain_str
 def parse_duration(text: str) -> Duration:
     """Parse an ISO 8601 duration such as `P5D`, `PT30S` or `P1Y2M`; raise ValueError otherwise."""
-    if type(text) is str:  # a str subclass or a non-str is parsed (or refused) uncached
-        return _parse_str(text)
-    return _parse(text)
-
-
-@lru_cache(maxsize=CACHED_DURATIONS)
-def _parse_str(text: str) -> Duration:
-    return _parse(text)
-
-
-def _parse(text: str) -> Duration:
     match = _ISO.match(text.strip().upper()) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"durée ISO 8601 invalide : {text!r} (exemples : P5D, PT30S, P1M)")
@@ -68,19 +71,9 @@ def _parse(text: str) -> Duration:
     return Duration(months=parts["years"] * 12 + parts["months"], span=span)
 
 
+@_cached_for_plain_str
 def bounded_duration(text: str) -> Duration:
     """Parse a delay someone typed, refusing one longer than MAX_YEARS (ValueError, French)."""
-    if type(text) is str:
-        return _bounded_str(text)
-    return _bounded(text)
-
-
-@lru_cache(maxsize=CACHED_DURATIONS)
-def _bounded_str(text: str) -> Duration:
-    return _bounded(text)
-
-
-def _bounded(text: str) -> Duration:
     duration = parse_duration(text)
     start = datetime(2000, 1, 1)
     too_long = duration.months > 12 * MAX_YEARS or duration.span > timedelta(days=366 * MAX_YEARS)
