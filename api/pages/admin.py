@@ -87,8 +87,8 @@ async def page_admin(request: Request, user: CurrentUser, session: SessionDep) -
     service = ReferenceService(session)
     counts = {
         "platforms": await service.platform_count(),
-        "structures": len(await service.structures()),
-        "users": len(await service.users()),
+        "structures": await service.structure_count(),
+        "users": await service.user_count(),
     }
     return render(request, "admin_home.html", counts)
 

@@ -49,7 +49,10 @@ async def journal_rows(
     """The actions on one account (or all), newest first, in words."""
     events = await credential_actions(session, user_id, limit, offset)
     service = ReferenceService(session)
-    names = {u.id: u.display_name for u in await service.users()}
+    named = {e.actor_id for e in events if e.actor_id} | {
+        e.target_user_id for e in events if e.target_user_id
+    }
+    names = await service.user_names(named)
     platforms = {p.id: p.name for p in await service.platforms()}
     return [
         {

@@ -18,7 +18,7 @@ from api.deps import CurrentUser, SessionDep
 from api.errors import Conflict, Invalid, NotFound
 from api.pages.admin import ADMIN_PATH, platform_choices
 from api.pages.admin_journal import journal_rows
-from api.pages.forms import checked, refusal, values
+from api.pages.forms import checked, page_number, refusal, values
 from api.pages.navigation import ROLE_LABELS
 from api.pages.routing import page_router
 from api.pages.templating import is_htmx, render
@@ -31,6 +31,7 @@ from filrouge.services.reference.admin import ReferenceService
 router = page_router()
 USERS_PATH = f"{ADMIN_PATH}/utilisateurs"
 USER_JOURNAL = 20  # the latest actions shown on an account's page
+USERS_PAGE = 50  # accounts per page of the list, by name
 USER_FIELDS = ("display_name", "email", "role", "platform_id", "structure_id", "region")
 
 
@@ -44,16 +45,21 @@ async def _users_page(
         (p.name, [(s.id, s.name) for s in structures if s.platform_id == p.id]) for p in platforms
     ]
     selected = request.query_params.get("plateforme", "")[:40]
-    users = sorted(await service.users(selected or None), key=lambda u: u.display_name.lower())
+    page = page_number(request.query_params.get("page", ""))
+    users, more = await service.users_page(selected or None, page, USERS_PAGE)
     base = platform_choices(platforms) | {
         "users": users,
+        "page": page,
+        "more": more,
         "selected": selected,
+        # Where an action on a row comes back to: the same filter and page of the list.
+        "back": _query({"plateforme": selected, "page": str(page) if page > 1 else ""}),
         "structure_options": [(group, items) for group, items in grouped if items],
         "role_options": [(r.value, ROLE_LABELS[r].capitalize()) for r in Role],
         "role_labels": {r.value: ROLE_LABELS[r] for r in Role},
         "form": {},
         "errors": {},
-        "notice": _created_notice(request, {u.id: u.display_name for u in users}),
+        "notice": await _created_notice(request, service),
         "block_notice": None,
     }
     values_ = base | context
@@ -87,9 +93,16 @@ async def page_create_user(request: Request, user: CurrentUser, session: Session
     return await _users_page(request, session, 422, form=form, errors=errors)
 
 
-def _created_notice(request: Request, names: dict[str, str]) -> str | None:
-    """The notice after a creation (the list's address names the new account's id only)."""
-    user_id = request.query_params.get("cree", "")
+def _query(params: dict[str, str]) -> str:
+    kept = {k: v for k, v in params.items() if v}
+    return f"?{urlencode(kept)}" if kept else ""
+
+
+async def _created_notice(request: Request, service: ReferenceService) -> str | None:
+    """The notice after a creation (the list's address names the new account's id only; the
+    account may be on another page of the list)."""
+    user_id = request.query_params.get("cree", "")[:40]
+    names = await service.user_names([user_id]) if user_id else {}
     if user_id not in names:
         return None
     if request.query_params.get("envoye") == "1":

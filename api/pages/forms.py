@@ -29,6 +29,11 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "»")) else f"{text}."
 
 
+def page_number(raw: str) -> int:
+    """The list page asked for in an address (1 when there is none or it is no number)."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+
+
 def values(form: FormData, names: Iterable[str]) -> dict[str, str]:
     """The named fields of a posted form, trimmed ('' when absent)."""
     found: dict[str, str] = {}

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentUser, CurrentUserInfo, SessionDep
 from api.errors import Invalid
+from api.pages.forms import page_number
 from api.pages.labels import deadline_label
 from api.pages.routing import page_router
 from api.pages.templating import render
@@ -63,10 +64,6 @@ class CaseFilter:
         } | changes
         kept = {k: v for k, v in values.items() if v not in ("", None, 1)}
         return f"{CASES_PATH}?{urlencode(kept)}" if kept else CASES_PATH
-
-
-def _page_number(value: str) -> int:
-    return int(value) if value.isdigit() and 0 < int(value) < 10_000 else 1
 
 
 async def _case_list(
@@ -121,7 +118,7 @@ async def page_platform_cases(
     page: str = "1",
 ) -> HTMLResponse:
     """The platform's cases, most urgent first, filtered by stage, référent, late, escalated."""
-    chosen = CaseFilter(etape[:20], referent[:40], en_retard, alerte, _page_number(page))
+    chosen = CaseFilter(etape[:20], referent[:40], en_retard, alerte, page_number(page))
     return await _case_list(request, user, session, chosen)
 
 
@@ -140,7 +137,7 @@ async def page_reassign_cases(
     page: Short = "1",
 ) -> HTMLResponse:
     """Assign the ticked cases to one référent (the API's bulk assignment, case by case)."""
-    chosen = CaseFilter(etape, referent, en_retard, alerte, _page_number(page))
+    chosen = CaseFilter(etape, referent, en_retard, alerte, page_number(page))
     if not dossiers or not nouveau_referent:
         return await _missing_choice(request, user, session, chosen, bool(dossiers))
     service: CaseService = request.app.state.case_service

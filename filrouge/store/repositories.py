@@ -67,6 +67,28 @@ class ReferenceRepository:
             query = query.where(User.role == role.value)
         return list((await self.session.execute(query)).scalars())
 
+    async def users_page(self, platform_id: str | None, limit: int, offset: int) -> list[User]:
+        """One page of the accounts (of one platform, or all), by name."""
+        query = select(User).order_by(func.lower(User.display_name), User.id)
+        if platform_id:
+            query = query.where(User.platform_id == platform_id)
+        query = query.limit(limit).offset(offset)
+        return list((await self.session.execute(query)).scalars())
+
+    async def user_count(self) -> int:
+        return int((await self.session.execute(select(func.count(User.id)))).scalar_one())
+
+    async def structure_count(self) -> int:
+        return int((await self.session.execute(select(func.count(Structure.id)))).scalar_one())
+
+    async def user_names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """The display name of each of these accounts that exists."""
+        ids = sorted(set(user_ids))
+        if not ids:
+            return {}
+        query = select(User.id, User.display_name).where(User.id.in_(ids))
+        return {r.id: r.display_name for r in await self.session.execute(query)}
+
     async def token(self, token_hash: str) -> ApiToken | None:
         query = select(ApiToken).where(ApiToken.token_hash == token_hash)
         return (await self.session.execute(query)).unique().scalar_one_or_none()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.pages.admin_users import USERS_PAGE
 from tests.pages.conftest import Site, assert_accessible, screenshot
 from tests.pages.test_pages_http import _hidden, _log_in
 from tests.support.mail import mail_for
@@ -268,3 +269,23 @@ async def test_an_admin_creates_a_user_who_activates_and_logs_in(page: Any, site
     await page.wait_for_url("**/connexion?active=1")
     await _browser_login(page, email, NEW_PASSWORD)
     await page.wait_for_url("**/mes-dossiers")
+
+
+async def test_the_accounts_list_comes_in_pages_by_name(site: Site) -> None:
+    team = await site.api.team()
+    for _ in range(USERS_PAGE):  # with the team's own, more than one page on this platform
+        await site.api.user("referent", team.platform_id, f"ml-{team.platform_id}")
+    async with _admin(site) as (http, _token):
+        listed = f"/administration/utilisateurs?plateforme={team.platform_id}"
+        first = (await http.get(listed)).text
+        second = (await http.get(f"{listed}&page=2")).text
+        rows = [re.findall(r'data-utilisateur="(\w+)"', page) for page in (first, second)]
+        assert len(rows[0]) == USERS_PAGE and 0 < len(rows[1]) < USERS_PAGE
+        assert not set(rows[0]) & set(rows[1]), "an account on two pages"
+        assert f'href="{listed}&amp;page=2"' in first and f'href="{listed}&amp;page=1"' in second
+        names = re.findall(r'href="/administration/utilisateurs/\w+">([^<]+)</a>', first)
+        assert names == sorted(names, key=str.lower), "by name"
+        action = re.search(r'action="(/administration/utilisateurs/\w+/desactiver[^"]*)"', second)
+        assert action and action.group(1).endswith(f"?plateforme={team.platform_id}&amp;page=2")
+        beyond = await http.get(f"{listed}&page=99")
+        assert beyond.status_code == 200 and "Aucun compte sur cette page." in beyond.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -130,6 +131,22 @@ class ReferenceService:
 
     async def users(self, platform_id: str | None = None) -> list[User]:
         return await self.repo.users(platform_id)
+
+    async def users_page(
+        self, platform_id: str | None, page: int, size: int
+    ) -> tuple[list[User], bool]:
+        """Page `page` (from 1) of the accounts by name, and whether another page follows."""
+        rows = await self.repo.users_page(platform_id, size + 1, (page - 1) * size)
+        return rows[:size], len(rows) > size
+
+    async def user_count(self) -> int:
+        return await self.repo.user_count()
+
+    async def structure_count(self) -> int:
+        return await self.repo.structure_count()
+
+    async def user_names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        return await self.repo.user_names(user_ids)
 
     async def create_platform(self, new: NewPlatform) -> Platform:
         """A platform with its territory and timer policy."""
