@@ -38,7 +38,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest $(PYTEST_ARGS) $(PYTEST_WORKERS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest $(PYTEST_ARGS) $(PYTEST_WORKERS)
 
 ## The main pages as PNG in docs/screenshots/ (shown by the README), taken by the browser
 ## tests marked `screenshots` on the real stack, so the pictures stay true to the pages.
