@@ -52,7 +52,9 @@ async def _users_page(
         "page": page,
         "more": more,
         "selected": selected,
-        # Where an action on a row comes back to: the same filter and page of the list.
+        # The list with its filter (for the pager), and where an action on a row comes back
+        # to: the same filter and page.
+        "listed": USERS_PATH + _query({"plateforme": selected}),
         "back": _query({"plateforme": selected, "page": str(page) if page > 1 else ""}),
         "structure_options": [(group, items) for group, items in grouped if items],
         "role_options": [(r.value, ROLE_LABELS[r].capitalize()) for r in Role],
