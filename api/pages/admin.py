@@ -7,14 +7,15 @@ Users and the journal of credential actions are in `admin_users.py`.
 from __future__ import annotations
 
 from dataclasses import asdict, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import CurrentUser, SessionDep
 from api.errors import Conflict, Invalid, NotFound
-from api.pages.forms import checked, codes, refusal, values
+from api.pages.forms import checked, codes, page_number, refusal, values
 from api.pages.routing import page_router
 from api.pages.templating import render
 from api.schemas import PlatformIn, PolicyIn, StructureIn, TerritoryIn, TimeZoneIn
@@ -27,10 +28,14 @@ from filrouge.core.domain import (
 from filrouge.core.durations import parse_duration
 from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
 
+if TYPE_CHECKING:
+    from filrouge.store.models import Structure
+
 router = page_router()
 ADMIN_PATH = "/administration"
 PLATFORMS_PATH = f"{ADMIN_PATH}/plateformes"
 STRUCTURES_PATH = f"{ADMIN_PATH}/structures"
+LIST_PAGE = 50  # platforms or structures per page of their list, by id
 TERRITORY_LABELS = {
     "communes": "Communes (codes INSEE)",
     "postal_codes": "Codes postaux",
@@ -99,14 +104,16 @@ async def page_admin(request: Request, user: CurrentUser, session: SessionDep) -
 async def _platforms_page(
     request: Request, session: SessionDep, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    platforms = await ReferenceService(session).platforms()
+    page = page_number(request.query_params.get("page", ""))
+    platforms, more = await ReferenceService(session).platforms_page(page, LIST_PAGE)
     base = {
         "platforms": platforms,
+        "page": page,
+        "more": more,
         "summaries": {p.id: territory_summary(p.territory or {}) for p in platforms},
         "form": {},
         "errors": {},
         "territory_labels": TERRITORY_LABELS,
-        "created": _just_created(request),
     }
     return render(request, "admin_platforms.html", base | context, status_code=status)
 
@@ -279,13 +286,17 @@ async def _structures_page(
 ) -> HTMLResponse:
     service = ReferenceService(session)
     platforms = await service.platforms()
+    page = page_number(request.query_params.get("page", ""))
+    structures, more = await service.structures_page(page, LIST_PAGE)
     base = platform_choices(platforms) | {
-        "structures": await service.structures(),
+        "structures": structures,
+        "page": page,
+        "more": more,
         "kind_options": [(k.value, STRUCTURE_KIND_LABELS[k]) for k in StructureKind],
         "kind_labels": STRUCTURE_KIND_LABELS,
         "form": {},
         "errors": {},
-        "created": _just_created(request),
+        "created": await _created_structure(request, service),
     }
     return render(request, "admin_structures.html", base | context, status_code=status)
 
@@ -305,12 +316,21 @@ async def page_create_structure(
     """Create a structure of a platform (Mission locale, MLDS, CIO...)."""
     form = values(await request.form(), STRUCTURE_FIELDS)
     body, errors = checked(StructureIn, form)
+    service = ReferenceService(session)
     if body is not None:
         new = NewStructure(body.id, body.platform_id, body.name, body.kind)
         try:
-            await ReferenceService(session).create_structure(new)
+            await service.create_structure(new)
         except Refused as exc:
             errors = refusal(exc, STRUCTURE_FIELDS)
     if errors:
         return await _structures_page(request, session, 422, form=form, errors=errors)
-    return RedirectResponse(f"{STRUCTURES_PATH}?creee=1", status_code=303)
+    assert body is not None  # to the page of the list that shows the new structure
+    shown = {"creee": body.id, "page": await service.structure_page(body.id, LIST_PAGE)}
+    return RedirectResponse(f"{STRUCTURES_PATH}?{urlencode(shown)}", status_code=303)
+
+
+async def _created_structure(request: Request, service: ReferenceService) -> Structure | None:
+    """The structure just created (the list's address names it; it may be on another page)."""
+    structure_id = request.query_params.get("creee", "")[:40]
+    return await service.find_structure(structure_id) if structure_id else None

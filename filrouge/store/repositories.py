@@ -24,6 +24,10 @@ class ReferenceRepository:
     async def platforms(self) -> list[Platform]:
         return list((await self.session.execute(select(Platform).order_by(Platform.id))).scalars())
 
+    async def platforms_page(self, limit: int, offset: int) -> list[Platform]:
+        query = select(Platform).order_by(Platform.id).limit(limit).offset(offset)
+        return list((await self.session.execute(query)).scalars())
+
     async def platform_count(self) -> int:
         return int((await self.session.execute(select(func.count(Platform.id)))).scalar_one())
 
@@ -55,6 +59,15 @@ class ReferenceRepository:
         if platform_id:
             query = query.where(Structure.platform_id == platform_id)
         return list((await self.session.execute(query)).scalars())
+
+    async def structures_page(self, limit: int, offset: int) -> list[Structure]:
+        query = select(Structure).order_by(Structure.id).limit(limit).offset(offset)
+        return list((await self.session.execute(query)).scalars())
+
+    async def structures_before(self, structure_id: str) -> int:
+        """How many structures come before this id in the list by id."""
+        query = select(func.count(Structure.id)).where(Structure.id < structure_id)
+        return int((await self.session.execute(query)).scalar_one())
 
     async def user(self, user_id: str) -> User | None:
         return await self.session.get(User, user_id)

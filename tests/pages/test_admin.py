@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api.pages.admin import LIST_PAGE
 from api.pages.admin_users import USERS_PAGE
 from tests.pages.conftest import Site, assert_accessible, screenshot
 from tests.pages.test_pages_http import _hidden, _log_in
@@ -151,7 +152,8 @@ async def test_structures_are_created_and_listed(site: Site) -> None:
         created = await http.post("/administration/structures", data=body)
         assert created.status_code == 303
         listed = await http.get(created.headers["location"])
-        assert "La structure est créée" in listed.text and structure_id in listed.text
+        assert f"La structure « CIO de Test » ({structure_id}) est créée" in listed.text
+        assert f"<td>{structure_id}</td>" in listed.text, "the list opens on its page"
         again = await http.post("/administration/structures", data=body)
         assert again.status_code == 422
         assert _error(again.text, "id") == "Cet identifiant est déjà pris : choisissez-en un autre."
@@ -289,3 +291,32 @@ async def test_the_accounts_list_comes_in_pages_by_name(site: Site) -> None:
         assert action and action.group(1).endswith(f"?plateforme={team.platform_id}&amp;page=2")
         beyond = await http.get(f"{listed}&page=99")
         assert beyond.status_code == 200 and "Aucun compte sur cette page." in beyond.text
+
+
+def _rows(html: str) -> list[str]:
+    """The identifiers in a list's second column (platforms and structures show their id)."""
+    return re.findall(r"<tr>\s*<td>.*?</td>\s*<td>([\w-]+)</td>", html, re.S)
+
+
+async def test_platforms_and_structures_come_in_pages_by_id(site: Site) -> None:
+    platform_id = (await site.api.team()).platform_id
+    async with _admin(site) as (http, token):
+        prefix = f"zz-{uuid.uuid4().hex[:6]}"  # after every other id: the last pages
+        for n in range(LIST_PAGE + 1):
+            body = {"id": f"{prefix}-{n:02d}", "platform_id": platform_id, "name": f"ML {n}"}
+            body |= {"kind": "mission_locale", "csrf_token": token}
+            created = await http.post("/administration/structures", data=body)
+            assert created.status_code == 303
+        last = await http.get(created.headers["location"])  # the page showing the last one
+        page = int(re.search(r"page=(\d+)", created.headers["location"]).group(1))  # type: ignore[union-attr]
+        assert page > 1 and f"{prefix}-{LIST_PAGE:02d}" in _rows(last.text)
+        before = await http.get(f"/administration/structures?page={page - 1}")
+        shown = [_rows(before.text), _rows(last.text)]
+        assert len(shown[0]) == LIST_PAGE and not set(shown[0]) & set(shown[1])
+        assert shown[0] + shown[1] == sorted(shown[0] + shown[1]), "by id"
+        assert f'href="/administration/structures?page={page}"' in before.text
+        for path, noun in (("plateformes", "plateforme"), ("structures", "structure")):
+            beyond = await http.get(f"/administration/{path}?page=9999")
+            assert f"Aucune {noun} sur cette page." in beyond.text
+        first = _rows((await http.get("/administration/plateformes")).text)
+        assert 0 < len(first) <= LIST_PAGE and first == sorted(first)

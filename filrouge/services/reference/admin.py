@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from filrouge.store.repositories import ReferenceRepository
 PLATFORM_ROLES = frozenset({Role.REFERENT, Role.COORDINATEUR, Role.PARTENAIRE})
 ID_TAKEN = "%s porte déjà cet identifiant."
 ID_IN_USE = "Cet identifiant est déjà pris : choisissez-en un autre."
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ def policy_json(policy: TimerPolicy) -> dict[str, object]:
     return data
 
 
+def _cut(rows: list[T], size: int) -> tuple[list[T], bool]:
+    """A page asked for with one row more than it shows: its rows, and whether more follow."""
+    return rows[:size], len(rows) > size
+
+
 class ReferenceService:
     """Runs in the door's transaction (an administrator's request, a command)."""
 
@@ -136,8 +142,22 @@ class ReferenceService:
         self, platform_id: str | None, page: int, size: int
     ) -> tuple[list[User], bool]:
         """Page `page` (from 1) of the accounts by name, and whether another page follows."""
-        rows = await self.repo.users_page(platform_id, size + 1, (page - 1) * size)
-        return rows[:size], len(rows) > size
+        return _cut(await self.repo.users_page(platform_id, size + 1, (page - 1) * size), size)
+
+    async def platforms_page(self, page: int, size: int) -> tuple[list[Platform], bool]:
+        """Page `page` (from 1) of the platforms by id, and whether another page follows."""
+        return _cut(await self.repo.platforms_page(size + 1, (page - 1) * size), size)
+
+    async def find_structure(self, structure_id: str) -> Structure | None:
+        return await self.repo.structure(structure_id)
+
+    async def structure_page(self, structure_id: str, size: int) -> int:
+        """The page (from 1) of the structures by id that shows this one."""
+        return await self.repo.structures_before(structure_id) // size + 1
+
+    async def structures_page(self, page: int, size: int) -> tuple[list[Structure], bool]:
+        """Page `page` (from 1) of the structures by id, and whether another page follows."""
+        return _cut(await self.repo.structures_page(size + 1, (page - 1) * size), size)
 
     async def user_count(self) -> int:
         return await self.repo.user_count()
