@@ -53,7 +53,9 @@ async def journal_rows(
         e.target_user_id for e in events if e.target_user_id
     }
     names = await service.user_names(named)
-    platforms = {p.id: p.name for p in await service.platforms()}
+    platforms = await service.platform_names(
+        str(e.details["platform_id"]) for e in events if (e.details or {}).get("platform_id")
+    )
     return [
         {
             "at": e.at,

@@ -28,6 +28,14 @@ class ReferenceRepository:
         query = select(Platform).order_by(Platform.id).limit(limit).offset(offset)
         return list((await self.session.execute(query)).scalars())
 
+    async def platform_names(self, platform_ids: Iterable[str]) -> dict[str, str]:
+        """The name of each of these platforms that exists."""
+        ids = sorted(set(platform_ids))
+        if not ids:
+            return {}
+        query = select(Platform.id, Platform.name).where(Platform.id.in_(ids))
+        return {r.id: r.name for r in await self.session.execute(query)}
+
     async def platform_count(self) -> int:
         return int((await self.session.execute(select(func.count(Platform.id)))).scalar_one())
 

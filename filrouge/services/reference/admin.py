@@ -168,6 +168,9 @@ class ReferenceService:
     async def user_names(self, user_ids: Iterable[str]) -> dict[str, str]:
         return await self.repo.user_names(user_ids)
 
+    async def platform_names(self, platform_ids: Iterable[str]) -> dict[str, str]:
+        return await self.repo.platform_names(platform_ids)
+
     async def create_platform(self, new: NewPlatform) -> Platform:
         """A platform with its territory and timer policy."""
         if await self.repo.platform(new.id):
