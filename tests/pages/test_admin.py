@@ -201,6 +201,7 @@ async def test_users_are_created_deactivated_and_journaled(site: Site) -> None:
         for action in ("Compte créé", "Lien d’activation envoyé", "Compte désactivé"):
             assert action in journal.text
         assert "rôle coordinateur de plateforme" in journal.text
+        assert "plateforme PSAD test" in journal.text, "the platform named, not its id"
         member = team.coordinator
         page = await http.get(f"/administration/utilisateurs/{member.id}")
         assert page.status_code == 200 and "Compte créé" in page.text
