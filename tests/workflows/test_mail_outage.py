@@ -20,6 +20,7 @@ from filrouge.core.retry import REDELIVERY_EVERY
 from filrouge.mail.sink import MailSink
 from filrouge.settings import SmtpSettings
 from startup.worker import build_worker
+from tests.conftest import time_skipping_server
 from tests.workflows.test_case_workflow import (
     DAY,
     MINUTE,
@@ -38,13 +39,13 @@ STEP = timedelta(hours=4)
 
 
 @pytest.fixture
-async def cases(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[list[CaseRun]]:
-    """Cases a test started, terminated at the end (their later timers must not hold the server)."""
-    started: list[CaseRun] = []
-    yield started
-    for case in started:
-        if (await case.handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-            await case.handle.terminate(reason="end of test")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own. A simulated week of outage costs hundreds of
+    real mail retries: the test neither inherits another test's timers, time-skipping lock or
+    connection, nor leaves its own to the next test (a CI run once lost both tests of a
+    backend that way, the second one waiting on the first one's leftovers)."""
+    async with time_skipping_server() as server:
+        yield server
 
 
 async def advance(case: CaseRun, until: datetime) -> None:
@@ -63,16 +64,14 @@ async def kinds_of(case: CaseRun, kind: str) -> list[dict[str, object]]:
 
 
 async def test_smtp_down_for_a_week_keeps_the_case_and_sends_each_mail_once_after(
-    time_skipping_env: WorkflowEnvironment,
+    env: WorkflowEnvironment,
     sessions: async_sessionmaker[AsyncSession],
     mail_sink: MailSink,
-    cases: list[CaseRun],
 ) -> None:
-    env, queue = time_skipping_env, f"outage-{uuid.uuid4()}"
+    queue = f"outage-{uuid.uuid4()}"
     smtp = SmtpSettings(host="127.0.0.1", port=mail_sink.port)
     async with build_worker(env.client, queue, sessions, smtp, PUBLIC_URL):
         case = await start_case(env, sessions, mail_sink, queue)
-        cases.append(case)
         t0 = await case.stage_entered_at()
         await advance(case, t0 + 4 * DAY)
         mail_sink.stop()  # down from day 4 to day 11: the reminder (day 5) waits past its window
@@ -108,19 +107,17 @@ async def test_smtp_down_for_a_week_keeps_the_case_and_sends_each_mail_once_afte
 
 
 async def test_refused_credentials_keep_the_case_and_a_retry_sends_once_fixed(
-    time_skipping_env: WorkflowEnvironment,
+    env: WorkflowEnvironment,
     sessions: async_sessionmaker[AsyncSession],
     tmp_path: object,
-    cases: list[CaseRun],
 ) -> None:
-    env, queue = time_skipping_env, f"auth-{uuid.uuid4()}"
+    queue = f"auth-{uuid.uuid4()}"
     with MailSink(directory=f"{tmp_path}/mail", port=0, credentials=LOGIN) as sink:
         smtp = SmtpSettings(
             host="127.0.0.1", port=sink.port, username=LOGIN[0], password="ancien-mot-de-passe"
         )
         async with build_worker(env.client, queue, sessions, smtp, PUBLIC_URL):
             case = await start_case(env, sessions, sink, queue)
-            cases.append(case)
             t0 = await case.stage_entered_at()
             await advance(case, t0 + 5 * DAY + MINUTE)
             await advance(case, t0 + 5 * DAY + 2 * MINUTE)
