@@ -32,6 +32,9 @@ async def auth(
         yield api
 
 
+MINUTE = timedelta(minutes=1)
+
+
 def _platform() -> dict[str, str]:
     return {"id": f"auth-{uuid.uuid4().hex[:8]}", "name": "PSAD"}
 
@@ -241,40 +244,57 @@ async def test_login_from_another_site_is_refused(auth: AuthApi) -> None:
 # ---------------------------------------------------------------- expiry and logout
 
 
-async def test_a_session_ends_after_the_idle_timeout(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+async def age_sessions(
+    sessions: async_sessionmaker[AsyncSession],
+    user_id: str,
+    since_login: timedelta,
+    since_last_request: timedelta,
 ) -> None:
-    settings = AuthSettings(session_idle_timeout=timedelta(seconds=1.5))
-    async with auth_api(dev_env, database_url, sessions, settings) as api:
-        user = await api.user()
-        async with api.browser() as browser:
-            await login(browser, user["email"])
-            statuses = []
-            for _ in range(3):  # active: each request restarts the idle timer
-                await asyncio.sleep(0.8)
-                statuses.append((await browser.get("/auth/me")).status_code)
-            await asyncio.sleep(2)
-            expired = await browser.get("/auth/me")
+    """Put this user's sessions where they would be after `since_login`, their last request
+    `since_last_request` ago: the server reads the real clock, the rows move back instead."""
+    async with transaction(sessions) as session:
+        query = select(UserSession).where(UserSession.user_id == user_id)
+        for row in (await session.execute(query)).scalars():
+            row.created_at -= since_login
+            row.expires_at -= since_login
+            row.last_seen_at -= since_last_request
 
-    assert statuses == [200, 200, 200]
+
+async def test_a_session_ends_after_the_idle_timeout(
+    auth: AuthApi, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    idle = AuthSettings().session_idle_timeout  # 30 minutes
+    user = await auth.user()
+    async with auth.browser() as browser:
+        await login(browser, user["email"])
+        statuses = []
+        for _ in range(3):  # active: each request restarts the idle timer
+            await age_sessions(sessions, user["id"], idle * 2 / 3, idle * 2 / 3)
+            statuses.append((await browser.get("/auth/me")).status_code)
+        await age_sessions(sessions, user["id"], idle + MINUTE, idle + MINUTE)
+        expired = await browser.get("/auth/me")
+
+    assert statuses == [200, 200, 200]  # two timeouts after the login, alive all along
     assert expired.status_code == 401
     assert expired.json()["message"] == "Session expirée ou fermée : reconnectez-vous."
 
 
 async def test_a_session_ends_after_its_lifetime_even_when_active(
-    dev_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+    auth: AuthApi, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    settings = AuthSettings(session_lifetime=timedelta(seconds=2))
-    async with auth_api(dev_env, database_url, sessions, settings) as api:
-        user = await api.user()
-        async with api.browser() as browser:
-            response = await login(browser, user["email"])
-            first = await browser.get("/auth/me")
-            await asyncio.sleep(2.2)
-            late = await browser.get("/auth/me")
+    lifetime = AuthSettings().session_lifetime  # 10 hours
+    user = await auth.user()
+    async with auth.browser() as browser:
+        response = await login(browser, user["email"])
+        first = await browser.get("/auth/me")
+        await age_sessions(sessions, user["id"], lifetime - MINUTE, MINUTE)
+        before_the_end = await browser.get("/auth/me")
+        await age_sessions(sessions, user["id"], 2 * MINUTE, timedelta())
+        late = await browser.get("/auth/me")
 
-    assert "max-age=2" in _set_cookie(response, "filrouge_session").lower()
-    assert first.status_code == 200
+    max_age = f"max-age={int(lifetime.total_seconds())}"
+    assert max_age in _set_cookie(response, "filrouge_session").lower()
+    assert (first.status_code, before_the_end.status_code) == (200, 200)
     assert late.status_code == 401
 
 
