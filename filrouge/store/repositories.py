@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from filrouge.core.domain import Role, Stage
 from filrouge.store.models import ApiToken, Case, CaseIdentity, Platform, Structure, User
@@ -30,11 +31,7 @@ class ReferenceRepository:
 
     async def platform_names(self, platform_ids: Iterable[str]) -> dict[str, str]:
         """The name of each of these platforms that exists."""
-        ids = sorted(set(platform_ids))
-        if not ids:
-            return {}
-        query = select(Platform.id, Platform.name).where(Platform.id.in_(ids))
-        return {r.id: r.name for r in await self.session.execute(query)}
+        return await self._names(Platform.id, Platform.name, platform_ids)
 
     async def platform_count(self) -> int:
         return int((await self.session.execute(select(func.count(Platform.id)))).scalar_one())
@@ -104,11 +101,17 @@ class ReferenceRepository:
 
     async def user_names(self, user_ids: Iterable[str]) -> dict[str, str]:
         """The display name of each of these accounts that exists."""
-        ids = sorted(set(user_ids))
-        if not ids:
+        return await self._names(User.id, User.display_name, user_ids)
+
+    async def _names(
+        self, key: InstrumentedAttribute[str], name: InstrumentedAttribute[str], ids: Iterable[str]
+    ) -> dict[str, str]:
+        """`name` by `key` for the rows of these keys (no query for none)."""
+        wanted = sorted(set(ids))
+        if not wanted:
             return {}
-        query = select(User.id, User.display_name).where(User.id.in_(ids))
-        return {r.id: r.display_name for r in await self.session.execute(query)}
+        rows = await self.session.execute(select(key, name).where(key.in_(wanted)))
+        return {row_key: row_name for row_key, row_name in rows.tuples()}
 
     async def token(self, token_hash: str) -> ApiToken | None:
         query = select(ApiToken).where(ApiToken.token_hash == token_hash)
