@@ -6,6 +6,7 @@ Users and the journal of credential actions are in `admin_users.py`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -25,7 +26,7 @@ from filrouge.core.domain import (
     StructureKind,
     TimerPolicy,
 )
-from filrouge.core.durations import parse_duration
+from filrouge.core.durations import duration_words, iso_from_words
 from filrouge.services.reference.admin import NewPlatform, NewStructure, ReferenceService
 
 if TYPE_CHECKING:
@@ -43,24 +44,10 @@ TERRITORY_LABELS = {
 }
 PLATFORM_FIELDS = ("id", "name", "region", "time_zone", *TERRITORY_LABELS)
 POLICY_FIELDS = tuple(f.name for f in fields(TimerPolicy))
+LIST_FIELDS = ("follow_up_checks",)
+DELAY_FIELDS = tuple(name for name in POLICY_FIELDS if name != "max_failed_attempts")
 STRUCTURE_FIELDS = ("id", "platform_id", "name", "kind")
 Refused = (Conflict, Invalid, NotFound)
-
-
-def duration_words(text: str) -> str:
-    """'P5D' -> '5 jours', 'P1M' -> '1 mois', 'PT30S' -> '30 secondes'."""
-    try:
-        duration = parse_duration(text)
-    except ValueError:
-        return text
-    seconds = int(duration.span.total_seconds())
-    units = [(duration.months, "mois", "mois")]
-    for size, one, many in ((86400, "jour", "jours"), (3600, "heure", "heures")):
-        units.append((seconds // size, one, many))
-        seconds %= size
-    units += [(seconds // 60, "minute", "minutes"), (seconds % 60, "seconde", "secondes")]
-    words = [f"{n} {one if n == 1 else many}" for n, one, many in units if n]
-    return " et ".join(words) or "immédiat"
 
 
 def territory_summary(territory: dict[str, list[str]]) -> str:
@@ -158,16 +145,12 @@ def _policy_rows(policy: dict[str, Any], form: dict[str, str]) -> list[dict[str,
             {
                 "name": name,
                 "label": POLICY_LABELS[name][0].upper() + POLICY_LABELS[name][1:],
-                "value": form.get(name, _shown(current)),
+                "value": form.get(name, _words(name, current) if name in DELAY_FIELDS else current),
                 "words": _words(name, current),
-                "default": _shown(default),
+                "default": _words(name, default),
             }
         )
     return rows
-
-
-def _shown(value: Any) -> str:
-    return ", ".join(value) if isinstance(value, list | tuple) else str(value)
 
 
 def _words(name: str, value: Any) -> str:
@@ -176,6 +159,28 @@ def _words(name: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(duration_words(v) for v in value)
     return duration_words(str(value))
+
+
+def _delays(text: str, several: bool) -> tuple[list[str], str | None]:
+    """The delays typed in one field, each in French words ('5 jours', '2 mois', '1 an et 6
+    mois') or ISO 8601 ('P5D', as the API takes them), turned into ISO 8601 for the service
+    to check; several ones are separated by commas or semicolons (ISO ones also by spaces).
+    With them, the first one that is neither (the service refuses it as invalid ISO 8601)."""
+    delays: list[str] = []
+    unreadable = None
+    parts = re.split(r"[,;\n]+", text) if several else [text]
+    for part in filter(None, (p.strip() for p in parts)):
+        if part.upper().startswith("P"):
+            delays += codes(part) if several else [part]
+            continue
+        iso = iso_from_words(part)
+        unreadable = unreadable or (None if iso else part)
+        delays.append(iso or part)
+    return delays, unreadable
+
+
+def _unreadable(text: str) -> str:
+    return f"Durée illisible : « {text[:40]} » (exemples : 5 jours, 2 mois, 12 heures)."
 
 
 async def _platform_page(
@@ -242,7 +247,13 @@ async def page_set_policy(
     """Change the timer policy (an empty field keeps its value); refusals by their fields."""
     form = values(await request.form(), POLICY_FIELDS)
     data: dict[str, Any] = dict(form)
-    data["follow_up_checks"] = codes(form["follow_up_checks"]) or None
+    unreadable: dict[str, str] = {}
+    for name in DELAY_FIELDS:
+        delays, wrong = _delays(form[name], several=name in LIST_FIELDS)
+        data[name] = delays if name in LIST_FIELDS else "".join(delays)
+        if wrong is not None:
+            unreadable[name] = _unreadable(wrong)
+    data["follow_up_checks"] = data["follow_up_checks"] or None
     body, errors = checked(PolicyIn, data)
     if body is not None:
         changes = body.model_dump(exclude_none=True)
@@ -250,6 +261,7 @@ async def page_set_policy(
             await ReferenceService(session).set_policy(platform_id, changes)
         except Invalid as exc:
             errors = refusal(exc, POLICY_FIELDS)
+    errors |= unreadable  # refused by the service too, said here in the page's own terms
     context = {"policy_errors": errors, "policy_saved": not errors}
     if errors:
         context["policy_form"] = form

@@ -82,6 +82,59 @@ def bounded_duration(text: str) -> Duration:
     return duration
 
 
+# French words for a duration, as people type them: "5 jours", "1 an et 6 mois", "12 h".
+_FRENCH_UNITS = {
+    "an": "Y", "ans": "Y", "année": "Y", "années": "Y",
+    "mois": "M",
+    "semaine": "W", "semaines": "W", "sem": "W",
+    "jour": "D", "jours": "D", "j": "D",
+    "heure": "H", "heures": "H", "h": "H",
+    "minute": "MIN", "minutes": "MIN", "min": "MIN",
+    "seconde": "S", "secondes": "S", "s": "S",
+}  # fmt: skip
+_FRENCH_PART = re.compile(r"(\d+)\s*([^\W\d_]+)")
+_FRENCH_JOINS = re.compile(r"^(?:\s|et\b)*$")
+IMMEDIATE = "immédiat"
+
+
+def duration_words(text: str) -> str:
+    """'P5D' -> '5 jours', 'P1M' -> '1 mois', 'PT30S' -> '30 secondes' (the text itself when
+    it is not a duration)."""
+    try:
+        duration = parse_duration(text)
+    except ValueError:
+        return text
+    seconds = int(duration.span.total_seconds())
+    units = [(duration.months, "mois", "mois")]
+    for size, one, many in ((86400, "jour", "jours"), (3600, "heure", "heures")):
+        units.append((seconds // size, one, many))
+        seconds %= size
+    units += [(seconds // 60, "minute", "minutes"), (seconds % 60, "seconde", "secondes")]
+    words = [f"{n} {one if n == 1 else many}" for n, one, many in units if n]
+    return " et ".join(words) or IMMEDIATE
+
+
+def iso_from_words(text: str) -> str | None:
+    """The ISO 8601 text of a duration written in French ('5 jours' -> 'P5D', '1 an et 6 mois'
+    -> 'P1Y6M', 'immédiat' -> 'PT0S'), the inverse of `duration_words`; None when the text
+    is not such a duration."""
+    words = text.strip().lower()
+    if words == IMMEDIATE:
+        return "PT0S"
+    amounts: dict[str, int] = {}
+    end = 0
+    for part in _FRENCH_PART.finditer(words):
+        unit = _FRENCH_UNITS.get(part[2])
+        if unit is None or unit in amounts or not _FRENCH_JOINS.match(words[end : part.start()]):
+            return None
+        amounts[unit], end = int(part[1]), part.end()
+    if not amounts or words[end:].strip():
+        return None
+    date_part = "".join(f"{amounts[u]}{u}" for u in ("Y", "M", "W", "D") if u in amounts)
+    time_part = "".join(f"{amounts[u]}{u[0]}" for u in ("H", "MIN", "S") if u in amounts)
+    return f"P{date_part}" + (f"T{time_part}" if time_part else "")
+
+
 def add_months(moment: datetime, months: int) -> datetime:
     """Add calendar months, clamping the day to the target month's length."""
     if months == 0:

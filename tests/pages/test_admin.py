@@ -104,15 +104,28 @@ async def test_the_timer_policy_has_french_labels_and_refusals_by_field(site: Si
     async with _admin(site) as (http, token):
         page = await http.get(f"/administration/plateformes/{platform_id}")
         assert "Relance du référent sans premier contact" in page.text
-        assert "Actuellement : 5 jours. Par défaut : P5D." in page.text
+        assert "Actuellement : 5 jours. Par défaut : 5 jours." in page.text
+        assert 'value="1 mois, 3 mois, 6 mois"' in page.text, "delays are shown in words"
         path = f"/administration/plateformes/{platform_id}/delais"
         bad = {"reminder_no_contact": "5 jours", "max_failed_attempts": "trois"}
         refused = await http.post(path, data=bad | {"csrf_token": token})
         assert refused.status_code == 422 and "<html" in refused.text, "a plain form: the page"
         assert _error(refused.text, "max_failed_attempts") == "Nombre entier attendu."
-        out_of_range = {"reminder_no_contact": "5 jours", "max_failed_attempts": "0"}
+        out_of_range = {
+            "reminder_no_contact": "5 lunes",
+            "escalation_no_contact": "P5X",
+            "follow_up_checks": "1 mois, deux mois",
+            "max_failed_attempts": "0",
+        }
         refused = await http.post(path, data=out_of_range | {"csrf_token": token})
-        assert _error(refused.text, "reminder_no_contact").startswith("Durée ISO 8601 invalide")
+        assert _error(refused.text, "reminder_no_contact") == (
+            "Durée illisible : « 5 lunes » (exemples : 5 jours, 2 mois, 12 heures)."
+        )
+        assert _error(refused.text, "escalation_no_contact").startswith("Durée ISO 8601 invalide")
+        assert _error(refused.text, "follow_up_checks").startswith(
+            "Durée illisible : « deux mois »"
+        )
+        assert 'value="5 lunes"' in refused.text, "what was typed stays in its field"
         assert _error(refused.text, "max_failed_attempts") == (
             "Un nombre entier entre 1 et 20 est attendu."
         )
@@ -131,13 +144,21 @@ async def test_the_timer_policy_has_french_labels_and_refusals_by_field(site: Si
         assert "Actuellement : America/Cayenne (choisi)." in chosen.text
         back = await http.post(zone, data={"time_zone": "", "csrf_token": token})
         assert "Actuellement : Europe/Paris (celui de son territoire)." in back.text
-        good = {"reminder_no_contact": "P3D", "follow_up_checks": "P1M, P2M", "csrf_token": token}
+        good = {
+            "reminder_no_contact": "3 jours",  # in words, or ISO 8601 as the API takes them
+            "escalation_no_contact": "P12D",
+            "follow_up_checks": "1 mois; 2 mois",
+            "retention": "1 an et 6 mois",
+            "csrf_token": token,
+        }
         saved = await http.post(path, data=good)
         assert saved.status_code == 200 and "Les délais sont enregistrés" in saved.text
         assert "Actuellement : 3 jours." in saved.text
+        assert 'value="12 jours"' in saved.text
     listed = await site.api.http.get("/admin/platforms", headers=site.api.admin.headers)
     policy = next(p for p in listed.json() if p["id"] == platform_id)["policy"]
     assert (policy["reminder_no_contact"], policy["follow_up_checks"]) == ("P3D", ["P1M", "P2M"])
+    assert (policy["escalation_no_contact"], policy["retention"]) == ("P12D", "P1Y6M")
     assert policy["max_failed_attempts"] == 3, "an empty field keeps its value"
 
 
@@ -243,8 +264,17 @@ async def test_an_admin_creates_a_user_who_activates_and_logs_in(page: Any, site
     await page.get_by_role("button", name="Enregistrer les délais").click()
     error = page.locator("#escalation_no_contact-erreur")
     await error.wait_for()
-    assert (await error.inner_text()).startswith("Durée ISO 8601 invalide")
+    assert (await error.inner_text()).startswith("Durée illisible : « dix jours »")
     await assert_accessible(page)
+    await page.get_by_label("Alerte à la coordination sans premier contact").fill("10 jours")
+    await page.get_by_role("button", name="Enregistrer les délais").click()  # the rest as shown
+    await page.get_by_text("Les délais sont enregistrés").wait_for()
+    assert (
+        await page.get_by_label(
+            "Nombre de tentatives sans réponse avant « injoignable »"
+        ).input_value()
+        == "3"
+    )
 
     await page.goto("/administration/utilisateurs")
     email = f"nouvelle-{uuid.uuid4().hex[:6]}@psad.filrouge.fr"

@@ -8,7 +8,13 @@ from datetime import timedelta
 import pytest
 
 from filrouge.core.domain import TimerPolicy
-from filrouge.core.durations import TOO_LONG, bounded_duration, parse_duration
+from filrouge.core.durations import (
+    TOO_LONG,
+    bounded_duration,
+    duration_words,
+    iso_from_words,
+    parse_duration,
+)
 
 
 @pytest.mark.parametrize("text", ["P99999999999D", "PT99999999999999999999S", "P9999999999W"])
@@ -61,3 +67,54 @@ def test_a_cached_policy_check_tells_true_from_1_and_hands_out_its_own_dict() ->
     assert set(TimerPolicy(retention="jamais").problems()) == {"retention"}
     unhashable = TimerPolicy.unchecked({"follow_up_checks": ("P1M", ["P3M"])})
     assert set(unhashable.problems()) == {"follow_up_checks"}
+
+
+@pytest.mark.parametrize(
+    ("iso", "words"),
+    [
+        ("P5D", "5 jours"),
+        ("P1D", "1 jour"),
+        ("P2M", "2 mois"),
+        ("PT30S", "30 secondes"),
+        ("P1DT2H", "1 jour et 2 heures"),
+        ("PT1H30M", "1 heure et 30 minutes"),
+        ("PT0S", "immédiat"),
+    ],
+)
+def test_a_delay_reads_in_french_and_back(iso: str, words: str) -> None:
+    assert duration_words(iso) == words
+    assert iso_from_words(words) == iso
+
+
+@pytest.mark.parametrize(
+    ("words", "iso"),
+    [
+        ("1 an et 6 mois", "P1Y6M"),
+        ("3 Semaines", "P3W"),
+        ("12 h", "PT12H"),
+        ("5j", "P5D"),
+        ("2 années", "P2Y"),
+        ("  10 min ", "PT10M"),
+    ],
+)
+def test_a_delay_is_typed_the_way_people_write_it(words: str, iso: str) -> None:
+    assert iso_from_words(words) == iso
+    assert parse_duration(iso) == parse_duration(iso_from_words(duration_words(iso)) or "")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "cinq jours",
+        "5 lunes",
+        "5",
+        "jours",
+        "5 jours 2 jours",
+        "5 jours et",
+        "P5D",
+        "1 mois, 3 mois",
+        "",
+    ],
+)
+def test_what_is_not_a_delay_in_words_is_none(words: str) -> None:
+    assert iso_from_words(words) is None
