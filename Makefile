@@ -87,6 +87,9 @@ bench: bench-intake bench-faults bench-pages bench-upload-memory bench-platforms
 DSFR_VERSION := 1.15.3
 HTMX_VERSION := 4.0.1
 VENDOR       := static/vendor
+# The DSFR icon families the pages use (templates' fr-icon-* classes): their utility CSS and SVGs.
+DSFR_ICONS   := arrows system user
+DSFR_ICON_CSS = $(foreach f,$(DSFR_ICONS),utility/icons/icons-$(f)/icons-$(f).min.css)
 assets:
 	@command -v npm >/dev/null 2>&1 || { echo "make assets needs npm (node); the committed assets need neither"; exit 1; }
 	rm -rf .assets-tmp && mkdir -p .assets-tmp/dsfr .assets-tmp/htmx
@@ -96,8 +99,9 @@ assets:
 	rm -rf $(VENDOR)/dsfr $(VENDOR)/htmx && mkdir -p $(VENDOR)/dsfr $(VENDOR)/htmx
 	cd .assets-tmp/dsfr/package && cp LICENSE.md ../../../$(VENDOR)/dsfr/ && cd dist && \
 	  cp -r dsfr.min.css dsfr.module.min.js dsfr.nomodule.min.js favicon ../../../../$(VENDOR)/dsfr/ && \
-	  grep -oE 'url\((fonts|icons)/[^)]*\)' dsfr.min.css | sed -E 's/^url\(//; s/\)$$//' | sort -u | \
-	  xargs -I{} cp --parents {} ../../../../$(VENDOR)/dsfr/
+	  cp --parents $(DSFR_ICON_CSS) ../../../../$(VENDOR)/dsfr/ && \
+	  grep -ohE 'url\(((\.\./)*)(fonts|icons)/[^)]*\)' dsfr.min.css $(DSFR_ICON_CSS) | \
+	  sed -E 's/^url\((\.\.\/)*//; s/\)$$//' | sort -u | xargs -I{} cp --parents {} ../../../../$(VENDOR)/dsfr/
 	cp .assets-tmp/htmx/package/dist/htmx.min.js .assets-tmp/htmx/package/LICENSE $(VENDOR)/htmx/
 	echo "$(DSFR_VERSION)" > $(VENDOR)/dsfr/VERSION && echo "$(HTMX_VERSION)" > $(VENDOR)/htmx/VERSION
 	rm -rf .assets-tmp

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -13,6 +14,11 @@ from filrouge.core.local_time import french_date, french_datetime, zone
 from filrouge.store.engine import transaction
 from filrouge.store.models import ApiToken
 from tests.pages.conftest import PASSWORD, Account, Site
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC, TEMPLATES = ROOT / "static", ROOT / "templates"
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="(/static/[^"]+)"')
+ICON = re.compile(r"\b(fr-icon-[a-z0-9-]+)")
 
 
 def _hidden(html: str, name: str) -> str:
@@ -121,6 +127,28 @@ async def test_assets_are_served_by_the_app(site: Site) -> None:
             response = await http.get(path)
             assert response.status_code == 200, path
             assert response.headers["cache-control"] == "public, max-age=86400"
+
+
+async def test_every_icon_the_pages_use_is_drawn_by_a_stylesheet_they_link(site: Site) -> None:
+    """DSFR's core stylesheet draws only its components' icons: an `fr-icon-*` class without
+    its family's utility stylesheet shows a plain square. Each icon class of the templates
+    must be defined, with its SVG shipped, in a stylesheet every page links."""
+    async with site.client() as http:
+        page = (await http.get("/connexion")).text
+    linked = [STATIC / href.removeprefix("/static/") for href in STYLESHEET.findall(page)]
+    used = {m for path in TEMPLATES.rglob("*.html") for m in ICON.findall(path.read_text())}
+    assert used, "the templates use DSFR icons"
+    for icon in sorted(used):
+        drawn = [
+            (css, url)
+            for css in linked
+            for url in re.findall(
+                rf"\.{icon}:before\{{[^}}]*?mask-image:url\(([^)]+)\)", css.read_text()
+            )
+        ]
+        assert drawn, f"{icon} is drawn by none of {[str(c.relative_to(STATIC)) for c in linked]}"
+        for css, url in drawn:
+            assert (css.parent / url).resolve().is_file(), f"{icon}: {url} is not shipped"
 
 
 def test_dates_are_french_in_the_platform_time_zone() -> None:
