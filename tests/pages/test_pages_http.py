@@ -8,9 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from api.pages.templating import build_environment
 from filrouge.core.local_time import french_date, french_datetime, zone
+from filrouge.settings import PagesSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import ApiToken
 from tests.pages.conftest import PASSWORD, Account, Site
@@ -149,6 +152,32 @@ async def test_every_icon_the_pages_use_is_drawn_by_a_stylesheet_they_link(site:
         assert drawn, f"{icon} is drawn by none of {[str(c.relative_to(STATIC)) for c in linked]}"
         for css, url in drawn:
             assert (css.parent / url).resolve().is_file(), f"{icon}: {url} is not shipped"
+
+
+@pytest.mark.parametrize(
+    ("page", "previous", "next", "links", "disabled"),
+    [
+        (1, None, "/l?page=2", ["/l?page=2"], ["Page précédente"]),
+        (2, "/l?page=1", "/l?page=3", ["/l?page=1", "/l?page=3"], []),
+        (3, "/l?page=2", None, ["/l?page=2"], ["Page suivante"]),
+    ],
+)
+def test_one_pagination_for_every_list(
+    page: int, previous: str | None, next: str | None, links: list[str], disabled: list[str]
+) -> None:
+    macros = build_environment(PagesSettings()).get_template("_macros.html").module
+    html = str(macros.pagination(page, previous, next, "Pagination des dossiers"))  # type: ignore[attr-defined]
+    assert 'aria-label="Pagination des dossiers"' in html
+    assert f'aria-current="page" title="Page {page}">{page}<' in html
+    assert re.findall(r'href="([^"]+)"', html) == links
+    assert re.findall(r'aria-disabled="true" role="link">([^<]+)<', html) == disabled
+    alone = macros.pagination(1, None, None, "Pagination des dossiers")  # type: ignore[attr-defined]
+    assert str(alone).strip() == "", "a single page has no pagination"
+    more = str(macros.pager(2, True, "/l?etape=contact", "P"))  # type: ignore[attr-defined]
+    assert re.findall(r'href="([^"]+)"', more) == [
+        "/l?etape=contact&amp;page=1",
+        "/l?etape=contact&amp;page=3",
+    ]
 
 
 def test_dates_are_french_in_the_platform_time_zone() -> None:
