@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentUser, CurrentUserInfo, SessionDep
 from api.pages import services, steps
+from api.pages.forms import page_number
 from api.pages.labels import choice_label
 from api.pages.routing import page_router
 from api.pages.templating import page_zone, render
@@ -27,8 +28,10 @@ QUEUE = "#file-decisions"  # what a decision's form replaces: the whole queue, n
 SHOWN = 20
 
 
-def _form(case_id: str) -> steps.StepForm:
-    return steps.step_form(DECIDE, f"{DECISIONS_PATH}/{case_id}", QUEUE, scope=case_id)
+def _form(case_id: str, page: int) -> steps.StepForm:
+    """A case's decision form; the queue comes back at the same page once it is decided."""
+    action = f"{DECISIONS_PATH}/{case_id}" + (f"?page={page}" if page > 1 else "")
+    return steps.step_form(DECIDE, action, QUEUE, scope=case_id)
 
 
 def _start_day(value: Any) -> str:
@@ -47,14 +50,21 @@ async def _queue(
     failed: tuple[str, steps.StepForm] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    pending, total = await DecisionQueue(session).page(user, utcnow(), SHOWN)
-    forms = {p.case.id: _form(p.case.id) for p in pending}
+    page, queue = page_number(request.query_params.get("page", "")), DecisionQueue(session)
+    pending, total = await queue.page(user, utcnow(), SHOWN, (page - 1) * SHOWN)
+    if not pending and page > 1:  # the last ones of the last page were decided
+        page = max(1, -(-total // SHOWN))
+        pending, total = await queue.page(user, utcnow(), SHOWN, (page - 1) * SHOWN)
+    forms = {p.case.id: _form(p.case.id, page) for p in pending}
     if failed and failed[0] in forms:
         forms[failed[0]] = failed[1]
     referents = await PlatformDashboard(session).referents(user, active_only=False)
     context: dict[str, Any] = {
         "pending": pending,
         "total": total,
+        "page": page,
+        "more": page * SHOWN < total,
+        "first": (page - 1) * SHOWN + 1,
         "forms": forms,
         "referent_names": {r.id: r.name for r in referents},
         "solution_label": lambda value: choice_label(SolutionType, str(value)),
@@ -82,7 +92,8 @@ async def page_decide(
     """Record the coordinator's decision on one case (the API's step, checked the same way);
     the queue comes back with the decision told, or the form with its French refusal."""
     data, case_id = await request.form(), case_id[:40]
-    form, service = _form(case_id), services.case_service(request)
+    page = page_number(request.query_params.get("page", ""))
+    form, service = _form(case_id, page), services.case_service(request)
     try:
         await steps.submit(service, user, case_id, form, data, page_zone(request))
     except steps.StepRefused as refused:

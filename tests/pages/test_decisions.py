@@ -7,7 +7,9 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
+from api.pages import decisions
 from tests.api.conftest import Team
 from tests.pages.conftest import Account, Site
 from tests.pages.test_pages_http import _hidden, _log_in
@@ -86,3 +88,35 @@ async def test_only_the_platform_coordinator_decides(site: Site) -> None:
         await _log_in(http, referent)
         assert (await http.get("/plateforme/decisions")).status_code == 403
     assert (await site.api.case(case["id"], team.coordinator))["stage"] == "decision"
+
+
+async def test_the_queue_comes_in_pages_and_a_decision_keeps_its_page(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(decisions, "SHOWN", 2)  # two a page instead of twenty
+    team = await site.api.team()
+    waiting = []
+    for _ in range(3):
+        case = await site.api.create_case(team)
+        await walk(site.api, team, case, through="proposals")
+        waiting.append(case["id"])
+    coordinator = await site.with_password(team.coordinator.id)
+    async with site.client() as http:
+        await _log_in(http, coordinator)
+        first = (await http.get("/plateforme/decisions")).text
+        second = (await http.get("/plateforme/decisions?page=2")).text
+        assert _queued(first) + _queued(second) == waiting, "the longest waiting first"
+        assert "3 propositions attendent votre décision ; ici de la 1re à la 2e, des plus" in first
+        assert "3 propositions attendent votre décision ; ici la 3e, des plus anciennes" in second
+        assert 'href="/plateforme/decisions?page=2"' in first
+        assert 'href="/plateforme/decisions?page=1"' in second
+        assert f'action="/plateforme/decisions/{waiting[2]}?page=2"' in second
+        body = {"csrf_token": _hidden(second, "csrf_token"), "cle": uuid.uuid4().hex}
+        decided = await http.post(
+            f"/plateforme/decisions/{waiting[2]}?page=2",
+            data=body | {"decision": "valider"},
+            headers={"HX-Request": "true"},
+        )
+        assert "Décision enregistrée pour le dossier" in decided.text
+        assert _queued(decided.text) == waiting[:2], "page 2 emptied: the last page comes back"
+        assert "2 propositions attendent votre décision." in decided.text
