@@ -1,4 +1,4 @@
-"""Revision 0520 re-seals the audit chains recorded in the old format: every chain still
+"""Revision 0530 re-seals the audit chains recorded in the old format: every chain still
 verifies, a case not erased gets its key, an erased one loses its guessable digests and the
 texts the old rule missed."""
 
@@ -7,13 +7,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import select
@@ -22,45 +19,16 @@ from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 from filrouge.store.migrate import alembic_config, upgrade
 from filrouge.store.models import Case, CaseKey
-from tests.conftest import BACKENDS, _drop_postgres_database, _postgres_database
+from tests.filrouge.store.old_schema import (
+    CASES,
+    EVENTS,
+    PLATFORMS,
+    closed_case_row,
+    platform_row,
+)
 
 revision = importlib.import_module("migrations.versions.0530_case_keys_audit_seals")
 AT = datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
-
-
-# The tables as they were before the revision (the live models have moved on since).
-PLATFORMS = sa.table(
-    "platforms",
-    *(sa.column(c) for c in ("id", "name", "region")),
-    sa.column("territory", sa.JSON),
-    sa.column("policy", sa.JSON),
-    sa.column("created_at", sa.DateTime(timezone=True)),
-)
-CASES = sa.table(
-    "cases",
-    *(
-        sa.column(c)
-        for c in (
-            "id",
-            "platform_id",
-            "source",
-            "stage",
-            "failed_attempts",
-            "state_version",
-            "audit_seq",
-            "audit_head",
-        )
-    ),
-    sa.column("identified_at", sa.DateTime(timezone=True)),
-    sa.column("updated_at", sa.DateTime(timezone=True)),
-)
-EVENT_COLUMNS = ("case_id", "seq", "key", "kind", "actor_id", "actor_role", "prev_hash", "hash")
-EVENTS = sa.table(
-    "audit_events",
-    *(sa.column(c) for c in EVENT_COLUMNS),
-    sa.column("occurred_at", sa.DateTime(timezone=True)),
-    sa.column("data", sa.JSON),
-)
 
 
 def old_chain(case_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -84,21 +52,6 @@ def old_chain(case_id: str, events: list[tuple[str, dict[str, Any]]]) -> list[di
     return rows
 
 
-def case_row(case_id: str, chain: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": case_id,
-        "platform_id": "psad-m",
-        "source": "siei",
-        "identified_at": AT,
-        "stage": "cloture",
-        "failed_attempts": 0,
-        "state_version": 1,
-        "audit_seq": len(chain),
-        "audit_head": chain[-1]["hash"],
-        "updated_at": AT,
-    }
-
-
 LIVE = [
     ("case_closed", {"outcome": "autre", "reason": "incarceration"}),
     ("stage_changed", {"from": "contact", "to": "cloture", "reason": "incarceration"}),
@@ -113,30 +66,17 @@ ERASED_CASE = [
 ]
 
 
-@pytest.fixture(params=BACKENDS)
-async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own, not migrated yet."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    created = await _postgres_database()
-    if created is None:
-        pytest.skip("PostgreSQL tests skipped: no server answers")
-    name, url = created
-    yield url
-    await _drop_postgres_database(name)
-
-
 async def test_old_chains_are_resealed_and_still_verify(empty_database: str) -> None:
     url = empty_database
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision.down_revision)
     live, erased = old_chain("c-live", LIVE), old_chain("c-erased", ERASED_CASE)
-    platform = {"id": "psad-m", "name": "PSAD", "region": "", "territory": {}, "policy": {}}
     engine = make_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(sa.insert(PLATFORMS), [platform | {"created_at": AT}])
-        await connection.execute(sa.insert(CASES), [case_row("c-live", live)])
-        await connection.execute(sa.insert(CASES), [case_row("c-erased", erased)])
+        await connection.execute(sa.insert(PLATFORMS), [platform_row("psad-m", AT)])
+        await connection.execute(sa.insert(CASES), [closed_case_row("c-live", "psad-m", live, AT)])
+        await connection.execute(
+            sa.insert(CASES), [closed_case_row("c-erased", "psad-m", erased, AT)]
+        )
         await connection.execute(sa.insert(EVENTS), [*live, *erased])
     await engine.dispose()
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import select
@@ -21,7 +18,13 @@ from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import make_engine, make_sessionmaker, transaction
 from filrouge.store.migrate import alembic_config, upgrade
 from filrouge.store.models import Case, OutboxMessage
-from tests.conftest import BACKENDS, _drop_postgres_database, _postgres_database
+from tests.filrouge.store.old_schema import (
+    CASES,
+    EVENTS,
+    PLATFORMS,
+    closed_case_row,
+    platform_row,
+)
 
 revision = importlib.import_module("migrations.versions.0580_audit_deadline_seals")
 AT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -31,39 +34,6 @@ BIRTHDAY = "2026-05-14"
 DUE = f"{BIRTHDAY}T08:00:00+00:00"
 AGE_DUE = "2034-05-14T08:00:00+00:00"
 
-# The tables as they were before the revision (the live models may move on).
-PLATFORMS = sa.table(
-    "platforms",
-    *(sa.column(c) for c in ("id", "name", "region")),
-    sa.column("territory", sa.JSON),
-    sa.column("policy", sa.JSON),
-    sa.column("created_at", sa.DateTime(timezone=True)),
-)
-CASES = sa.table(
-    "cases",
-    *(
-        sa.column(c)
-        for c in (
-            "id",
-            "platform_id",
-            "source",
-            "stage",
-            "failed_attempts",
-            "state_version",
-            "audit_seq",
-            "audit_head",
-        )
-    ),
-    sa.column("identified_at", sa.DateTime(timezone=True)),
-    sa.column("updated_at", sa.DateTime(timezone=True)),
-)
-EVENT_COLUMNS = ("case_id", "seq", "key", "kind", "actor_id", "actor_role", "prev_hash", "hash")
-EVENTS = sa.table(
-    "audit_events",
-    *(sa.column(c) for c in EVENT_COLUMNS),
-    sa.column("occurred_at", sa.DateTime(timezone=True)),
-    sa.column("data", sa.JSON),
-)
 KEYS = sa.table(
     "case_keys",
     sa.column("case_id", sa.String),
@@ -136,21 +106,6 @@ def old_chain(
     return rows
 
 
-def case_row(case_id: str, chain: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": case_id,
-        "platform_id": "psad-d",
-        "source": "siei",
-        "identified_at": AT,
-        "stage": "cloture",
-        "failed_attempts": 0,
-        "state_version": 1,
-        "audit_seq": len(chain),
-        "audit_head": chain[-1]["hash"],
-        "updated_at": AT,
-    }
-
-
 def outbox_row(case_id: str) -> dict[str, Any]:
     key = f"{case_id}|age_limit|referent|age_limit@{AGE_DUE}"
     return {
@@ -167,20 +122,6 @@ def outbox_row(case_id: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(params=BACKENDS)
-async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own, not migrated yet."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        return
-    created = await _postgres_database()
-    if created is None:
-        pytest.skip("PostgreSQL tests skipped: no server answers")
-    name, url = created
-    yield url
-    await _drop_postgres_database(name)
-
-
 async def test_deadline_events_are_resealed_and_an_erased_birthday_goes(
     empty_database: str,
 ) -> None:
@@ -190,12 +131,13 @@ async def test_deadline_events_are_resealed_and_an_erased_birthday_goes(
     erased_events = [*events_of("c-erased"), ("erasure", "personal_data_erased", {})]
     erased_events[4] = ("step:1", "case_closed", {"outcome": "autre", "reason": {"efface": "0f"}})
     erased = old_chain("c-erased", erased_events, None)
-    platform = {"id": "psad-d", "name": "PSAD", "region": "", "territory": {}, "policy": {}}
     engine = make_engine(url)
     async with engine.begin() as connection:
-        await connection.execute(sa.insert(PLATFORMS), [platform | {"created_at": AT}])
-        await connection.execute(sa.insert(CASES), [case_row("c-live", live)])
-        await connection.execute(sa.insert(CASES), [case_row("c-erased", erased)])
+        await connection.execute(sa.insert(PLATFORMS), [platform_row("psad-d", AT)])
+        await connection.execute(sa.insert(CASES), [closed_case_row("c-live", "psad-d", live, AT)])
+        await connection.execute(
+            sa.insert(CASES), [closed_case_row("c-erased", "psad-d", erased, AT)]
+        )
         await connection.execute(sa.insert(EVENTS), [*live, *erased])
         await connection.execute(
             sa.insert(KEYS), [{"case_id": "c-live", "key": CASE_KEY, "created_at": AT}]
