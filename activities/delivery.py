@@ -23,9 +23,11 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from filrouge.mail.mailer import Mailer
+from filrouge.settings import SmtpSettings
 
 # Heartbeat detail: the SMTP server accepted the message.
 DELIVERED = "delivered"
@@ -58,3 +60,20 @@ async def deliver_once(
         refused = len(await smtp.send(message))
         activity.heartbeat(DELIVERED, refused)
         return await record_sent(refused)
+
+
+class MailingActivities:
+    """The state of activities that write the store and send mail: the session factory, the
+    SMTP settings, the mailer, and the public address their mails link to."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        smtp: SmtpSettings,
+        public_url: str,
+        mailer: Mailer | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.smtp = smtp
+        self.public_url = public_url.rstrip("/")
+        self.mailer = mailer or Mailer(smtp)

@@ -14,11 +14,10 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, BinaryIO, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.delivery import deliver_once
+from activities.delivery import MailingActivities, deliver_once
 from filrouge.core.cases.steps import ReidentifyInput
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import (
@@ -46,7 +45,6 @@ from filrouge.intake.report import ImportReport
 from filrouge.intake.validate import ValidRow
 from filrouge.mail import links
 from filrouge.mail.mailer import (
-    Mailer,
     PermanentSmtpError,
     SmtpCredentialsRefused,
     TemporarySmtpError,
@@ -61,7 +59,6 @@ from filrouge.services.cases.placement import (
     identity_to_json,
     start_input_from_case,
 )
-from filrouge.settings import SmtpSettings
 from filrouge.store.engine import transaction
 from filrouge.store.intake_repository import ImportRepository
 from filrouge.store.models import Import, ImportRow
@@ -152,20 +149,8 @@ def staged_rows(
     return rows
 
 
-class IntakeActivities:
+class IntakeActivities(MailingActivities):
     """Built once in the worker; Temporal calls go through the activity's own client."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        smtp: SmtpSettings,
-        public_url: str,
-        mailer: Mailer | None = None,
-    ) -> None:
-        self.sessions = sessions
-        self.smtp = smtp
-        self.public_url = public_url.rstrip("/")
-        self.mailer = mailer or Mailer(smtp)
 
     # ------------------------------------------------------------ staging
 

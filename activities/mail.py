@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.delivery import deliver_once
+from activities.delivery import MailingActivities, deliver_once
 from filrouge.core.cases.contracts import (
     RecordUndeliveredInput,
     SendNotificationInput,
@@ -42,13 +42,11 @@ from filrouge.core.domain import (
 from filrouge.core.durations import parse_duration
 from filrouge.mail import links
 from filrouge.mail.mailer import (
-    Mailer,
     PermanentSmtpError,
     SmtpCredentialsRefused,
     TemporarySmtpError,
     message_id_for,
 )
-from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
 from filrouge.store.indicators import IndicatorRepository
@@ -85,20 +83,8 @@ class _Delivery:
     recipients: int
 
 
-class MailActivities:
+class MailActivities(MailingActivities):
     """Built once in the worker with the session factory, the SMTP settings and the public URL."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        smtp: SmtpSettings,
-        public_url: str,
-        mailer: Mailer | None = None,
-    ) -> None:
-        self.sessions = sessions
-        self.smtp = smtp
-        self.public_url = public_url.rstrip("/")
-        self.mailer = mailer or Mailer(smtp)
 
     @activity.defn(name="send_notification")
     async def send_notification(self, input: SendNotificationInput) -> SendNotificationResult:
