@@ -111,7 +111,7 @@ class ReferenceRepository:
         if not wanted:
             return {}
         rows = await self.session.execute(select(key, name).where(key.in_(wanted)))
-        return {row_key: row_name for row_key, row_name in rows.tuples()}
+        return {row_key: row_name for row_key, row_name in rows}
 
     async def token(self, token_hash: str) -> ApiToken | None:
         query = select(ApiToken).where(ApiToken.token_hash == token_hash)
