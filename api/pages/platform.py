@@ -18,6 +18,7 @@ from api.pages.routing import page_router
 from api.pages.templating import render
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import STAGE_LABELS, Stage
+from filrouge.core.labels import ROUTING_GAP_LABELS
 from filrouge.services.cases.dashboard import PlatformDashboard
 from filrouge.services.cases.reading import CaseReader, WorklistQuery
 from filrouge.services.cases.service import Assigned, CaseService
@@ -86,7 +87,9 @@ async def _case_list(
         limit=PAGE_SIZE,
         offset=(chosen.page - 1) * PAGE_SIZE,
     )
-    cases, total = await CaseReader(session).worklist(user, query)
+    reader = CaseReader(session)
+    cases, total = await reader.worklist(user, query)
+    gaps = await reader.routing_gaps(cases)
     context = {
         "cases": cases,
         "total": total,
@@ -95,6 +98,7 @@ async def _case_list(
         "pages": max(1, -(-total // PAGE_SIZE)),
         "referents": referents,
         "referent_names": names,
+        "routing_gaps": {case_id: ROUTING_GAP_LABELS[gap] for case_id, gap in gaps.items()},
         "stages": [(s.value, STAGE_LABELS[s]) for s in Stage],
         "stage_labels": STAGE_LABELS,
         "deadline_label": deadline_label,

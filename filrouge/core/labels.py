@@ -30,6 +30,7 @@ from filrouge.core.domain import (
     Stage,
     StructureKind,
 )
+from filrouge.core.routing import RoutingGap
 
 ROLE_LABELS: dict[Role, str] = {
     Role.REFERENT: "référent",
@@ -157,6 +158,12 @@ ROW_STATUS_LABELS: dict[RowStatus, str] = {
     RowStatus.DUPLICATE_REVIEW: "doublon possible, à examiner",
 }
 
+ROUTING_GAP_LABELS: dict[RoutingGap, str] = {
+    RoutingGap.OUTSIDE: "adresse hors de tout territoire",
+    RoutingGap.NO_REFERENT: "aucun référent n’était disponible",
+    RoutingGap.ELSEWHERE: "adresse du territoire d’une autre plateforme",
+}
+
 # Every code list above, to read a value whose list is known by its field.
 CODE_LABELS: dict[type[StrEnum], dict[str, str]] = {
     enum: {str(code): label for code, label in labels.items()}
@@ -173,6 +180,7 @@ CODE_LABELS: dict[type[StrEnum], dict[str, str]] = {
         (StructureKind, STRUCTURE_KIND_LABELS),
         (StageReason, STAGE_REASON_LABELS),
         (DeadlineKind, DEADLINE_LABELS),
+        (RoutingGap, ROUTING_GAP_LABELS),
         (Stage, STAGE_LABELS),
         (Outcome, OUTCOME_LABELS),
         (ImportStatus, IMPORT_STATUS_LABELS),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from filrouge.core.domain import StructureKind
@@ -102,6 +103,24 @@ class TerritoryIndex:
         if departement is None and postal:
             departement = departement_of_postal_code(postal)
         return self.by_departement.get(departement) if departement else None
+
+
+class RoutingGap(StrEnum):
+    """Why a case waits at « à router » for a coordinator to give it a référent."""
+
+    OUTSIDE = "hors_territoire"  # its address is in no platform's territory
+    NO_REFERENT = "sans_referent"  # in this platform's territory: no référent could take it
+    ELSEWHERE = "autre_territoire"  # in another platform's territory (drawn since)
+
+
+def routing_gap(
+    index: TerritoryIndex, platform_id: str, commune_insee: str | None, postal_code: str | None
+) -> RoutingGap:
+    """Why a case of `platform_id` at this address was not routed to a référent."""
+    routed = index.route(commune_insee, postal_code)
+    if routed is None:
+        return RoutingGap.OUTSIDE
+    return RoutingGap.NO_REFERENT if routed == platform_id else RoutingGap.ELSEWHERE
 
 
 def preferred_structure_kinds(age: int, left_within_a_year: bool) -> list[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Stage
 from filrouge.store.engine import transaction
-from filrouge.store.models import Case
+from filrouge.store.models import Case, CaseIdentity
 from tests.api.conftest import Team
 from tests.pages.conftest import Account, Site
 from tests.pages.test_pages_http import _hidden, _log_in
@@ -155,3 +155,31 @@ async def test_an_escalation_fired_by_the_case_counts_until_someone_acts(site: S
         body = {"channel": "telephone", "result": "pas_de_reponse"}
         await site.api.step(case["id"], "contact-attempts", body, referent)
         await eventually(lambda: escalated(0), within=10, every=0.5)
+
+
+async def test_the_cases_to_route_say_why_they_wait(site: Site) -> None:
+    territory, elsewhere = site.api.territories.territory(), site.api.territories.territory()
+    team = await site.api.team(territory=territory.claim())
+    await site.api.team(territory=elsewhere.claim())
+    ids = [(await site.api.create_case(team))["id"] for _ in range(3)]
+    for case_id in ids:
+        await _set(site, case_id, stage=Stage.A_ROUTER.value, referent_id=None, structure_id=None)
+    addresses = {ids[1]: territory.commune, ids[2]: elsewhere.commune}  # ids[0]: none given
+    async with transaction(site.api.sessions) as session:
+        for case_id, commune in addresses.items():
+            to = update(CaseIdentity).where(CaseIdentity.case_id == case_id)
+            await session.execute(to.values(commune_insee=commune))
+    coordinator = await site.with_password(team.coordinator.id)
+    async with site.client() as http:
+        await _log_in(http, coordinator)
+        page = (await http.get("/plateforme/dossiers", params={"etape": "a_router"})).text
+    rows = {case_id: _row(page, case_id) for case_id in ids}
+    assert "Aucun : adresse hors de tout territoire" in rows[ids[0]]
+    assert "Aucun : aucun référent n’était disponible" in rows[ids[1]]
+    assert "Aucun : adresse du territoire d’une autre plateforme" in rows[ids[2]]
+
+
+def _row(html: str, case_id: str) -> str:
+    match = re.search(rf'<tr>(?:(?!</tr>).)*data-case="{case_id}"(?:(?!</tr>).)*</tr>', html, re.S)
+    assert match, f"no row for {case_id}"
+    return match.group(0)

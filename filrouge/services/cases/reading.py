@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from filrouge.core.audit import ChainVerification
 from filrouge.core.caller import Caller
 from filrouge.core.domain import Role, Stage
+from filrouge.core.routing import RoutingGap, TerritoryIndex, routing_gap
 from filrouge.intake.columns import normalize_header
 from filrouge.services.access.cases import readable
 from filrouge.store.access_log import AccessLogRepository
@@ -129,6 +130,20 @@ class CaseReader:
             rows, caller.id, caller.role.value, view
         )
         return rows, total
+
+    async def routing_gaps(self, cases: list[Case]) -> dict[str, RoutingGap]:
+        """Why each of these cases at « à router » (its identity known) waits for a référent:
+        its address is in no territory, in its platform's with no référent free, or in
+        another platform's. Territories are read only when such a case is listed."""
+        waiting = [(c, c.identity) for c in cases if c.stage == Stage.A_ROUTER and c.identity]
+        if not waiting:
+            return {}
+        stored = await ReferenceRepository(self.session).territories()
+        index = TerritoryIndex.from_json((platform_id, t) for platform_id, _, t in stored)
+        return {
+            case.id: routing_gap(index, case.platform_id, who.commune_insee, who.postal_code)
+            for case, who in waiting
+        }
 
     async def file(self, caller: Caller, case_id: str, view: str = "case_page") -> CaseFile:
         """The case, its complete history, the check of its hash chain and the notes of the

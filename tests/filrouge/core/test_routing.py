@@ -1,10 +1,12 @@
 """Territorial routing: commune, then postal code, then département (Corsica, overseas)."""
 
 from filrouge.core.routing import (
+    RoutingGap,
     Territory,
     TerritoryIndex,
     departement_of_insee,
     departement_of_postal_code,
+    routing_gap,
 )
 
 
@@ -70,3 +72,10 @@ def test_the_index_of_stored_territories_is_the_index_of_their_territories() -> 
     )
     assert fast.by_commune == {"35238": "a-first", "2A004": "b-second"}
     assert fast.route("2A004", None) == "b-second" and fast.route("2A117", None) == "a-first"
+
+
+def test_why_a_case_waits_to_be_routed() -> None:
+    assert routing_gap(index(), "rennes", "35238", None) == RoutingGap.NO_REFERENT
+    assert routing_gap(index(), "rennes", None, "35000") == RoutingGap.ELSEWHERE  # département
+    assert routing_gap(index(), "rennes", "75056", "75001") == RoutingGap.OUTSIDE
+    assert routing_gap(index(), "rennes", None, None) == RoutingGap.OUTSIDE
