@@ -82,8 +82,18 @@ from workflows.case import CaseWorkflow, CaseWorkflowInput
 PUBLIC_URL = "https://filrouge.test"
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
-# How the test server answers a sleep whose connection it dropped, and how often to sleep again.
-DROPPED_CONNECTION = {RPCStatusCode.INTERNAL, RPCStatusCode.UNAVAILABLE}
+# How a sleep ends when its connection to the test server drops ("h2 protocol error" in a CI
+# run, "transport error" when the socket is killed with `ss -K`), or when a dropped connection
+# lost an activity's completion: the server's clock then stays locked, in real time, until that
+# activity times out, and the sleep outlasts its 30 s call ("Timeout expired", which the
+# client reports as CANCELLED). How often to sleep again.
+DROPPED_CONNECTION = {
+    RPCStatusCode.INTERNAL,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.UNKNOWN,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+}
 MAX_DROPPED_SLEEPS = 3
 log = logging.getLogger(__name__)
 # Subjects of the French e-mails (templates/mail), by deadline kind.
