@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentUser, CurrentUserInfo, SessionDep
 from api.errors import Conflict, NotFound, Unavailable
+from api.pages.forms import page_number
 from api.pages.routing import page_router
 from api.pages.templating import render
 from filrouge.core.domain import SOURCE_LABELS, STAGE_LABELS, Source, Stage
@@ -97,9 +98,16 @@ async def _page(
     refusal: tuple[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    reviews = await _reviews(request).open_reviews(user, SHOWN, 0)
+    page, service = page_number(request.query_params.get("page", "")), _reviews(request)
+    reviews = await service.open_reviews(user, SHOWN + 1, (page - 1) * SHOWN)
+    if not reviews and page > 1:  # the last one of the last page was decided
+        page -= 1
+        reviews = await service.open_reviews(user, SHOWN + 1, (page - 1) * SHOWN)
     context = {
-        "reviews": await _views(user, session, reviews),
+        "reviews": await _views(user, session, reviews[:SHOWN]),
+        "page": page,
+        "more": len(reviews) > SHOWN,
+        "page_query": f"?page={page}" if page > 1 else "",  # a decision comes back here
         "labels": {f: LABELS[f] for f in COMPARED},
         "notice": notice,
         "refusal": refusal,

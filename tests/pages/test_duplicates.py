@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
+from api.pages import duplicates
 from filrouge.store.engine import transaction
 from filrouge.store.models import CaseAccess
 from tests.api.conftest import Team
@@ -95,3 +97,31 @@ async def test_another_platform_never_sees_or_decides_a_review(site: Site) -> No
     async with site.client() as http:
         await _log_in(http, referent)
         assert (await http.get("/plateforme/doublons")).status_code == 403
+
+
+async def test_the_possible_duplicates_come_in_pages_and_a_decision_keeps_its_page(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(duplicates, "SHOWN", 1)  # one a page instead of twenty
+    team, coordinator, commune = await coordinator_with_land(site)
+    for _ in range(2):
+        name = unique_name("Lambert")
+        await refer(site.api, team.coordinator, person(name, commune))
+        twin = await refer(site.api, team.partner, person(name, commune))
+        assert twin["status"] == "duplicate_review"
+    async with site.client() as http:
+        await _log_in(http, coordinator)
+        first = (await http.get("/plateforme/doublons")).text
+        second = (await http.get("/plateforme/doublons?page=2")).text
+        [older], [newer] = _reviews(first), _reviews(second)
+        assert older != newer
+        assert "Les plus anciens d’abord, 1 par page." in first
+        assert 'href="/plateforme/doublons?page=2"' in first
+        assert 'href="/plateforme/doublons?page=1"' in second
+        action = f"/plateforme/doublons/{newer}/separer?page=2"
+        assert f'action="{action}"' in second
+        body = {"csrf_token": _hidden(second, "csrf_token")}
+        kept = await http.post(action, data=body, headers={"HX-Request": "true"})
+        assert kept.status_code == 200
+        assert _reviews(kept.text) == [older], "page 2 emptied: page 1 comes back"
+        assert 'href="/plateforme/doublons?page=2"' not in kept.text
