@@ -99,14 +99,14 @@ async def _page(
     status_code: int = 200,
 ) -> HTMLResponse:
     page, service = page_number(request.query_params.get("page", "")), _reviews(request)
-    reviews = await service.open_reviews(user, SHOWN + 1, (page - 1) * SHOWN)
+    reviews, more = await service.open_page(user, page, SHOWN)
     if not reviews and page > 1:  # the last one of the last page was decided
         page -= 1
-        reviews = await service.open_reviews(user, SHOWN + 1, (page - 1) * SHOWN)
+        reviews, more = await service.open_page(user, page, SHOWN)
     context = {
-        "reviews": await _views(user, session, reviews[:SHOWN]),
+        "reviews": await _views(user, session, reviews),
         "page": page,
-        "more": len(reviews) > SHOWN,
+        "more": more,
         "page_query": f"?page={page}" if page > 1 else "",  # a decision comes back here
         "labels": {f: LABELS[f] for f in COMPARED},
         "notice": notice,

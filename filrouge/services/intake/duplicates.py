@@ -13,6 +13,7 @@ from filrouge.core.cases.steps import ReidentifyInput
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Actor, ReviewStatus, Role, Source
 from filrouge.core.errors import Conflict, NotFound, Unavailable
+from filrouge.core.paging import cut, window
 from filrouge.services.cases.creation import ENGINE_DOWN, CaseCreation
 from filrouge.services.cases.launch import Reidentification, reidentify_cases
 from filrouge.services.cases.placement import (
@@ -43,6 +44,12 @@ class DuplicateReviews:
         platform_id = own_platform(caller)
         async with transaction(self.sessions) as session:
             return await DuplicateReviewRepository(session).open_for(platform_id, limit, offset)
+
+    async def open_page(
+        self, caller: Caller, page: int, size: int
+    ) -> tuple[list[DuplicateReview], bool]:
+        """Page `page` (from 1) of those, oldest first, and whether another page follows."""
+        return cut(await self.open_reviews(caller, *window(page, size)), size)
 
     async def _review(self, caller: Caller, review_id: str) -> DuplicateReview:
         async with transaction(self.sessions) as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from filrouge.core.clock import utcnow
 from filrouge.core.domain import POLICY_LABELS, Role, StructureKind, TimerPolicy
 from filrouge.core.errors import Conflict, Invalid, NotFound
 from filrouge.core.local_time import is_time_zone
+from filrouge.core.paging import cut, window
 from filrouge.core.routing import TERRITORY_KINDS, Territory, shared_codes
 from filrouge.store.models import Platform, Structure, User
 from filrouge.store.repositories import ReferenceRepository
@@ -20,7 +21,6 @@ from filrouge.store.repositories import ReferenceRepository
 PLATFORM_ROLES = frozenset({Role.REFERENT, Role.COORDINATEUR, Role.PARTENAIRE})
 ID_TAKEN = "%s porte déjà cet identifiant."
 ID_IN_USE = "Cet identifiant est déjà pris : choisissez-en un autre."
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,6 @@ def policy_json(policy: TimerPolicy) -> dict[str, object]:
     return data
 
 
-def _cut(rows: list[T], size: int) -> tuple[list[T], bool]:
-    """A page asked for with one row more than it shows: its rows, and whether more follow."""
-    return rows[:size], len(rows) > size
-
-
 class ReferenceService:
     """Runs in the door's transaction (an administrator's request, a command)."""
 
@@ -142,11 +137,11 @@ class ReferenceService:
         self, platform_id: str | None, page: int, size: int
     ) -> tuple[list[User], bool]:
         """Page `page` (from 1) of the accounts by name, and whether another page follows."""
-        return _cut(await self.repo.users_page(platform_id, size + 1, (page - 1) * size), size)
+        return cut(await self.repo.users_page(platform_id, *window(page, size)), size)
 
     async def platforms_page(self, page: int, size: int) -> tuple[list[Platform], bool]:
         """Page `page` (from 1) of the platforms by id, and whether another page follows."""
-        return _cut(await self.repo.platforms_page(size + 1, (page - 1) * size), size)
+        return cut(await self.repo.platforms_page(*window(page, size)), size)
 
     async def find_structure(self, structure_id: str) -> Structure | None:
         return await self.repo.structure(structure_id)
@@ -157,7 +152,7 @@ class ReferenceService:
 
     async def structures_page(self, page: int, size: int) -> tuple[list[Structure], bool]:
         """Page `page` (from 1) of the structures by id, and whether another page follows."""
-        return _cut(await self.repo.structures_page(size + 1, (page - 1) * size), size)
+        return cut(await self.repo.structures_page(*window(page, size)), size)
 
     async def user_count(self) -> int:
         return await self.repo.user_count()
