@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import string
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -65,6 +65,38 @@ def digits(n: int) -> str:
 
 
 @dataclass
+class StoredDays:
+    """The days already written in the suite's shared database (its rows, its files), and those
+    this test gave out. A needle must name one young person only: another test's young person
+    born on a seeded day would pass for a leftover."""
+
+    values: str = ""
+    files: bytes = b""
+    given: set[date] = field(default_factory=set)
+
+    @classmethod
+    async def of(cls, api: Api) -> StoredDays:
+        async with api.sessions() as session:
+            values = "\n".join(value for _, _, value in await dump(await session.connection()))
+        return cls(values, database_files(api))
+
+    def free(self, day: date) -> bool:
+        forms = (day.isoformat(), day.strftime("%d/%m/%Y"))
+        stored = any(f in self.values or f.encode() in self.files for f in forms)
+        return day not in self.given and not stored
+
+    def draw(self, make: Callable[[], date], days: int = 1) -> date:
+        """A day from `make` that is free with the `days - 1` days after it, given out."""
+        for _ in range(1000):
+            day = make()
+            span = [day + timedelta(days=n) for n in range(days)]
+            if all(self.free(d) for d in span):
+                self.given.update(span)
+                return day
+        raise AssertionError("no free day found")
+
+
+@dataclass
 class Young:
     """One young person's distinctive values, and the texts typed about them."""
 
@@ -73,11 +105,14 @@ class Young:
     texts: list[str] = field(default_factory=list)
 
     @classmethod
-    def seeded(cls, territory: Territory) -> Young:
-        young = cls()
+    def seeded(cls, territory: Territory, days: StoredDays | None = None) -> Young:
+        """A young person of `territory` with distinctive values; their birth date (and the
+        day after, its rectification) and leaving date are free in `days`."""
+        young, days = cls(), days or StoredDays()
         w, big = young.word, young.word.capitalize()
-        today = date.today()
-        birth = date(today.year - 18, random.randint(1, 12), random.randint(1, 28))
+        year = date.today().year - 18
+        birth = days.draw(lambda: date(year, random.randint(1, 12), random.randint(1, 28)), 2)
+        leaving = days.draw(lambda: birth + timedelta(days=365 * 16 + random.randint(1, 300)))
         young.identity = {
             "last_name": f"Xq{w}",
             "first_name": f"Yv{w}",
@@ -96,7 +131,7 @@ class Young:
             "school_name": f"Lycee {big}",
             "last_training": f"CAP {big}",
             "level": f"niv{w}",
-            "leaving_date": (birth + timedelta(days=365 * 16 + random.randint(1, 300))).isoformat(),
+            "leaving_date": leaving.isoformat(),
             "convocation_consent": True,
         }
         return young
@@ -262,7 +297,8 @@ async def test_nothing_of_an_erased_young_person_is_left_anywhere(
 ) -> None:
     since = datetime.now(UTC) - timedelta(seconds=1)
     team = await api.team(territory=territory.claim())
-    asked, expired = Young.seeded(territory), Young.seeded(territory)
+    days = await StoredDays.of(api)
+    asked, expired = Young.seeded(territory, days), Young.seeded(territory, days)
     on_request, request_list = await created_by_list(api, team, asked)
     await identified_again(api, team, asked, on_request)
     from_list, import_id = await created_by_list(api, team, expired)
@@ -338,6 +374,10 @@ def not_a_29_february(day: date) -> date:
     return day + timedelta(days=1) if (day.month, day.day) == (2, 29) else day
 
 
+def shift(day: date, years: int) -> date:
+    return day.replace(year=day.year + years)
+
+
 @dataclass
 class Birthday:
     """A young person whose 18th (or 26th) birthday deadline fires before the erasure."""
@@ -350,7 +390,7 @@ class Birthday:
 
     @property
     def birth(self) -> date:
-        return self.day.replace(year=self.day.year - self.years)
+        return shift(self.day, -self.years)
 
     @property
     def due(self) -> datetime:
@@ -378,10 +418,17 @@ async def test_a_birthday_deadline_fired_before_the_erasure_leaves_no_trace(
     birthday, the birth date, the deadline's due time or kind, or the mails' keys."""
     env, task_queue = time_skipping_env, f"cases-{uuid.uuid4()}"
     today = (await env.get_current_time()).date()
+    days, ahead = await StoredDays.of(api), iter(range(20, 80, 2))
+
+    def birthday(years: int) -> date:
+        """The next birthday ahead whose birth date no other young person of the base has."""
+        born = days.draw(lambda: shift(not_a_29_february(today + timedelta(next(ahead))), -years))
+        return shift(born, years)
+
     people = [
-        Birthday(18, not_a_29_february(today + timedelta(days=20)), "obligation_ends"),
-        Birthday(18, not_a_29_february(today + timedelta(days=22)), "obligation_ends"),
-        Birthday(26, not_a_29_february(today + timedelta(days=24)), "age_limit"),
+        Birthday(18, birthday(18), "obligation_ends"),
+        Birthday(18, birthday(18), "obligation_ends"),
+        Birthday(26, birthday(26), "age_limit"),
     ]
     async with running_worker(env, api.sessions, mail_sink, task_queue):
         staff = await seed_platform(api.sessions, await env.get_current_time())
