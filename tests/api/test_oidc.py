@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from filrouge.settings import OidcSettings
 from tests.api.auth_helpers import AuthApi, auth_api
 from tests.api.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
+from tests.support.http import http_client
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ async def _start(browser: httpx.AsyncClient, provider: Provider, identity: dict[
     start = await browser.get("/auth/oidc/login")
     assert start.status_code == 302, start.text
     assert start.headers["location"].startswith(f"{provider.issuer}/authorize?")
-    async with httpx.AsyncClient() as user_agent:  # real HTTP to the provider
+    async with http_client() as user_agent:  # real HTTP to the provider
         back = await user_agent.get(start.headers["location"])
     assert back.status_code == 302
     return back.headers["location"]

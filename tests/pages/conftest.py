@@ -30,6 +30,7 @@ from filrouge.store.engine import transaction
 from filrouge.store.models import User
 from startup.worker import build_worker
 from tests.api.conftest import Api, create_admin
+from tests.support.http import http_client
 from tests.support.per_backend import PerBackend
 from tests.support.territory import allocator_for
 
@@ -127,7 +128,7 @@ class Site:
 
     def client(self) -> httpx.AsyncClient:
         """A cookie-keeping HTTP client on the served app (no redirects followed)."""
-        return httpx.AsyncClient(base_url=self.url)
+        return http_client(base_url=self.url)
 
 
 def _free_socket() -> socket.socket:
@@ -179,7 +180,7 @@ async def _serving(
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.05)
     try:
-        async with httpx.AsyncClient(base_url=url) as http, new_worker():
+        async with http_client(base_url=url) as http, new_worker():
             admin = await create_admin(sessions)
             # The database's one territory allocator: codes no other module's platform claims.
             api = Api(http, sessions, admin, new_worker, territories=allocator_for(database_url))

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +24,7 @@ from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from startup.import_client import ImportCommand, ImportFailed
 from startup.worker import build_worker
 from tests.api.conftest import Api, Team, create_admin
+from tests.support.http import http_client
 from tests.support.territory import Territory, allocator_for
 
 TODAY = date.today()
@@ -72,7 +72,7 @@ async def live(
             await asyncio.sleep(0.02)
         async with (
             build_worker(dev_env.client, queue, sessions, smtp, url),
-            httpx.AsyncClient(base_url=url) as http,
+            http_client(base_url=url) as http,
         ):
             admin = await create_admin(sessions)
             api = Api(http, sessions, admin, None, territories=allocator_for(database_url))
