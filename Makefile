@@ -33,9 +33,9 @@ api: $(STAMP)
 	$(BIN)/filrouge api
 
 ## Lint, type-check and run the whole test suite against real servers.
-## The type check runs beside the tests, at a lower priority: the suite leaves a core idle
-## a fifth of the time (waiting on Temporal, the browser, the databases), and mypy's 17 s
-## on a clean clone fill it. Its report is printed after the tests'; either failing fails.
+## The type check runs beside the tests, at a lower priority: the suite leaves the CPU idle
+## about 15 % of the time (waiting on Temporal, the browser, the databases), and mypy's 17 s
+## on a clean clone fit in it. Its report is printed after the tests'; either failing fails.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
