@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +27,7 @@ from filrouge.settings import (
 )
 from filrouge.store.engine import transaction
 from tests.api.conftest import Member, create_admin
+from tests.support.mail import temporary_sink
 
 PASSWORD = "correct cheval pile agrafe"
 BASE_URL = "http://filrouge.test"
@@ -100,19 +100,15 @@ async def auth_api(
 ) -> AsyncIterator[AuthApi]:
     """The app (no worker: authentication never reaches Temporal) with these settings."""
     settings = settings or AuthSettings()
-    mail = MailSink(directory=tempfile.mkdtemp(prefix="comptes-"), port=0)
-    mail.start()
-    app = create_app(
-        DatabaseSettings(database_url=database_url),
-        TemporalSettings(task_queue=f"auth-{uuid.uuid4().hex[:8]}"),
-        temporal_client=env.client,
-        auth_settings=settings,
-        oidc_settings=oidc,
-        smtp_settings=SmtpSettings(host="127.0.0.1", port=mail.port),
-        public_url=BASE_URL,
-    )
-    try:
+    with temporary_sink("comptes-") as mail:
+        app = create_app(
+            DatabaseSettings(database_url=database_url),
+            TemporalSettings(task_queue=f"auth-{uuid.uuid4().hex[:8]}"),
+            temporal_client=env.client,
+            auth_settings=settings,
+            oidc_settings=oidc,
+            smtp_settings=SmtpSettings(host="127.0.0.1", port=mail.port),
+            public_url=BASE_URL,
+        )
         async with app.router.lifespan_context(app):
             yield AuthApi(app, await create_admin(sessions), settings, sessions, mail)
-    finally:
-        mail.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +26,7 @@ from filrouge.settings import DatabaseSettings, SmtpSettings, TemporalSettings
 from filrouge.store.engine import transaction
 from filrouge.store.models import ApiToken, User
 from startup.worker import build_worker
+from tests.support.mail import temporary_sink
 from tests.support.per_backend import PerBackend
 from tests.support.territory import TerritoryAllocator, allocator_for
 
@@ -257,22 +257,20 @@ async def running_api(
     """The app on its own task queue; `api.new_worker()` builds the worker that serves it."""
     task_queue = f"api-{uuid.uuid4().hex[:10]}"
     smtp = SmtpSettings(host="127.0.0.1", port=smtp_port)
-    accounts_mail = MailSink(directory=tempfile.mkdtemp(prefix="comptes-"), port=0)
-    accounts_mail.start()
 
     def new_worker() -> Worker:
         return build_worker(env.client, task_queue, sessions, smtp, "http://test")
 
-    app = create_app(
-        DatabaseSettings(database_url=database_url),
-        TemporalSettings(task_queue=task_queue, search_attributes=True),
-        temporal_client=env.client,
-        smtp_settings=SmtpSettings(host="127.0.0.1", port=accounts_mail.port),
-        public_url="http://test",
-    )
-    transport = httpx.ASGITransport(app=app)
-    hooks = {"response": [_no_server_error]}
-    try:
+    with temporary_sink("comptes-") as accounts_mail:
+        app = create_app(
+            DatabaseSettings(database_url=database_url),
+            TemporalSettings(task_queue=task_queue, search_attributes=True),
+            temporal_client=env.client,
+            smtp_settings=SmtpSettings(host="127.0.0.1", port=accounts_mail.port),
+            public_url="http://test",
+        )
+        transport = httpx.ASGITransport(app=app)
+        hooks = {"response": [_no_server_error]}
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
@@ -282,8 +280,6 @@ async def running_api(
             admin = await create_admin(sessions)
             territories = allocator_for(database_url)
             yield Api(http, sessions, admin, new_worker, accounts_mail, territories)
-    finally:
-        accounts_mail.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 from filrouge.mail.sink import MailSink
 from tests.support.waiting import eventually
+
+
+@contextmanager
+def temporary_sink(prefix: str) -> Iterator[MailSink]:
+    """A running SMTP sink on loopback whose mails live in a temporary directory, removed
+    with everything in it once the sink has stopped."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
+        sink = MailSink(directory=directory, port=0)
+        sink.start()
+        try:
+            yield sink
+        finally:
+            sink.stop()
 
 
 def delivered(sink: MailSink, to: str = "", subject: str = "") -> list[EmailMessage]:
