@@ -176,12 +176,8 @@ async def servers(dev_env: WorkflowEnvironment, databases: PerBackend) -> AsyncI
 
 @asynccontextmanager
 async def _running_sink(directory: Path) -> AsyncIterator[MailSink]:
-    sink = MailSink(directory=directory, host="127.0.0.1", port=0)
-    sink.start()
-    try:
+    with MailSink(directory=directory, host="127.0.0.1", port=0) as sink:
         yield sink
-    finally:
-        sink.stop()
 
 
 @pytest.fixture(scope="session")
@@ -196,10 +192,8 @@ async def smtp_sink(servers: PerBackend, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture
 def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
     """A real SMTP server on loopback that keeps every message."""
-    sink = MailSink(directory=tmp_path / "mail", host="127.0.0.1", port=0)
-    sink.start()
-    yield sink
-    sink.stop()
+    with MailSink(directory=tmp_path / "mail", host="127.0.0.1", port=0) as sink:
+        yield sink
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,11 @@ from tests.support.waiting import eventually
 def temporary_sink(prefix: str) -> Iterator[MailSink]:
     """A running SMTP sink on loopback whose mails live in a temporary directory, removed
     with everything in it once the sink has stopped."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
-        sink = MailSink(directory=directory, port=0)
-        sink.start()
-        try:
-            yield sink
-        finally:
-            sink.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as directory,
+        MailSink(directory, port=0) as sink,
+    ):
+        yield sink
 
 
 def delivered(sink: MailSink, to: str = "", subject: str = "") -> list[EmailMessage]:
