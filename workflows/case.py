@@ -274,10 +274,15 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
             return result
 
     def _validate(self, step: Step) -> None:
-        """Reject a step not allowed now, unless it replays an already accepted request."""
+        """Reject a step not allowed now, unless it replays an already accepted request.
+
+        A step that reaches a case still being created (it came with the start in the first
+        task: a list and POST /cases a moment apart) is accepted here and checked by `_step`
+        once the case is identified: refusing it would fail a request for no fault of anyone.
+        """
         info = workflow.current_update_info()
-        if self._state is None:
-            raise ApplicationError("Le dossier est en cours de création.", type="StepRejected")
+        if self._state is None or not self._ready:
+            return
         if info is not None and info.id in self._state.recent_updates:
             return
         try:

@@ -344,8 +344,10 @@ async def start_case(
     consent: bool = False,
     policy: TimerPolicy | None = None,
     continue_as_new_after_events: int | None = None,
+    ready: bool = True,
 ) -> CaseRun:
-    """Store a case, start its workflow and wait until it is identified and assigned."""
+    """Store a case, start its workflow and wait until it is identified and assigned (unless
+    `ready` is false: then nothing waits for a worker)."""
     now = await env.get_current_time()
     staff = staff or await seed_platform(sessions, now)
     birth_date = birth_date or date(now.year - age, now.month, 1) - timedelta(days=40)
@@ -380,7 +382,8 @@ async def start_case(
         id=workflow_id(case_id),
         task_queue=task_queue,
     )
-    await run.handle.execute_update(CaseWorkflow.ready, id=f"ready-{case_id}")
+    if ready:
+        await run.handle.execute_update(CaseWorkflow.ready, id=f"ready-{case_id}")
     return run
 
 
@@ -866,6 +869,28 @@ async def test_unreachable_case_waits_then_reopens_on_a_new_identification(
     ]
     attempts = [e for e in await case.audit() if e.kind == "contact_attempt"]
     assert [e.data["result"] for e in attempts] == ["pas_de_reponse"] * 3
+
+
+async def test_a_step_in_the_case_s_first_task_waits_for_the_case_instead_of_failing(
+    time_skipping_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+    task_queue: str,
+    started: list[CaseRun],
+) -> None:
+    """A list starts a case and POST /cases re-identifies the same young person a moment
+    later: the start and the step reach the worker in one first task. The step used to be
+    refused (« en cours de création »), which the API answered as an engine outage (503)."""
+    case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, ready=False)
+    started.append(case)
+    again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, case.identified_at)
+    step = asyncio.create_task(case.step(CaseWorkflow.reidentify, again))
+    await asyncio.sleep(1)  # no worker yet: the server holds the step with the start
+    async with running_worker(time_skipping_env, sessions, mail_sink, task_queue):
+        result = await step
+        assert result.stage == Stage.CONTACT
+        kinds = [e.kind for e in await case.audit()]
+        assert kinds == ["case_identified", "referent_assigned", "stage_changed", "reidentified"]
 
 
 async def test_twenty_sixth_birthday_tells_the_referent_and_the_coordinators(
