@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The suite runs on one process per CPU (pytest-xdist), a test file staying on one process so
 # its module fixtures (browser context, apps with special settings) are built once; each process
-# builds one database, app and worker per backend (tests/support/per_backend.py).
-# `make test PYTEST_WORKERS=` runs it in one process.
-PYTEST_WORKERS ?= --numprocesses auto --dist loadfile
+# builds one database, app and worker per backend (tests/support/per_backend.py). Files go
+# longest first, by the seconds of tests/file_durations.json (tests/support/scheduling.py),
+# not by xdist's own order. `make test PYTEST_WORKERS=` runs it in one process.
+PYTEST_WORKERS ?= --numprocesses auto --dist loadfile --no-loadscope-reorder
 # The slowest tests are listed at the end of each run, to keep an eye on the suite's time.
 PYTEST_ARGS    ?= -q --durations=15
 
-.PHONY: install run test lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory bench-platforms compose-check clean assets screenshots
+.PHONY: install run test test-durations lint typecheck format worker api bench bench-intake bench-faults bench-pages bench-upload-memory bench-platforms compose-check clean assets screenshots
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -47,6 +48,11 @@ test: $(STAMP)
 	wait $$mypy_pid; types=$$?; \
 	echo "$(BIN)/mypy:"; cat $$mypy_log; rm -f $$mypy_log; \
 	test $$tests -eq 0 && test $$types -eq 0
+
+## Run the suite and record each test file's seconds in tests/file_durations.json, which
+## orders the files of the next runs (longest first); commit it when files were added.
+test-durations: $(STAMP)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q $(PYTEST_WORKERS) --record-durations
 
 ## The main pages as PNG in docs/screenshots/ (shown by the README), taken by the browser
 ## tests marked `screenshots` on the real stack, so the pictures stay true to the pages.

@@ -22,6 +22,7 @@ from filrouge.store.migrate import upgrade
 from filrouge.temporal.codec import KeyRing
 from filrouge.temporal.server import SEARCH_ATTRIBUTES, data_converter, temporal_binary
 from tests.support.per_backend import PerBackend
+from tests.support.scheduling import DurationRecorder, longest_files_first, recorded
 from tests.support.territory import Territory, TerritoryAllocator, allocator_for
 from workflows.case import SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_KEYS
 
@@ -41,6 +42,25 @@ TEST_CONVERTER = data_converter(TEST_KEY_RING)
 # The SDK gives a server 5 s to answer by default: not enough when every test process starts
 # its servers at once on a loaded 2-core machine (a CI run lost 43 tests to it).
 SERVER_STARTUP_TIMEOUT = timedelta(seconds=60)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-durations",
+        action="store_true",
+        help="write each test file's seconds to tests/file_durations.json (make test-durations)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    is_worker = hasattr(config, "workerinput")  # a pytest-xdist process: the controller records
+    if config.getoption("--record-durations") and not is_worker:
+        config.pluginmanager.register(DurationRecorder(), "filrouge-durations")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest files first (tests/support/scheduling.py): every process orders alike."""
+    longest_files_first(items, recorded())
 
 
 def test_server_binary() -> str:
