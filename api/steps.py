@@ -25,7 +25,6 @@ from filrouge.core.cases.declaration import FieldRule, Items, StepDeclaration, T
 from filrouge.core.cases.steps import STEPS
 from filrouge.core.domain import Actor
 from filrouge.services.cases.service import CaseService
-from workflows.case import CaseWorkflow
 
 Resolver = Callable[[CaseService, CurrentUserInfo, str, Any], Awaitable[dict[str, Any]]]
 
@@ -62,7 +61,6 @@ def step_router(service: Any) -> APIRouter:
 def _endpoint(declaration: StepDeclaration, service_dependency: Any) -> Any:
     body_type = body_model(declaration)
     resolve = RESOLVERS.get(declaration.update)
-    update = getattr(CaseWorkflow, declaration.update)
 
     async def endpoint(
         case_id: str,
@@ -73,7 +71,7 @@ def _endpoint(declaration: StepDeclaration, service_dependency: Any) -> Any:
     ) -> StepOut:
         resolved = await resolve(service, user, case_id, body) if resolve else {}
         step = step_input(declaration, body, user.actor, resolved)
-        result: StepOut = await service.run_step(user, case_id, update, step, key)  # type: ignore[attr-defined]
+        result: StepOut = await service.run_step(user, case_id, step, key)  # type: ignore[attr-defined]
         return result
 
     return endpoint

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schemas import UserIn
 from filrouge.core.caller import Caller
+from filrouge.core.cases.declaration import Step
 from filrouge.core.cases.steps import (
     ConfirmEntryInput,
     DecideInput,
@@ -46,7 +47,6 @@ from filrouge.services.reference.admin import (
 from filrouge.services.transactions import transaction
 from filrouge.settings import SecuritySettings
 from filrouge.store.auth_repository import AuthRepository
-from workflows.case import CaseWorkflow
 
 # A platform whose timers run in minutes, so reminders and escalations land during a demo.
 EXPRESS_POLICY: dict[str, Any] = {
@@ -286,41 +286,37 @@ async def _advance(
 ) -> None:
     tomorrow = utcnow().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
     start = utcnow().date() + timedelta(days=14)
-    script: list[tuple[Caller, Any, Any]] = [
+    script: list[tuple[Caller, Step]] = [
         (
             ref,
-            CaseWorkflow.record_contact_attempt,
             RecordContactAttemptInput(ref.actor, Channel.TELEPHONE, AttemptResult.JOINT),
         ),
         (
             ref,
-            CaseWorkflow.record_contact_outcome,
             RecordContactOutcomeInput(ref.actor, ContactOutcome.ACCEPTE_ENTRETIEN),
         ),
-        (ref, CaseWorkflow.schedule_interview, ScheduleInterviewInput(ref.actor, tomorrow, "CIO")),
-        (ref, CaseWorkflow.record_interview, RecordInterviewInput(ref.actor, True)),
+        (ref, ScheduleInterviewInput(ref.actor, tomorrow, "CIO")),
+        (ref, RecordInterviewInput(ref.actor, True)),
         (
             ref,
-            CaseWorkflow.propose_solutions,
             ProposeSolutionsInput(
                 ref.actor,
                 [Solution(SolutionType.APPRENTISSAGE, "CFA du bâtiment de Rennes", start)],
             ),
         ),
-        (coord, CaseWorkflow.decide, DecideInput(coord.actor, Decision.VALIDER)),
-        (ref, CaseWorkflow.confirm_entry, ConfirmEntryInput(ref.actor, True, start)),
+        (coord, DecideInput(coord.actor, Decision.VALIDER)),
+        (ref, ConfirmEntryInput(ref.actor, True, start)),
     ]
     if steps < 0:
         script = [
             script[0],
             (
                 ref,
-                CaseWorkflow.record_contact_outcome,
                 RecordContactOutcomeInput(
                     ref.actor, ContactOutcome.DEJA_EN_SOLUTION, SolutionType.EMPLOI
                 ),
             ),
         ]
         steps = len(script)
-    for n, (user, update, step) in enumerate(script[:steps]):
-        await cases.run_step(user, case_id, update, step, f"demo-{label}-{n}")
+    for n, (user, step) in enumerate(script[:steps]):
+        await cases.run_step(user, case_id, step, f"demo-{label}-{n}")

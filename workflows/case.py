@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
+from temporalio.common import RawValue, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
         SendNotificationInput,
         snapshot_of,
     )
-    from filrouge.core.cases.declaration import Step, StepDeclaration
+    from filrouge.core.cases.declaration import Step
     from filrouge.core.cases.pathway import (
         BIRTHDAY_DEADLINES,
         AuditEvent,
@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
         inactivity_closes_at,
         next_deadline,
     )
-    from filrouge.core.cases.registry import apply_step, check_step
+    from filrouge.core.cases.registry import BY_UPDATE, apply_step, check_step
     from filrouge.core.cases.steps import STEPS
     from filrouge.core.cases.timers import next_wake
     from filrouge.core.cases.transitions import fire, identify
@@ -58,22 +58,13 @@ RECENT_UPDATES_KEPT = 200
 # Runs started before one-off notices existed must replay without them.
 NOTICES_PATCH = "notices-v1"
 
-if TYPE_CHECKING:
 
-    class _WithStepUpdates(type):
-        """For the type checker: one update handler per declared step (generated below)."""
-
-        def __getattr__(cls, name: str) -> Any: ...
-
-else:
-    _WithStepUpdates = type
-
-
-class CaseWorkflow(metaclass=_WithStepUpdates):
+@workflow.defn(name="CaseWorkflow")
+class CaseWorkflow:
     """The pathway of one young person, from identification to closure.
 
-    Besides `ready`, its update handlers are generated from the step declarations
-    (`filrouge.core.cases.steps.STEPS`), one per step, named as the declaration's `update`.
+    Besides `ready`, every update is a human step: one handler takes them all, by the name
+    of the step's declaration (`filrouge.core.cases.steps.STEPS`).
     """
 
     def __init__(self) -> None:
@@ -252,6 +243,15 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
 
     # ------------------------------------------------------------ steps
 
+    @workflow.update(dynamic=True)
+    async def step(self, name: str, args: Sequence[RawValue]) -> StepResult:
+        """A human step, named as its declaration's `update`."""
+        return await self._step(_decoded(name, args))
+
+    @step.validator
+    def _validate_step(self, name: str, args: Sequence[RawValue]) -> None:
+        self._validate(_decoded(name, args))
+
     async def _step(self, step: Step) -> StepResult:
         """Apply a validated human step, record it durably, then return the new state."""
         update_id = workflow.current_update_info().id  # type: ignore[union-attr]
@@ -349,32 +349,16 @@ class CaseWorkflow(metaclass=_WithStepUpdates):
         )
 
 
+def _decoded(name: str, args: Sequence[RawValue]) -> Step:
+    """The input of the step named `name`, decoded to its declared type."""
+    declaration = BY_UPDATE.get(name)
+    if declaration is None or len(args) != 1:
+        raise ApplicationError("Action inconnue.", type="StepRejected", non_retryable=True)
+    step: Step = workflow.payload_converter().from_payload(args[0].payload, declaration.input)
+    return step
+
+
 def _rejected(exc: StepRejected) -> ApplicationError:
     """A refused step as its update's failure: the French reason, and the field at fault."""
     details = (exc.field,) if exc.field else ()
     return ApplicationError(str(exc), *details, type="StepRejected", non_retryable=True)
-
-
-def _step_update(declaration: StepDeclaration) -> Any:
-    """The update handler of one declared step, with its validator and typed input."""
-
-    async def handler(self: Any, step: Any) -> Any:
-        return await self._step(step)
-
-    def validator(self: Any, step: Any) -> None:
-        self._validate(step)
-
-    # Real annotations: the data converter decodes the update's argument to the step's input.
-    handler.__annotations__ = {"step": declaration.input, "return": StepResult}
-    validator.__annotations__ = {"step": declaration.input, "return": None}
-    for fn, name in ((handler, declaration.update), (validator, f"_validate_{declaration.update}")):
-        fn.__name__, fn.__qualname__ = name, f"CaseWorkflow.{name}"
-        fn.__doc__ = f"Human step « {declaration.label} »."
-    update = workflow.update(name=declaration.update)(handler)
-    update.validator(validator)
-    return update
-
-
-for _declaration in STEPS:
-    setattr(CaseWorkflow, _declaration.update, _step_update(_declaration))
-workflow.defn(name="CaseWorkflow")(CaseWorkflow)

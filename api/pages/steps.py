@@ -32,7 +32,6 @@ from filrouge.core.cases.steps import STEPS
 from filrouge.core.domain import StepResult
 from filrouge.core.errors import Conflict, DomainError, Forbidden, Invalid, Unavailable
 from filrouge.services.cases.service import CaseService
-from workflows.case import CaseWorkflow
 
 # A required choice with at most this many options is answered by its buttons: one click.
 MAX_BUTTONS = 5
@@ -287,13 +286,12 @@ async def submit(
         body = body_model(form.declaration).model_validate(body_of(form, values, zone))
     except ValidationError as exc:
         raise StepRefused(_by_field(form, validation_details(exc.errors())), None, 422) from exc
-    update = getattr(CaseWorkflow, form.declaration.update)
     key = str(data.get(KEY_FIELD, ""))[:100] or None
     try:
         resolve = RESOLVERS.get(form.declaration.update)
         resolved = await resolve(service, user, case_id, body) if resolve else {}
         step = step_input(form.declaration, body, user.actor, resolved)
-        return await service.run_step(user, case_id, update, step, key)
+        return await service.run_step(user, case_id, step, key)
     except (Conflict, Invalid, Forbidden, Unavailable) as exc:
         raise _refusal(form, exc, status_of(exc)[0]) from exc
 

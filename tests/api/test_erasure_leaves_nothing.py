@@ -49,7 +49,6 @@ from tests.workflows.test_case_workflow import (
     wait_for_mail,
 )
 from tests.workflows.test_no_personal_data_in_temporal import fired_deadline
-from workflows.case import CaseWorkflow
 
 # Identity fields whose value is a code shared with others (the platform's own territory,
 # a sex): they are erased with the identity row, but cannot be told apart in a dump.
@@ -447,7 +446,7 @@ async def test_a_birthday_deadline_fired_before_the_erasure_leaves_no_trace(
             await wait_for_mail(mail_sink, 2)  # the 26th birthday: référent, coordinators
             for run in runs:
                 close = CloseCaseInput(staff.as_coordinator, Outcome.AUTRE, "fin du test")
-                await run.step(CaseWorkflow.close_case, close)
+                await run.step(close)
         finally:
             for run in runs:
                 await run.handle.terminate(reason="end of test")

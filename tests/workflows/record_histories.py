@@ -53,7 +53,7 @@ from tests.workflows.test_case_workflow import (
     worker_for,
 )
 from tests.workflows.test_import_workflow import born, csv_list, new_import, run_import, seed
-from workflows.case import NOTICES_PATCH, SEARCH_ATTRIBUTES, CaseWorkflow
+from workflows.case import NOTICES_PATCH, SEARCH_ATTRIBUTES
 from workflows.retention import PurgeWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -69,7 +69,7 @@ async def reidentified_with_notice(case: CaseRun) -> None:
     """A followed young person on a later list: the référent is told (a one-off notice)."""
     await case.attempt()
     again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, await case.now())
-    await case.step(CaseWorkflow.reidentify, again)
+    await case.step(again)
     await case.jump_to(await case.now() + DAY)
 
 
@@ -78,7 +78,7 @@ async def refused_update(case: CaseRun) -> None:
     await case.attempt()
     held = RecordInterviewInput(case.staff.as_referent, held=True)
     try:
-        await case.step(CaseWorkflow.record_interview, held)
+        await case.step(held)
     except WorkflowUpdateFailedError:
         pass
     else:
@@ -86,7 +86,7 @@ async def refused_update(case: CaseRun) -> None:
     await case.accepts_interview()
     key = f"{case.case_id}-step-{case.steps}"  # the same request again: the same answer
     accepted = RecordContactOutcomeInput(case.staff.as_referent, ContactOutcome.ACCEPTE_ENTRETIEN)
-    await case.step(CaseWorkflow.record_contact_outcome, accepted, key=key)
+    await case.step(accepted, key=key)
 
 
 # name -> (start options, scenario)
@@ -178,7 +178,7 @@ async def record_import_and_purge(
         imported = await handle.fetch_history()
         case = await start_case(env, sessions, sink, task_queue)
         close = CloseCaseInput(case.staff.as_coordinator, Outcome.AUTRE, "déménagement")
-        await case.step(CaseWorkflow.close_case, close)
+        await case.step(close)
         async with transaction(sessions) as session:
             long_ago = case.identified_at - timedelta(days=3 * 365)
             await session.execute(

@@ -25,10 +25,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
-from temporalio.workflow import UpdateMethodMultiParam
 
 from filrouge.core.cases.contracts import CaseSnapshot
 from filrouge.core.cases.contracts import case_workflow_id as workflow_id
+from filrouge.core.cases.declaration import Step
 from filrouge.core.cases.steps import (
     CloseCaseInput,
     ConfirmEntryInput,
@@ -63,6 +63,7 @@ from filrouge.core.domain import (
 from filrouge.core.durations import add_months
 from filrouge.mail.links import case_link
 from filrouge.mail.sink import MailSink
+from filrouge.services.cases.launch import send_step
 from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
@@ -265,25 +266,22 @@ class CaseRun:
         """The latest run of the case (follows continue-as-new)."""
         return self.env.client.get_workflow_handle_for(CaseWorkflow.run, workflow_id(self.case_id))
 
-    async def step(
-        self, update: UpdateMethodMultiParam[Any, StepResult], step: Any, key: str | None = None
-    ) -> StepResult:
+    async def step(self, step: Step, key: str | None = None) -> StepResult:
         """Send a human step as a Workflow Update whose id is the idempotency key."""
         self.steps += 1
-        key = key or f"{self.case_id}-step-{self.steps}"
-        return await self.handle.execute_update(update, step, id=key)
+        return await send_step(self.handle, step, key or f"{self.case_id}-step-{self.steps}")
 
     async def attempt(self, result: AttemptResult = AttemptResult.JOINT) -> StepResult:
         step = RecordContactAttemptInput(self.staff.as_referent, Channel.TELEPHONE, result)
-        return await self.step(CaseWorkflow.record_contact_attempt, step)
+        return await self.step(step)
 
     async def accepts_interview(self) -> StepResult:
         step = RecordContactOutcomeInput(self.staff.as_referent, ContactOutcome.ACCEPTE_ENTRETIEN)
-        return await self.step(CaseWorkflow.record_contact_outcome, step)
+        return await self.step(step)
 
     async def schedule(self, at: datetime) -> StepResult:
         step = ScheduleInterviewInput(self.staff.as_referent, at, "Mission locale")
-        return await self.step(CaseWorkflow.schedule_interview, step)
+        return await self.step(step)
 
     async def stage_entered_at(self) -> datetime:
         entered = (await self.handle.query(CaseWorkflow.snapshot)).stage_entered_at
@@ -548,12 +546,12 @@ async def run_full_pathway(case: CaseRun) -> list[Mail]:
     await case.schedule(interview_at)
     await case.jump_to(interview_at + timedelta(hours=1))
     await wait_for_mail(case.sink, 1)
-    await case.step(CaseWorkflow.record_interview, RecordInterviewInput(ref, held=True))
+    await case.step(RecordInterviewInput(ref, held=True))
     start_date = (await case.now()).date()
     solution = Solution(SolutionType.APPRENTISSAGE, "CFA du bâtiment de Rennes", start_date)
-    await case.step(CaseWorkflow.propose_solutions, ProposeSolutionsInput(ref, [solution]))
-    await case.step(CaseWorkflow.decide, DecideInput(coord, Decision.VALIDER, "Bon projet"))
-    result = await case.step(CaseWorkflow.confirm_entry, ConfirmEntryInput(ref, entered=True))
+    await case.step(ProposeSolutionsInput(ref, [solution]))
+    await case.step(DecideInput(coord, Decision.VALIDER, "Bon projet"))
+    result = await case.step(ConfirmEntryInput(ref, entered=True))
     assert result.stage == Stage.SUIVI
     for check in range(3):
         snapshot = await case.handle.query(CaseWorkflow.snapshot)
@@ -562,7 +560,7 @@ async def run_full_pathway(case: CaseRun) -> list[Mail]:
         await case.jump_to(snapshot.next_deadline_at + timedelta(hours=1))
         await wait_for_mail(case.sink, 2 + check)
         step = RecordFollowUpInput(ref, FollowUpStatus.MAINTENU)
-        result = await case.step(CaseWorkflow.record_follow_up, step)
+        result = await case.step(step)
     assert (result.stage, result.next_deadline_kind) == (Stage.CLOTURE, "retention_due")
     return mails(case.sink)
 
@@ -584,7 +582,7 @@ async def run_unreachable_then_reopened(case: CaseRun) -> StepResult:
     assert result.stage == Stage.INJOIGNABLE
     await case.jump_to(await case.now() + 60 * DAY)
     again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, await case.now())
-    return await case.step(CaseWorkflow.reidentify, again)
+    return await case.step(again)
 
 
 async def run_droit_au_retour_missed(case: CaseRun) -> list[Mail]:
@@ -802,7 +800,7 @@ async def test_minor_summoned_is_reported_to_the_departement_after_two_months(
     await case.attempt()
     summons_on = (await case.now()).date()
     step = RecordSummonsInput(case.staff.as_referent, summons_on)
-    await case.step(CaseWorkflow.record_summons, step)
+    await case.step(step)
     due = add_months(datetime(summons_on.year, summons_on.month, summons_on.day, 8, tzinfo=UTC), 2)
     await case.jump_to(due - MINUTE)
     before = [m.subject for m in mails(case.sink)]
@@ -822,12 +820,10 @@ async def test_decision_escalation_and_unconfirmed_entry_reminder(new_case: NewC
     await case.attempt()
     await case.accepts_interview()
     await case.schedule(await case.now() + timedelta(hours=1))
-    await case.step(CaseWorkflow.record_interview, RecordInterviewInput(ref, held=True))
+    await case.step(RecordInterviewInput(ref, held=True))
     start = (await case.now()).date() + timedelta(days=10)
     solution = Solution(SolutionType.SERVICE_CIVIQUE, "Unis-Cité Rennes", start)
-    proposed = await case.step(
-        CaseWorkflow.propose_solutions, ProposeSolutionsInput(ref, [solution])
-    )
+    proposed = await case.step(ProposeSolutionsInput(ref, [solution]))
     assert proposed.next_deadline_kind == "decision_escalation"
     assert proposed.next_deadline_at is not None
     await case.jump_to(proposed.next_deadline_at + MINUTE)
@@ -835,7 +831,7 @@ async def test_decision_escalation_and_unconfirmed_entry_reminder(new_case: NewC
     assert escalation.to == sorted(case.staff.coordinators)
     assert "réunion de plateforme" in escalation.text
 
-    await case.step(CaseWorkflow.decide, DecideInput(coord, Decision.VALIDER))
+    await case.step(DecideInput(coord, Decision.VALIDER))
     entry_due = datetime(start.year, start.month, start.day, 8, tzinfo=UTC) + 7 * DAY
     await case.jump_to(entry_due - MINUTE)
     await no_new_mail(case.sink, 2)
@@ -884,7 +880,7 @@ async def test_a_step_in_the_case_s_first_task_waits_for_the_case_instead_of_fai
     case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, ready=False)
     started.append(case)
     again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, case.identified_at)
-    step = asyncio.create_task(case.step(CaseWorkflow.reidentify, again))
+    step = asyncio.create_task(case.step(again))
     await asyncio.sleep(1)  # no worker yet: the server holds the step with the start
     async with running_worker(time_skipping_env, sessions, mail_sink, task_queue):
         result = await step
@@ -931,7 +927,7 @@ async def test_rejected_steps_fail_with_a_french_reason_and_change_nothing(
     coord = case.staff.as_coordinator
 
     with pytest.raises(WorkflowUpdateFailedError) as rejected:
-        await case.step(CaseWorkflow.decide, DecideInput(coord, Decision.VALIDER))
+        await case.step(DecideInput(coord, Decision.VALIDER))
     cause = rejected.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == "StepRejected"
@@ -940,14 +936,14 @@ async def test_rejected_steps_fail_with_a_french_reason_and_change_nothing(
         "« prise de contact » (étapes possibles : décision)."
     )
     with pytest.raises(WorkflowUpdateFailedError) as missing:
-        await case.step(CaseWorkflow.close_case, CloseCaseInput(coord, Outcome.AUTRE))
+        await case.step(CloseCaseInput(coord, Outcome.AUTRE))
     assert isinstance(missing.value.cause, ApplicationError)
     assert "Précisez le motif de clôture" in missing.value.cause.message
 
-    await case.step(CaseWorkflow.close_case, CloseCaseInput(coord, Outcome.REFUS))
+    await case.step(CloseCaseInput(coord, Outcome.REFUS))
     closed = await case.audit()
     with pytest.raises(WorkflowUpdateFailedError) as closed_case:
-        await case.step(CaseWorkflow.close_case, CloseCaseInput(coord, Outcome.REFUS))
+        await case.step(CloseCaseInput(coord, Outcome.REFUS))
     assert isinstance(closed_case.value.cause, ApplicationError)
     assert closed_case.value.cause.message == "Le dossier est déjà clôturé."
 
@@ -955,6 +951,11 @@ async def test_rejected_steps_fail_with_a_french_reason_and_change_nothing(
     assert len(closed) == len(before) + 2  # case_closed, stage_changed
     assert [e.hash for e in after] == [e.hash for e in closed]
     assert (await case.handle.query(CaseWorkflow.snapshot)).version == version + 1
+
+    with pytest.raises(WorkflowUpdateFailedError) as unknown:  # no declaration of that name
+        await case.handle.execute_update("no_such_step", {"actor": {}}, id="unknown-step")
+    assert isinstance(unknown.value.cause, ApplicationError)
+    assert unknown.value.cause.message == "Action inconnue."
 
 
 # ---------------------------------------------------------------- (d) idempotent replays
@@ -969,7 +970,7 @@ async def test_same_update_id_twice_returns_the_same_result_and_one_audit_row(
     step = RecordContactAttemptInput(
         case.staff.as_referent, Channel.SMS, AttemptResult.PAS_DE_REPONSE
     )
-    again = await case.step(CaseWorkflow.record_contact_attempt, step, key=key)
+    again = await case.step(step, key=key)
     assert again == first
     snapshot = await case.handle.query(CaseWorkflow.snapshot)
     assert (snapshot.failed_attempts, snapshot.version) == (1, first.version)
@@ -990,15 +991,15 @@ async def test_replays_are_idempotent_across_continue_as_new(new_case: NewCase) 
 
     ref = case.staff.as_referent
     outcome = RecordContactOutcomeInput(ref, ContactOutcome.ACCEPTE_ENTRETIEN)
-    assert await case.step(CaseWorkflow.record_contact_outcome, outcome, key=accept_key) == accepted
+    assert await case.step(outcome, key=accept_key) == accepted
     retry = RecordContactAttemptInput(ref, Channel.TELEPHONE, AttemptResult.JOINT)
-    assert await case.step(CaseWorkflow.record_contact_attempt, retry, key=attempt_key) == attempt
+    assert await case.step(retry, key=attempt_key) == attempt
     assert [e.hash for e in await case.audit()] == [e.hash for e in audit]
     assert (await case.handle.describe()).run_id == second_run
 
     # The continued run goes on with the pathway and its timers.
     await case.schedule(await case.now() + 3 * DAY)
-    held = await case.step(CaseWorkflow.record_interview, RecordInterviewInput(ref, held=True))
+    held = await case.step(RecordInterviewInput(ref, held=True))
     assert held.stage == Stage.PROPOSITION
     assert await _next_run(case, second_run) != first_run
     assert await case.verify_chain()

@@ -28,7 +28,7 @@ from filrouge.core.intake_contracts import ImportCounts, StageImportInput, Stage
 from filrouge.intake.kept import is_kept_copy, read_kept
 from filrouge.intake.reader import read_list_file
 from filrouge.mail.sink import MailSink
-from filrouge.services.cases.launch import case_workflow_id
+from filrouge.services.cases.launch import case_workflow_id, send_step
 from filrouge.settings import SmtpSettings
 from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
@@ -302,7 +302,7 @@ async def test_known_young_people_are_not_new_cases(
         cases = {c.identity.last_name: c for c in await cases_of(sessions, first_id)}
         closing = CloseCaseInput(Actor(ps.coordinator, Role.COORDINATEUR), Outcome.REFUS)
         handle = dev_env.client.get_workflow_handle(case_workflow_id(cases["Durand"].id))
-        await handle.execute_update(CaseWorkflow.close_case, closing, id="close-durand")
+        await send_step(handle, closing, "close-durand")
         second_id = await new_import(sessions, ps, second)
         counts = await (await run_import(dev_env, second_id, queue)).result()
 

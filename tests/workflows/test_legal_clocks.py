@@ -83,13 +83,13 @@ async def dropped_out_after_an_interview(case: CaseRun) -> None:
     await case.attempt()
     await case.accepts_interview()
     await case.schedule(await case.now() + timedelta(hours=2))
-    await case.step(CaseWorkflow.record_interview, RecordInterviewInput(ref, held=True))
+    await case.step(RecordInterviewInput(ref, held=True))
     solution = Solution(SolutionType.E2C, "E2C Rennes", (await case.now()).date())
-    await case.step(CaseWorkflow.propose_solutions, ProposeSolutionsInput(ref, [solution]))
-    await case.step(CaseWorkflow.decide, DecideInput(coord, Decision.VALIDER))
-    await case.step(CaseWorkflow.confirm_entry, ConfirmEntryInput(ref, entered=True))
+    await case.step(ProposeSolutionsInput(ref, [solution]))
+    await case.step(DecideInput(coord, Decision.VALIDER))
+    await case.step(ConfirmEntryInput(ref, entered=True))
     rupture = RecordFollowUpInput(ref, FollowUpStatus.RUPTURE)
-    assert (await case.step(CaseWorkflow.record_follow_up, rupture)).stage == Stage.CONTACT
+    assert (await case.step(rupture)).stage == Stage.CONTACT
 
 
 async def test_a_droit_au_retour_request_after_a_drop_out_starts_a_new_15_day_clock(
@@ -102,7 +102,7 @@ async def test_a_droit_au_retour_request_after_a_drop_out_starts_a_new_15_day_cl
     sent = len(case.sink.messages)
     requested = await case.now()
     request = ReidentifyInput(case.staff.as_coordinator, Source.DROIT_AU_RETOUR, requested)
-    await case.step(CaseWorkflow.reidentify, request)
+    await case.step(request)
     await wait_for_mail(case.sink, sent + 1)  # the référent is told of the request
 
     await case.jump_to(requested + 15 * DAY - MINUTE)
@@ -121,9 +121,9 @@ async def test_a_summoned_minor_who_refuses_is_still_reported_until_the_report_i
     ref = case.staff.as_referent
     await case.attempt()
     summons_on = (await case.now()).date()
-    await case.step(CaseWorkflow.record_summons, RecordSummonsInput(ref, summons_on))
+    await case.step(RecordSummonsInput(ref, summons_on))
     refusal = RecordContactOutcomeInput(ref, ContactOutcome.REFUS)
-    closed = await case.step(CaseWorkflow.record_contact_outcome, refusal)
+    closed = await case.step(refusal)
     due = add_months(datetime(summons_on.year, summons_on.month, summons_on.day, 8, tzinfo=UTC), 2)
     assert (closed.stage, closed.next_deadline_kind, closed.next_deadline_at) == (
         Stage.CLOTURE,
@@ -137,7 +137,7 @@ async def test_a_summoned_minor_who_refuses_is_still_reported_until_the_report_i
     assert (await case.handle.query(CaseWorkflow.snapshot)).overdue_since == due
 
     sent = RecordObligationReportInput(case.staff.as_coordinator, due.date())
-    after = await case.step(CaseWorkflow.record_obligation_report, sent)
+    after = await case.step(sent)
     assert after.next_deadline_kind == "retention_due"
     snapshot = await case.handle.query(CaseWorkflow.snapshot)
     assert (snapshot.stage, snapshot.overdue_since) == (Stage.CLOTURE, None)
@@ -156,7 +156,7 @@ async def test_a_rectified_birth_date_moves_the_age_clocks_of_the_running_case(
     rectified = RectifyBirthDateInput(
         case.staff.as_coordinator, twenty_sixth.replace(year=twenty_sixth.year - 26)
     )
-    await case.step(CaseWorkflow.rectify_birth_date, rectified)
+    await case.step(rectified)
 
     await case.jump_to(datetime.combine(twenty_sixth, datetime.min.time(), UTC) + 9 * DAY)
     received = await wait_for_mail(case.sink, 2)

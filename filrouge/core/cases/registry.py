@@ -60,7 +60,7 @@ def endpoint_roles() -> dict[str, frozenset[Role]]:
 
 def by_update(name: str) -> StepDeclaration:
     """The declaration behind a workflow update name."""
-    return _BY_UPDATE[name]
+    return BY_UPDATE[name]
 
 
-_BY_UPDATE: dict[str, StepDeclaration] = {d.update: d for d in STEPS}
+BY_UPDATE: dict[str, StepDeclaration] = {d.update: d for d in STEPS}

@@ -3,8 +3,9 @@
 Each block below is one step of the pathway: its input dataclass (sent as a Temporal Workflow
 Update), its checks, its effect and its `StepDeclaration`; the steps on the case as a whole
 (assign, close, reopen, summons, identified again) are declared the same way in `lifecycle.py`.
-The workflow's update handlers, the HTTP routes, the access table and the steps offered now are
-all derived from `STEPS` (see `registry.py`). Adding a step means adding a block and its test.
+The workflow's step update handler (one for all, by the declaration's `update` name), the HTTP
+routes, the access table and the steps offered now are all derived from `STEPS` (see
+`registry.py`). Adding a step means adding a block and its test.
 """
 
 from __future__ import annotations

@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from filrouge.core.cases.contracts import case_workflow_id
+from filrouge.core.cases.declaration import Step
+from filrouge.core.cases.registry import declaration_of
 from filrouge.core.cases.steps import ReidentifyInput
-from filrouge.core.domain import StartCaseInput
+from filrouge.core.domain import StartCaseInput, StepResult
 from workflows.case import CaseWorkflow, CaseWorkflowInput
 
 T = TypeVar("T")
@@ -29,6 +31,16 @@ class Reidentification:
     case_id: str
     step: ReidentifyInput
     update_id: str
+
+
+async def send_step(handle: WorkflowHandle[Any, Any], step: Step, update_id: str) -> StepResult:
+    """Send a human step to a case workflow: the update named by the step's declaration
+    (one handler of the workflow takes them all), `update_id` making it idempotent."""
+    update = declaration_of(step).update
+    result: StepResult = await handle.execute_update(
+        update, step, id=update_id, result_type=StepResult
+    )
+    return result
 
 
 async def bounded(
@@ -78,9 +90,9 @@ async def reidentify_cases(
     ended: list[Reidentification] = []
 
     async def send(item: Reidentification) -> None:
-        handle = client.get_workflow_handle_for(CaseWorkflow.run, case_workflow_id(item.case_id))
+        handle = client.get_workflow_handle(case_workflow_id(item.case_id))
         try:
-            await handle.execute_update(CaseWorkflow.reidentify, item.step, id=item.update_id)
+            await send_step(handle, item.step, item.update_id)
         except RPCError as exc:
             # The server answers NOT_FOUND for a run that has completed or been deleted.
             if exc.status != RPCStatusCode.NOT_FOUND:

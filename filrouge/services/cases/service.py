@@ -6,7 +6,6 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
@@ -22,6 +21,7 @@ from filrouge.core.domain import CreationStatus, Role, StepResult
 from filrouge.core.errors import Conflict, DomainError, Invalid, Unavailable
 from filrouge.services.access.cases import CaseAccess, actionable, case_access, readable
 from filrouge.services.cases.creation import CaseCreation, Identification
+from filrouge.services.cases.launch import send_step
 from filrouge.services.cases.placement import DUPLICATE_REVIEW, REIDENTIFIED, TO_ROUTE, Placed
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case
@@ -149,9 +149,7 @@ class CaseService:
             step_key = f"{key}|{case_id}" if key else None
             try:
                 await self.get(caller, case_id)
-                result = await self.run_step(
-                    caller, case_id, CaseWorkflow.assign_referent, step, step_key
-                )
+                result = await self.run_step(caller, case_id, step, step_key)
             except DomainError as error:
                 out.append(Assigned(case_id, ok=False, error=error.message))
                 continue
@@ -175,16 +173,14 @@ class CaseService:
         return allowed_steps(state, caller.role)
 
     async def run_step(
-        self, caller: Caller, case_id: str, update: Any, step: Step, idempotency_key: str | None
+        self, caller: Caller, case_id: str, step: Step, idempotency_key: str | None
     ) -> StepResult:
         """Send a human step to the case workflow; Conflict with the reason when refused."""
         async with transaction(self.sessions) as session:
             actionable(caller, await CaseRepository(session).get(case_id), type(step))
         handle = self.temporal.get_workflow_handle(case_workflow_id(case_id))
         try:
-            result: StepResult = await handle.execute_update(
-                update, step, id=step_update_id(caller.id, step, idempotency_key)
-            )
+            result = await send_step(handle, step, step_update_id(caller.id, step, idempotency_key))
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == "StepRejected":

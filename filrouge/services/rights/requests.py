@@ -15,6 +15,7 @@ from filrouge.core.caller import Caller
 from filrouge.core.cases.contracts import case_workflow_id
 from filrouge.core.cases.history import Entry, describe
 from filrouge.core.cases.pathway import AuditEvent as NewEvent
+from filrouge.core.cases.registry import declaration_of
 from filrouge.core.cases.steps import CloseCaseInput, RectifyBirthDateInput
 from filrouge.core.clock import utcnow
 from filrouge.core.domain import Outcome, Stage
@@ -32,7 +33,6 @@ from filrouge.store.audit_repository import AuditRepository
 from filrouge.store.engine import transaction
 from filrouge.store.models import AuditEvent, Case, CaseIdentity, CaseNote
 from filrouge.store.repositories import CaseRepository, ReferenceRepository
-from workflows.case import CaseWorkflow
 
 ERASURE_REASON = "effacement à la demande"
 
@@ -153,7 +153,7 @@ async def _move_age_clocks(
     step = RectifyBirthDateInput(caller.actor, birth_date)
     try:
         await handle.start_update(
-            CaseWorkflow.rectify_birth_date,
+            declaration_of(step).update,
             step,
             id=key,
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
@@ -181,9 +181,7 @@ class ErasureOnRequest:
         closed = case.stage != Stage.CLOTURE
         if closed:
             step = CloseCaseInput(caller.actor, Outcome.AUTRE, ERASURE_REASON)
-            await self.cases.run_step(
-                caller, case_id, CaseWorkflow.close_case, step, f"erase-{case_id}"
-            )
+            await self.cases.run_step(caller, case_id, step, f"erase-{case_id}")
         async with transaction(self.sessions) as session:  # while the identity is there
             list_rows = await forget_in_lists(session, case_id)
         done = await erase_case(
