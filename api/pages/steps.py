@@ -28,7 +28,7 @@ from api.errors import status_of, validation_details
 from api.pages.labels import BOOL_LABELS, choice_label, field_label
 from api.steps import RESOLVERS, body_model, step_input
 from filrouge.core.cases.declaration import Items, StepDeclaration, Text
-from filrouge.core.cases.steps import STEPS
+from filrouge.core.cases.registry import BY_UPDATE
 from filrouge.core.domain import StepResult
 from filrouge.core.errors import Conflict, DomainError, Forbidden, Invalid, Unavailable
 from filrouge.services.cases.service import CaseService
@@ -112,7 +112,8 @@ class StepForm:
 
 def declaration(name: str) -> StepDeclaration | None:
     """The declared step with a route whose update name is `name`."""
-    return next((d for d in STEPS if d.update == name and d.route is not None), None)
+    found = BY_UPDATE.get(name)
+    return found if found is not None and found.route is not None else None
 
 
 def step_form(

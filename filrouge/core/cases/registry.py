@@ -58,9 +58,5 @@ def endpoint_roles() -> dict[str, frozenset[Role]]:
     return {d.endpoint: d.roles for d in STEPS if d.endpoint is not None}
 
 
-def by_update(name: str) -> StepDeclaration:
-    """The declaration behind a workflow update name."""
-    return BY_UPDATE[name]
-
-
+# The declaration behind each workflow update name (the workflow's step handler, the pages).
 BY_UPDATE: dict[str, StepDeclaration] = {d.update: d for d in STEPS}

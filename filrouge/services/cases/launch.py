@@ -1,7 +1,7 @@
-"""Start case workflows and send re-identifications, many at once, never twice.
+"""Start case workflows and send them steps (re-identifications many at once), never twice.
 
 Called outside any database transaction. Starting uses the case's workflow id with
-USE_EXISTING, and a re-identification uses a deterministic update id, so running the same
+USE_EXISTING, and a step is sent with a deterministic update id, so running the same
 launch again after a crash changes nothing.
 """
 

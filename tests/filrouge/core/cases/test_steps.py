@@ -25,7 +25,7 @@ from filrouge.core.cases.pathway import (
     fire_deadline,
     obligation_until,
 )
-from filrouge.core.cases.registry import BY_UPDATE, allowed_steps, by_update, endpoint_roles
+from filrouge.core.cases.registry import BY_UPDATE, allowed_steps, endpoint_roles
 from filrouge.core.cases.steps import (
     STEPS,
     ConfirmEntryInput,
@@ -149,7 +149,7 @@ def test_nothing_exists_that_is_not_declared() -> None:
     assert case_scoped_posts - others == step_endpoints
     assert endpoint_roles() == {n: ENDPOINT_ROLES[n] for n in step_endpoints}
     assert len({d.input for d in STEPS}) == len({d.audit for d in STEPS}) == len(STEPS)
-    assert by_update("decide").input is DecideInput
+    assert BY_UPDATE["decide"].input is DecideInput
 
 
 @pytest.mark.parametrize("declaration", STEPS, ids=lambda d: d.update)
