@@ -26,6 +26,9 @@ from tests.support.scheduling import DurationRecorder, longest_files_first, reco
 from tests.support.territory import Territory, TerritoryAllocator, allocator_for
 from workflows.case import SEARCH_ATTRIBUTES as SEARCH_ATTRIBUTE_KEYS
 
+# A time limit per test (300 s, $TEST_TIME_LIMIT): a hung test fails and shows where it waited.
+pytest_plugins = ("tests.support.watchdog",)
+
 # Argon2 at test cost (1 pass, 8 KiB, 1 lane): the production cost takes ~0.5 s a hash here,
 # and the auth tests hash and verify hundreds of times. tests/filrouge/core/test_passwords.py
 # checks that production keeps the strong parameters.

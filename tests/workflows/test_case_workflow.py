@@ -7,6 +7,7 @@ queue and its own SMTP sink; days and months pass instantly with `env.sleep`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -20,7 +21,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -96,6 +101,12 @@ DROPPED_CONNECTION = {
     RPCStatusCode.DEADLINE_EXCEEDED,
 }
 MAX_DROPPED_SLEEPS = 3
+# A step's answer is awaited for this long before the step is sent again under the same
+# update id (the workflow answers a repeated id with its first outcome): the SDK polls for
+# an update's outcome without end, and a CI run once sat 11 minutes on a step sent to the
+# test server during an SMTP outage (test_mail_outage.py). A step takes well under a second.
+STEP_ANSWER_WAIT = 60.0
+MAX_STEP_RESENDS = 2
 log = logging.getLogger(__name__)
 # Subjects of the French e-mails (templates/mail), by deadline kind.
 SUBJECTS = {
@@ -269,7 +280,17 @@ class CaseRun:
     async def step(self, step: Step, key: str | None = None) -> StepResult:
         """Send a human step as a Workflow Update whose id is the idempotency key."""
         self.steps += 1
-        return await send_step(self.handle, step, key or f"{self.case_id}-step-{self.steps}")
+        update_id = key or f"{self.case_id}-step-{self.steps}"
+        for _ in range(MAX_STEP_RESENDS):
+            # The SDK reports the cancelled wait as its own timeout error.
+            with contextlib.suppress(TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+                async with asyncio.timeout(STEP_ANSWER_WAIT):
+                    return await send_step(self.handle, step, update_id)
+            log.warning(
+                "no answer to step %s within %.0f s: sent again", update_id, STEP_ANSWER_WAIT
+            )
+        async with asyncio.timeout(STEP_ANSWER_WAIT):
+            return await send_step(self.handle, step, update_id)
 
     async def attempt(self, result: AttemptResult = AttemptResult.JOINT) -> StepResult:
         step = RecordContactAttemptInput(self.staff.as_referent, Channel.TELEPHONE, result)
@@ -887,6 +908,31 @@ async def test_a_step_in_the_case_s_first_task_waits_for_the_case_instead_of_fai
         assert result.stage == Stage.CONTACT
         kinds = [e.kind for e in await case.audit()]
         assert kinds == ["case_identified", "referent_assigned", "stage_changed", "reidentified"]
+
+
+async def test_a_step_sent_again_under_its_id_is_applied_once(
+    time_skipping_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+    task_queue: str,
+    started: list[CaseRun],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The tests' `CaseRun.step` sends a step again when no answer comes (a CI run once sat
+    11 minutes on one): the repeated update id gets the step's one outcome."""
+    monkeypatch.setattr(f"{__name__}.STEP_ANSWER_WAIT", 1.0)
+    monkeypatch.setattr(f"{__name__}.MAX_STEP_RESENDS", 5)
+    case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, ready=False)
+    started.append(case)
+    again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, case.identified_at)
+    step = asyncio.create_task(case.step(again))
+    await asyncio.sleep(1.5)  # no worker yet: the first sending waits in vain
+    async with running_worker(time_skipping_env, sessions, mail_sink, task_queue):
+        assert (await step).stage == Stage.CONTACT
+        kinds = [e.kind for e in await case.audit()]
+    assert "sent again" in caplog.text
+    assert kinds.count("reidentified") == 1
 
 
 async def test_twenty_sixth_birthday_tells_the_referent_and_the_coordinators(
