@@ -138,20 +138,27 @@ class Watchdog:
         self._config = config
         self.limit = limit
         self.loop: asyncio.AbstractEventLoop | None = None
+        # The test being interrupted: set under the lock only while the test runs, so that a
+        # test ending just as its time runs out is not interrupted once ended.
         self._interrupting: str | None = None
-        if threading.current_thread() is threading.main_thread():
+        self._lock = threading.Lock()
+        self._ended = threading.Event()  # the running test's
+        # Only the main thread may set a signal handler (pytest and xdist's workers run there).
+        self._can_interrupt = threading.current_thread() is threading.main_thread()
+        if self._can_interrupt:
             signal.signal(signal.SIGALRM, self._on_alarm)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
-        ended = threading.Event()
+        ended = self._ended = threading.Event()
         timer = _after(self.limit, self._expired, item, ended)
         try:
             return (yield)
         finally:
-            ended.set()
+            ended.set()  # first: from here on, the signal's handler raises nothing
+            with self._lock:
+                self._interrupting = None
             timer.cancel()
-            self._interrupting = None
 
     def _expired(self, item: pytest.Item, ended: threading.Event) -> None:
         """First the test's coroutine is cancelled (the loop answers); otherwise the main
@@ -167,17 +174,22 @@ class Watchdog:
         # Written to the test's captured output, shown with its failure.
         if answer and answer.cancelled:
             sys.stderr.write(f"\n*** {reason}: cancelled. Its asyncio tasks:\n{tasks}")
+        elif not self._can_interrupt:
+            self._exit_unless_ended(reason, ended)
         else:
             sys.stderr.write(f"\n*** {reason}: interrupted. Its asyncio tasks:\n{tasks}")
             sys.stderr.write("*** Its threads:\n")
             sys.stderr.flush()
             faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
-            self._interrupting = reason
-            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGALRM)
+            with self._lock:
+                if ended.is_set():
+                    return
+                self._interrupting = reason
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGALRM)
         _after(GRACE_SECONDS, self._exit_unless_ended, reason, ended)
 
     def _on_alarm(self, signum: int, frame: object) -> None:
-        if self._interrupting:
+        if self._interrupting and not self._ended.is_set():
             raise TooLong(self._interrupting)
 
     def _exit_unless_ended(self, reason: str, ended: threading.Event) -> None:
