@@ -7,9 +7,9 @@ nothing of where it stood. When a test (set-up and tear-down included) outlives 
 1. an asynchronous test's coroutine is cancelled, on the event loop's own thread: the test
    fails with `CancelledError` at the await where it stood, and its captured output lists
    every task's chain of awaits;
-2. otherwise (a synchronous test, a loop that does not answer) the main thread is
-   interrupted by a signal: the test fails with `TooLong` where it stood, its captured
-   output holding every thread's stack;
+2. otherwise (a synchronous test, a hang in a fixture, a loop that does not answer within
+   2 s) the main thread is interrupted by a signal: the test fails with `TooLong` where it
+   stood, its captured output holding every thread's stack;
 3. a test still running a minute later ends its process, every thread's stack written to
    the real standard error. This is the last resort: pytest-xdist reports the test as
    failed ("worker crashed") but runs the file again in a new process, up to 8 times.
