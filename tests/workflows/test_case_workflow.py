@@ -888,6 +888,25 @@ async def test_unreachable_case_waits_then_reopens_on_a_new_identification(
     assert [e.data["result"] for e in attempts] == ["pas_de_reponse"] * 3
 
 
+async def reidentified_with_no_worker(
+    env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    sink: MailSink,
+    task_queue: str,
+    started: list[CaseRun],
+    seconds: float,
+) -> tuple[CaseRun, asyncio.Task[StepResult]]:
+    """A case started with no worker on its queue, and a re-identification sent to it at
+    once (a list, then POST /cases a moment later): the step's task, `seconds` later, still
+    waiting for a worker."""
+    case = await start_case(env, sessions, sink, task_queue, ready=False)
+    started.append(case)
+    again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, case.identified_at)
+    step = asyncio.create_task(case.step(again))
+    await asyncio.sleep(seconds)
+    return case, step
+
+
 async def test_a_step_in_the_case_s_first_task_waits_for_the_case_instead_of_failing(
     time_skipping_env: WorkflowEnvironment,
     sessions: async_sessionmaker[AsyncSession],
@@ -898,11 +917,10 @@ async def test_a_step_in_the_case_s_first_task_waits_for_the_case_instead_of_fai
     """A list starts a case and POST /cases re-identifies the same young person a moment
     later: the start and the step reach the worker in one first task. The step used to be
     refused (« en cours de création »), which the API answered as an engine outage (503)."""
-    case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, ready=False)
-    started.append(case)
-    again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, case.identified_at)
-    step = asyncio.create_task(case.step(again))
-    await asyncio.sleep(1)  # no worker yet: the server holds the step with the start
+    # No worker for a second: the server holds the step with the start.
+    case, step = await reidentified_with_no_worker(
+        time_skipping_env, sessions, mail_sink, task_queue, started, seconds=1
+    )
     async with running_worker(time_skipping_env, sessions, mail_sink, task_queue):
         result = await step
         assert result.stage == Stage.CONTACT
@@ -923,11 +941,10 @@ async def test_a_step_sent_again_under_its_id_is_applied_once(
     11 minutes on one): the repeated update id gets the step's one outcome."""
     monkeypatch.setattr(f"{__name__}.STEP_ANSWER_WAIT", 1.0)
     monkeypatch.setattr(f"{__name__}.MAX_STEP_RESENDS", 5)
-    case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, ready=False)
-    started.append(case)
-    again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, case.identified_at)
-    step = asyncio.create_task(case.step(again))
-    await asyncio.sleep(1.5)  # no worker yet: the first sending waits in vain
+    # No worker for 1.5 s: the first sending waits in vain.
+    case, step = await reidentified_with_no_worker(
+        time_skipping_env, sessions, mail_sink, task_queue, started, seconds=1.5
+    )
     async with running_worker(time_skipping_env, sessions, mail_sink, task_queue):
         assert (await step).stage == Stage.CONTACT
         kinds = [e.kind for e in await case.audit()]
