@@ -84,9 +84,15 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping server per test process, for the tests that share it."""
+    """A time-skipping server of the test's own (it starts in about 0.1 s).
+
+    A server shared by the tests of a process kept what one test left behind: a full run saw
+    every later sleep of that process hang for 30 s before a second call went through, as if
+    the server's clock kept one lock too many (the test server leaks one when a workflow ends
+    with an activity outstanding, temporalio/sdk-java#1138). Each test owning its clock also
+    keeps other tests' timers from firing in its sleeps."""
     async with time_skipping_server() as env:
         yield env
 

@@ -1,7 +1,8 @@
 """The case workflow on the time-skipping server with the real activities, database and SMTP.
 
-Each test gets its own platform (so automatic assignment picks its référent), its own task
-queue and its own SMTP sink; days and months pass instantly with `env.sleep`.
+Each test gets its own time-skipping server, its own platform (so automatic assignment picks
+its référent), its own task queue and its own SMTP sink; days and months pass instantly with
+`env.sleep`.
 """
 
 from __future__ import annotations
@@ -523,30 +524,15 @@ async def worker(
 
 
 @pytest.fixture
-async def started(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[list[CaseRun]]:
-    """Cases a test started; terminated at the end so that their timers, firing later with
-    no worker to run them, never hold the shared time-skipping server back."""
-    cases: list[CaseRun] = []
-    yield cases
-    for case in cases:
-        try:
-            await case.handle.terminate(reason="end of test")
-        except RPCError:
-            pass  # already completed
-
-
-@pytest.fixture
 def new_case(
     time_skipping_env: WorkflowEnvironment,
     sessions: async_sessionmaker[AsyncSession],
     mail_sink: MailSink,
     task_queue: str,
     worker: Worker,
-    started: list[CaseRun],
 ) -> Callable[..., Awaitable[CaseRun]]:
     async def start(**options: Any) -> CaseRun:
         case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, **options)
-        started.append(case)
         return case
 
     return start
@@ -720,13 +706,11 @@ async def test_unassigned_case_escalates_to_the_coordinators_for_routing(
     mail_sink: MailSink,
     task_queue: str,
     worker: Worker,
-    started: list[CaseRun],
 ) -> None:
     staff = await seed_platform(
         sessions, await time_skipping_env.get_current_time(), with_referent=False
     )
     case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, staff=staff)
-    started.append(case)
     assert (await case.handle.query(CaseWorkflow.snapshot)).stage == Stage.A_ROUTER
     await case.jump_to(case.identified_at + 2 * DAY + MINUTE)
     routing = only(await wait_for_mail(mail_sink, 1), "routing_escalation")
@@ -893,14 +877,12 @@ async def reidentified_with_no_worker(
     sessions: async_sessionmaker[AsyncSession],
     sink: MailSink,
     task_queue: str,
-    started: list[CaseRun],
     seconds: float,
 ) -> tuple[CaseRun, asyncio.Task[StepResult]]:
     """A case started with no worker on its queue, and a re-identification sent to it at
     once (a list, then POST /cases a moment later): the step's task, `seconds` later, still
     waiting for a worker."""
     case = await start_case(env, sessions, sink, task_queue, ready=False)
-    started.append(case)
     again = ReidentifyInput(case.staff.as_coordinator, Source.SIEI, case.identified_at)
     step = asyncio.create_task(case.step(again))
     await asyncio.sleep(seconds)
@@ -912,14 +894,13 @@ async def test_a_step_in_the_case_s_first_task_waits_for_the_case_instead_of_fai
     sessions: async_sessionmaker[AsyncSession],
     mail_sink: MailSink,
     task_queue: str,
-    started: list[CaseRun],
 ) -> None:
     """A list starts a case and POST /cases re-identifies the same young person a moment
     later: the start and the step reach the worker in one first task. The step used to be
     refused (« en cours de création »), which the API answered as an engine outage (503)."""
     # No worker for a second: the server holds the step with the start.
     case, step = await reidentified_with_no_worker(
-        time_skipping_env, sessions, mail_sink, task_queue, started, seconds=1
+        time_skipping_env, sessions, mail_sink, task_queue, seconds=1
     )
     async with running_worker(time_skipping_env, sessions, mail_sink, task_queue):
         result = await step
@@ -933,7 +914,6 @@ async def test_a_step_sent_again_under_its_id_is_applied_once(
     sessions: async_sessionmaker[AsyncSession],
     mail_sink: MailSink,
     task_queue: str,
-    started: list[CaseRun],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -943,7 +923,7 @@ async def test_a_step_sent_again_under_its_id_is_applied_once(
     monkeypatch.setattr(f"{__name__}.MAX_STEP_RESENDS", 5)
     # No worker for 1.5 s: the first sending waits in vain.
     case, step = await reidentified_with_no_worker(
-        time_skipping_env, sessions, mail_sink, task_queue, started, seconds=1.5
+        time_skipping_env, sessions, mail_sink, task_queue, seconds=1.5
     )
     async with running_worker(time_skipping_env, sessions, mail_sink, task_queue):
         assert (await step).stage == Stage.CONTACT
@@ -1086,7 +1066,6 @@ async def test_a_new_worker_continues_the_case_and_its_timers_without_resending(
     sessions: async_sessionmaker[AsyncSession],
     mail_sink: MailSink,
     task_queue: str,
-    started: list[CaseRun],
 ) -> None:
     env = time_skipping_env
     # Workers without a workflow cache leave no sticky queue behind: the test server would
@@ -1096,7 +1075,6 @@ async def test_a_new_worker_continues_the_case_and_its_timers_without_resending(
     policy = TimerPolicy(reminder_no_contact="PT2S")
     async with running_worker(env, sessions, mail_sink, task_queue, **no_cache):
         case = await start_case(env, sessions, mail_sink, task_queue, policy=policy)
-        started.append(case)
         t0 = await case.stage_entered_at()
     # No worker at all while the reminder falls due (2 s of server time, skipped).
     await case.jump_to(t0 + timedelta(seconds=2.5))

@@ -39,7 +39,6 @@ from tests.workflows.test_case_workflow import (  # noqa: F401 (fixtures)
     new_case,
     no_new_mail,
     only,
-    started,
     task_queue,
     wait_for_mail,
     worker,

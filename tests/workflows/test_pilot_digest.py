@@ -27,7 +27,6 @@ from tests.workflows.test_case_workflow import (  # noqa: F401 (fixtures)
     mails,
     new_case,
     no_new_mail,
-    started,
     task_queue,
     worker,
 )
