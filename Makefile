@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# The packages are installed by uv (pinned, itself installed by the venv's pip): 13 s on a clean
+# The packages are installed by uv (pinned, itself installed by the venv's pip): 14 s on a clean
 # clone here against pip's 39 s, the same versions.
 UV     := uv==0.13.9
 # The suite runs on one process per CPU (pytest-xdist), a test file staying on one process so

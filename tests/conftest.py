@@ -90,9 +90,10 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
     A server shared by the tests of a process kept what one test left behind: a full run saw
     every later sleep of that process hang for 30 s before a second call went through, as if
-    the server's clock kept one lock too many (the test server leaks one when a workflow ends
-    with an activity outstanding, temporalio/sdk-java#1138). Each test owning its clock also
-    keeps other tests' timers from firing in its sleeps."""
+    the server's clock kept one lock too many. The Java test server is known to leak one when
+    a workflow ends with an activity outstanding (temporalio/sdk-java#1138), and the tests
+    terminated their cases at the end. Each test owning its clock also keeps other tests'
+    timers from firing in its sleeps."""
     async with time_skipping_server() as env:
         yield env
 

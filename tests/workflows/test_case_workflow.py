@@ -532,8 +532,7 @@ def new_case(
     worker: Worker,
 ) -> Callable[..., Awaitable[CaseRun]]:
     async def start(**options: Any) -> CaseRun:
-        case = await start_case(time_skipping_env, sessions, mail_sink, task_queue, **options)
-        return case
+        return await start_case(time_skipping_env, sessions, mail_sink, task_queue, **options)
 
     return start
 
