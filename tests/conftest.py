@@ -89,11 +89,11 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server of the test's own (it starts in about 0.1 s).
 
     A server shared by the tests of a process kept what one test left behind: a full run saw
-    every later sleep of that process hang for 30 s before a second call went through, as if
-    the server's clock kept one lock too many. The Java test server is known to leak one when
-    a workflow ends with an activity outstanding (temporalio/sdk-java#1138), and the tests
-    terminated their cases at the end. Each test owning its clock also keeps other tests'
-    timers from firing in its sleeps."""
+    every later sleep of that process hang for 30 s before a second call went through. The
+    tests terminated their cases at the end, and terminating a workflow while its activity
+    runs leaves the test server's clock locked (temporalio/sdk-java#1138): every later sleep
+    then fails after 30 s with "Timeout expired" (reproduced alone on this server). Each test
+    owning its clock also keeps other tests' timers from firing in its sleeps."""
     async with time_skipping_server() as env:
         yield env
 
