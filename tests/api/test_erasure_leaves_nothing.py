@@ -436,20 +436,16 @@ async def test_a_birthday_deadline_fired_before_the_erasure_leaves_no_trace(
                 env, api.sessions, mail_sink, task_queue, staff=staff, birth_date=person.birth
             )
         runs = [p.case for p in people if p.case is not None]
-        try:
-            for run in runs:
-                await run.attempt()  # reached: the case waits in contacting
-            await runs[0].jump_to(people[-1].due + timedelta(days=10))
-            for person, run in zip(people, runs, strict=True):
-                fired = await fired_deadline(run, person.kind)
-                assert fired.key == f"timer:{person.kind}@{person.due.isoformat()}"
-            await wait_for_mail(mail_sink, 2)  # the 26th birthday: référent, coordinators
-            for run in runs:
-                close = CloseCaseInput(staff.as_coordinator, Outcome.AUTRE, "fin du test")
-                await run.step(close)
-        finally:
-            for run in runs:
-                await run.handle.terminate(reason="end of test")
+        for run in runs:
+            await run.attempt()  # reached: the case waits in contacting
+        await runs[0].jump_to(people[-1].due + timedelta(days=10))
+        for person, run in zip(people, runs, strict=True):
+            fired = await fired_deadline(run, person.kind)
+            assert fired.key == f"timer:{person.kind}@{person.due.isoformat()}"
+        await wait_for_mail(mail_sink, 2)  # the 26th birthday: référent, coordinators
+        for run in runs:
+            close = CloseCaseInput(staff.as_coordinator, Outcome.AUTRE, "fin du test")
+            await run.step(close)
     async with transaction(api.sessions) as session:
         query = select(OutboxMessage).where(OutboxMessage.case_id == runs[2].case_id)
         sent = list((await session.execute(query)).scalars())

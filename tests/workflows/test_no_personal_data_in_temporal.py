@@ -260,13 +260,10 @@ async def test_no_timer_ends_on_a_birthday_even_past_the_eighteenth(
     birth = eighteenth.replace(year=eighteenth.year - 18)
     async with running_worker(env, sessions, mail_sink, task_queue):
         case = await start_case(env, sessions, mail_sink, task_queue, birth_date=birth)
-        try:
-            await case.attempt()  # reached: no reminders, the case waits in contacting
-            await case.jump_to(datetime.combine(eighteenth, time(8), UTC) + timedelta(days=10))
-            fired = await fired_deadline(case, "obligation_ends")
-            history = await plain_client(env).get_workflow_handle(case.handle.id).fetch_history()
-        finally:
-            await case.handle.terminate(reason="end of test")
+        await case.attempt()  # reached: no reminders, the case waits in contacting
+        await case.jump_to(datetime.combine(eighteenth, time(8), UTC) + timedelta(days=10))
+        fired = await fired_deadline(case, "obligation_ends")
+        history = await plain_client(env).get_workflow_handle(case.handle.id).fetch_history()
 
     assert fired.data["due_at"] == datetime.combine(eighteenth, time(8), UTC).isoformat()
     assert fired.occurred_at.date() != eighteenth  # woken by a capped wait, not a birthday timer
