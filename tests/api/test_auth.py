@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from statistics import median
 
 import httpx
 import pytest
@@ -117,8 +116,9 @@ async def _same_answer_in_similar_time(auth: AuthApi) -> None:
         assert response.status_code == 401
         assert response.json()["message"] == "Adresse électronique ou mot de passe incorrect."
         assert "set-cookie" not in response.headers
-    # Without the dummy Argon2 check, an unknown e-mail answers many times faster.
-    assert median(t for _, t in unknown) > 0.3 * median(t for _, t in wrong)
+    # Without the dummy Argon2 check, an unknown e-mail answers many times faster. The quickest
+    # of each kind: a loaded machine only ever adds time, to any of them.
+    assert min(t for _, t in unknown) > 0.3 * min(t for _, t in wrong)
 
 
 async def test_a_user_without_password_cannot_log_in(auth: AuthApi) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from datetime import date
@@ -11,6 +10,7 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import Api, Member, Team
+from tests.support.waiting import eventually
 
 
 def new_ine() -> str:
@@ -47,12 +47,12 @@ async def test_an_ine_already_followed_answers_exists_and_adds_the_identificatio
     assert again.json()["id"] == first.json()["id"]
     listed = await api.http.get("/cases", headers=team.coordinator.headers)
     assert listed.json()["total"] == 1
-    for _ in range(50):  # the re-identification reaches the case through its workflow
-        if "reidentified" in await history_kinds(api, first.json()["id"], team.coordinator):
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the new identification was not added to the case")
+
+    async def reidentified() -> bool:
+        return "reidentified" in await history_kinds(api, first.json()["id"], team.coordinator)
+
+    # The re-identification reaches the case through its workflow, on a possibly loaded server.
+    await eventually(reidentified, within=60)
 
 
 async def test_same_name_and_birth_date_without_ine_waits_for_a_coordinator(api: Api) -> None:

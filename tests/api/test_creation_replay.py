@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 import httpx
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from tests.api.conftest import Api, Member, Team
+from tests.support.waiting import history_deleted
 
 
 def body_for(team: Team, **person: Any) -> dict[str, Any]:
@@ -24,17 +24,6 @@ async def post(api: Api, body: dict[str, Any], who: Member, key: str) -> httpx.R
     return await api.http.post("/cases", json=body, headers=headers)
 
 
-async def wait_history_deleted(env: WorkflowEnvironment, case_id: str) -> None:
-    for _ in range(100):
-        try:
-            await env.client.get_workflow_handle(f"case-{case_id}").describe()
-        except RPCError as exc:
-            assert exc.status == RPCStatusCode.NOT_FOUND
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the case's Temporal history is still there")
-
-
 async def test_a_replay_after_erasure_restarts_nothing_and_writes_nothing(
     api: Api, dev_env: WorkflowEnvironment
 ) -> None:
@@ -45,7 +34,7 @@ async def test_a_replay_after_erasure_restarts_nothing_and_writes_nothing(
     headers = team.coordinator.headers
     erased = await api.http.post(f"/cases/{case_id}/erase", headers=headers)
     assert erased.status_code == 200, erased.text
-    await wait_history_deleted(dev_env, case_id)
+    await history_deleted(dev_env.client, case_id)
     before = (await api.http.get(f"/cases/{case_id}/history", headers=headers)).json()
 
     replay = await post(api, body, team.coordinator, key)
@@ -54,7 +43,7 @@ async def test_a_replay_after_erasure_restarts_nothing_and_writes_nothing(
     assert "effacé" in replay.json()["message"]
     assert "Martin" not in replay.text and body["person"]["ine"] not in replay.text
     await asyncio.sleep(0.5)  # a workflow started by the replay would be visible by now
-    await wait_history_deleted(dev_env, case_id)
+    await history_deleted(dev_env.client, case_id)
     after = (await api.http.get(f"/cases/{case_id}/history", headers=headers)).json()
     assert after == before
     assert (await api.case(case_id, team.coordinator))["person"] is None
@@ -105,7 +94,7 @@ async def test_a_replayed_reidentification_of_an_erased_case_creates_nothing(
     case_id = first.json()["id"]
     erased = await api.http.post(f"/cases/{case_id}/erase", headers=team.coordinator.headers)
     assert erased.status_code == 200, erased.text
-    await wait_history_deleted(dev_env, case_id)
+    await history_deleted(dev_env.client, case_id)
 
     replay = await post(api, body, team.coordinator, key)
 

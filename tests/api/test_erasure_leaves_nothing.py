@@ -38,9 +38,10 @@ from filrouge.mail.sink import MailSink
 from filrouge.store.engine import transaction
 from filrouge.store.models import Case, CaseKey, Import, ImportFile, ImportRow, OutboxMessage
 from tests.api.conftest import Api, Team
-from tests.api.test_retention import history_gone, purge
+from tests.api.test_retention import purge
 from tests.support.imports import imported
 from tests.support.territory import Territory
+from tests.support.waiting import history_deleted
 from tests.workflows.test_case_workflow import (
     CaseRun,
     running_worker,
@@ -320,7 +321,7 @@ async def test_nothing_of_an_erased_young_person_is_left_anywhere(
 
     erased_ids = (on_request, from_list)
     for case_id in erased_ids:
-        assert await history_gone(dev_env, case_id)
+        await history_deleted(dev_env.client, case_id)
         verified = await api.http.get(
             f"/cases/{case_id}/history/verify", headers=team.coordinator.headers
         )

@@ -728,7 +728,9 @@ async def test_a_list_is_routed_by_commune_postal_code_and_departement_to_the_le
 async def test_the_to_route_queue_escalates_what_nobody_assigned(
     api: Api, smtp_sink: MailSink
 ) -> None:
-    team, _ = await territorial_team(api, CALM_POLICY | {"routing_escalation": "PT3S"})
+    # 10 s: the import, its listing and the assignment must all come before the first case's
+    # escalation falls due (3 s left too little room on a loaded machine).
+    team, _ = await territorial_team(api, CALM_POLICY | {"routing_escalation": "PT10S"})
     rows = [["", unique_name("Attente"), "Léo", fr(born(19)), "29200", "29019"] for _ in range(2)]
     done = await imported(api, team.coordinator, csv_bytes(rows))
     waiting = [c["id"] for c in (await platform_cases(api, team)).values()]
@@ -738,7 +740,7 @@ async def test_the_to_route_queue_escalates_what_nobody_assigned(
     assert response.json()[0]["ok"], response.text
 
     coordinator = await email_of(api, team.coordinator)
-    await mails_for(smtp_sink, coordinator, "attente d'attribution")
+    await mails_for(smtp_sink, coordinator, "attente d'attribution", within=40)
     await asyncio.sleep(1)  # the assigned case would have escalated by now too
     escalations = delivered(smtp_sink, coordinator, "attente d'attribution")
     assert [str(m["Subject"]).strip() for m in escalations] == [

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select, update
 from temporalio.client import (
     Client,
+    ScheduleActionExecution,
     ScheduleActionExecutionStartWorkflow,
     ScheduleActionStartWorkflow,
 )
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -38,6 +38,7 @@ from tests.api.conftest import Api, Member, Team
 from tests.support.imports import finished
 from tests.support.pathway import walk
 from tests.support.territory import Territory
+from tests.support.waiting import eventually, history_deleted
 from workflows.retention import PurgeWorkflow
 
 MOTIVE = "Léa Martin a déménagé chez sa tante"
@@ -63,18 +64,6 @@ async def figures(api: Api, pilot: Member, platform_id: str) -> dict[str, Any]:
     return response.json()["platforms"][0]  # type: ignore[no-any-return]
 
 
-async def history_gone(env: WorkflowEnvironment, case_id: str) -> bool:
-    for _ in range(100):
-        try:
-            await env.client.get_workflow_handle(f"case-{case_id}").describe()
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                return True
-            raise
-        await asyncio.sleep(0.1)
-    return False
-
-
 async def test_a_case_past_retention_is_erased_once_and_counts_survive(
     api: Api, dev_env: WorkflowEnvironment
 ) -> None:
@@ -90,7 +79,7 @@ async def test_a_case_past_retention_is_erased_once_and_counts_survive(
 
     assert old["id"] in expired.case_ids and recent["id"] not in expired.case_ids
     assert first.erased and not again.erased
-    assert await history_gone(dev_env, old["id"])
+    await history_deleted(dev_env.client, old["id"])
     read = await api.case(old["id"], team.coordinator)
     assert read["person"] is None
     notes = await api.http.get(f"/cases/{old['id']}/notes", headers=team.coordinator.headers)
@@ -217,7 +206,7 @@ async def test_the_purge_keeps_every_indicator_and_leaves_no_name_behind(
         assert review is not None and review.identity == {}
         walked = review.resolved_case_id
     assert walked in result.erased
-    assert await history_gone(dev_env, walked)
+    await history_deleted(dev_env.client, walked)
     headers = team.coordinator.headers
     history = await api.http.get(f"/cases/{walked}/history", headers=headers)
     for text in ("Martin", "Lilas", "tante", "motivée"):
@@ -340,13 +329,12 @@ async def test_the_scheduled_purge_runs_on_the_application_worker(
     try:
         async with build_worker(dev_env.client, task_queue, api.sessions, smtp, "http://test"):
             await handle.trigger()
-            started = None
-            for _ in range(100):
+
+            async def started_action() -> ScheduleActionExecution | None:
                 recent = (await handle.describe()).info.recent_actions
-                if recent:
-                    started = recent[-1].action
-                    break
-                await asyncio.sleep(0.1)
+                return recent[-1].action if recent else None
+
+            started = await eventually(started_action, within=60, every=0.1)
             assert isinstance(started, ScheduleActionExecutionStartWorkflow)
             run = dev_env.client.get_workflow_handle(
                 started.workflow_id,
@@ -380,4 +368,4 @@ async def test_a_history_not_deleted_at_the_erasure_is_deleted_by_the_next_purge
     await dev_env.client.get_workflow_handle(f"case-{case['id']}").describe()  # still there
     result = await purge(api, dev_env)
     assert case["id"] not in result.erased  # erased once, before
-    assert await history_gone(dev_env, case["id"])
+    await history_deleted(dev_env.client, case["id"])

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import html as html_module
 import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from filrouge.core.local_time import french_datetime
 from tests.api.conftest import Api, Team
 from tests.support.pathway import pathway_steps
+from tests.support.waiting import eventually, history_deleted
 
 TODAY = date.today()
 INJECTION = "<script>alert('x')</script> =HYPERLINK(\"http://x\")"
@@ -99,14 +98,16 @@ async def test_a_rectified_birth_date_reaches_the_matching_key_and_the_workflow(
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["changed_fields"] == ["birth_date"]
-    for _ in range(100):  # the case workflow records it once the rectification committed
+
+    async def rectified() -> tuple[list[dict[str, Any]], str] | None:
         history = await api.http.get(f"/cases/{case['id']}/history", headers=headers)
         moved = [e for e in history.json() if e["kind"] == "birth_date_rectified"]
-        if moved:
-            break
-        await asyncio.sleep(0.1)
+        return (moved, history.text) if moved else None
+
+    # The case workflow records it once the rectification committed.
+    moved, history = await eventually(rectified, within=60)
     assert [e["data"] for e in moved] == [{"fields": ["birth_date"]}]
-    assert rectified_birth not in history.text
+    assert rectified_birth not in history
 
     person = {"last_name": name, "first_name": "Léa", "birth_date": rectified_birth}
     twin = {"platform_id": team.platform_id, "source": "cio", "person": person}
@@ -139,15 +140,7 @@ async def test_erasure_closes_erases_and_keeps_the_chain(
     assert "effacement à la demande" not in str(export["history"])
     verify = await api.http.get(f"/cases/{case['id']}/history/verify", headers=headers)
     assert verify.json()["ok"] is True
-    for _ in range(100):
-        try:
-            await dev_env.client.get_workflow_handle(f"case-{case['id']}").describe()
-        except RPCError as exc:
-            assert exc.status == RPCStatusCode.NOT_FOUND
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("the case's Temporal history is still there")
+    await history_deleted(dev_env.client, case["id"])
 
 
 async def test_erasure_is_refused_while_the_obligation_de_formation_runs(api: Api) -> None:

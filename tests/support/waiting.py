@@ -6,6 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from filrouge.core.cases.contracts import case_workflow_id
+
 T = TypeVar("T")
 
 
@@ -20,3 +25,19 @@ async def eventually(
             raise AssertionError(f"still {found!r} after {within} s")
         await asyncio.sleep(every)
     return found
+
+
+async def history_deleted(client: Client, case_id: str, within: float = 60.0) -> None:
+    """Wait until the case's Temporal history is deleted (an erasure or the purge asks the
+    server to, which does it in the background); fail after `within` seconds."""
+
+    async def gone() -> bool:
+        try:
+            await client.get_workflow_handle(case_workflow_id(case_id)).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return True
+            raise
+        return False
+
+    await eventually(gone, within=within, every=0.1)

@@ -919,7 +919,8 @@ async def test_a_step_sent_again_under_its_id_is_applied_once(
     """The tests' `CaseRun.step` sends a step again when no answer comes (a CI run once sat
     11 minutes on one): the repeated update id gets the step's one outcome."""
     monkeypatch.setattr(f"{__name__}.STEP_ANSWER_WAIT", 1.0)
-    monkeypatch.setattr(f"{__name__}.MAX_STEP_RESENDS", 5)
+    # Enough resends for a loaded machine: only the first one is bound to wait in vain.
+    monkeypatch.setattr(f"{__name__}.MAX_STEP_RESENDS", 60)
     # No worker for 1.5 s: the first sending waits in vain.
     case, step = await reidentified_with_no_worker(
         time_skipping_env, sessions, mail_sink, task_queue, seconds=1.5
@@ -1047,7 +1048,7 @@ async def test_replays_are_idempotent_across_continue_as_new(new_case: NewCase) 
     assert await case.verify_chain()
 
 
-async def _next_run(case: CaseRun, previous: str, within: float = 10.0) -> str:
+async def _next_run(case: CaseRun, previous: str, within: float = 60.0) -> str:
     """Wait until the case continued as new; return the new run id."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
@@ -1071,12 +1072,14 @@ async def test_a_new_worker_continues_the_case_and_its_timers_without_resending(
     # otherwise hold its clock until the sticky task timed out. Each new worker then rebuilds
     # the case from its history, which also proves the replay sends nothing twice.
     no_cache: dict[str, object] = {"max_cached_workflows": 0}
-    policy = TimerPolicy(reminder_no_contact="PT2S")
+    # An hour: the server's clock runs in real time until the first jump, and the first worker
+    # must be gone before the reminder falls due (2 s was once too short on a loaded machine).
+    policy = TimerPolicy(reminder_no_contact="PT1H")
     async with running_worker(env, sessions, mail_sink, task_queue, **no_cache):
         case = await start_case(env, sessions, mail_sink, task_queue, policy=policy)
         t0 = await case.stage_entered_at()
-    # No worker at all while the reminder falls due (2 s of server time, skipped).
-    await case.jump_to(t0 + timedelta(seconds=2.5))
+    # No worker at all while the reminder falls due (an hour of server time, skipped).
+    await case.jump_to(t0 + timedelta(hours=1, seconds=30))
     assert mail_sink.messages == []
 
     async with running_worker(env, sessions, mail_sink, task_queue, **no_cache):

@@ -271,7 +271,7 @@ async def test_no_timer_ends_on_a_birthday_even_past_the_eighteenth(
     assert_no_timer_ends_on_a_birthday(history.events, birth)
 
 
-async def fired_deadline(case: CaseRun, kind: str, within: float = 10.0) -> Any:
+async def fired_deadline(case: CaseRun, kind: str, within: float = 60.0) -> Any:
     """The audit row of a deadline firing, once the worker has recorded it."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
