@@ -11,7 +11,6 @@ time-skipping server).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -273,10 +272,10 @@ async def test_no_timer_ends_on_a_birthday_even_past_the_eighteenth(
 
 async def fired_deadline(case: CaseRun, kind: str, within: float = 60.0) -> Any:
     """The audit row of a deadline firing, once the worker has recorded it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not (found := [t for t in await case.timers() if t.data["deadline"] == kind]):
-        assert loop.time() < deadline, f"{kind} never fired"
-        await asyncio.sleep(0.1)
+
+    async def fired() -> list[Any]:
+        return [t for t in await case.timers() if t.data["deadline"] == kind]
+
+    found = await eventually(fired, within=within, every=0.1)
     assert len(found) == 1
     return found[0]
