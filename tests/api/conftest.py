@@ -216,6 +216,12 @@ class Api:
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
+    async def history_kinds(self, case_id: str, who: Member) -> list[str]:
+        """The kinds of the case's history events, in order, as `who` reads them."""
+        response = await self.http.get(f"/cases/{case_id}/history", headers=who.headers)
+        assert response.status_code == 200, response.text
+        return [event["kind"] for event in response.json()]
+
 
 async def create_admin(sessions: async_sessionmaker[AsyncSession]) -> Member:
     """The first administrator is created in the database, as `filrouge create-admin` does."""

@@ -28,11 +28,6 @@ async def post_case(
     return await api.http.post("/cases", json=body, headers=(who or team.coordinator).headers)
 
 
-async def history_kinds(api: Api, case_id: str, who: Member) -> list[str]:
-    response = await api.http.get(f"/cases/{case_id}/history", headers=who.headers)
-    return [event["kind"] for event in response.json()]
-
-
 async def test_an_ine_already_followed_answers_exists_and_adds_the_identification(
     api: Api,
 ) -> None:
@@ -49,7 +44,7 @@ async def test_an_ine_already_followed_answers_exists_and_adds_the_identificatio
     assert listed.json()["total"] == 1
 
     async def reidentified() -> bool:
-        return "reidentified" in await history_kinds(api, first.json()["id"], team.coordinator)
+        return "reidentified" in await api.history_kinds(first.json()["id"], team.coordinator)
 
     # The re-identification reaches the case through its workflow, on a possibly loaded server.
     await eventually(reidentified, within=60)

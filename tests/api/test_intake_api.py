@@ -94,12 +94,6 @@ async def email_of(api: Api, member: Member) -> str:
         return str(await session.scalar(select(User.email).where(User.id == member.id)))
 
 
-async def history_kinds(api: Api, case_id: str, who: Member) -> list[str]:
-    response = await api.http.get(f"/cases/{case_id}/history", headers=who.headers)
-    assert response.status_code == 200, response.text
-    return [event["kind"] for event in response.json()]
-
-
 async def refer(
     api: Api,
     who: Member,
@@ -509,10 +503,10 @@ async def test_a_known_ine_is_a_reidentification_and_a_closed_case_reopens(
     assert again["status"] == "reidentified" and "déjà suivi" in again["message"]
     assert (done["created"], done["reidentified"], done["rejected"]) == (0, 2, 0)
     assert await case_count(api.sessions, team.platform_id) == 2
-    assert (await history_kinds(api, first["case_id"], team.coordinator)).count("reidentified") == 2
+    assert (await api.history_kinds(first["case_id"], team.coordinator)).count("reidentified") == 2
     reopened = await api.case(closed["case_id"], team.coordinator)
     assert reopened["stage"] == "contact" and reopened["outcome"] is None
-    kinds = await history_kinds(api, closed["case_id"], team.coordinator)
+    kinds = await api.history_kinds(closed["case_id"], team.coordinator)
     assert kinds.index("case_closed") < kinds.index("reidentified")  # history kept
 
     # The référent is told, once per re-identification, without the young person's name.
@@ -571,7 +565,7 @@ async def test_same_name_and_birth_date_waits_for_a_coordinator(api: Api) -> Non
     assert wrong.status_code == 409 and "dossiers proposés" in wrong.json()["message"]
     assert merged.status_code == 200 and merged.json()["status"] == "merged"
     assert merged.json()["resolved_case_id"] == known["case_id"]
-    assert "reidentified" in await history_kinds(api, known["case_id"], team.coordinator)
+    assert "reidentified" in await api.history_kinds(known["case_id"], team.coordinator)
     assert apart.status_code == 200 and apart.json()["status"] == "kept_apart"
     new_case = await api.case(apart.json()["resolved_case_id"], team.coordinator)
     assert new_case["person"]["phone"] == "0611223344" and new_case["stage"] == "contact"
@@ -688,7 +682,7 @@ async def test_another_platforms_young_people_are_never_shown_or_offered(api: Ap
         None,
         followed["case_id"],
     )
-    assert "reidentified" not in await history_kinds(api, followed["case_id"], other.coordinator)
+    assert "reidentified" not in await api.history_kinds(followed["case_id"], other.coordinator)
     notices = await api.http.get("/crossings", headers=other.coordinator.headers)
     assert [n["case_id"] for n in notices.json()] == [followed["case_id"]]
     assert moved["status"] == "created" and moved["case_id"] is None  # routed to `other`

@@ -20,12 +20,6 @@ def person(ine: str, last_name: str = "Martin") -> dict[str, Any]:
     return {"last_name": last_name, "first_name": "Léa", "birth_date": "2005-02-03", "ine": ine}
 
 
-async def history_kinds(api: Api, case_id: str, who: Member) -> list[str]:
-    response = await api.http.get(f"/cases/{case_id}/history", headers=who.headers)
-    assert response.status_code == 200, response.text
-    return [event["kind"] for event in response.json()]
-
-
 async def refer(
     api: Api, who: Member, ine: str, last_name: str, postal_code: str
 ) -> dict[str, Any]:
@@ -58,13 +52,13 @@ async def test_a_referral_never_touches_another_platforms_case_nor_tells_it_exis
     ours, theirs = await api.team(territory=land.claim()), await api.team()
     ine = new_ine()
     their_case = await closed_case_of(api, theirs, ine)
-    before = await history_kinds(api, their_case, theirs.coordinator)
+    before = await api.history_kinds(their_case, theirs.coordinator)
 
     known = await refer(api, ours.partner, ine, "Nimportequi", land.postal_code)
     unknown = await refer(api, ours.partner, new_ine(), "Nimportequi", land.postal_code)
 
     assert known == unknown
-    assert await history_kinds(api, their_case, theirs.coordinator) == before
+    assert await api.history_kinds(their_case, theirs.coordinator) == before
     closed = await api.case(their_case, theirs.coordinator)
     assert closed["stage"] == "cloture"
     notices = await crossings(api, theirs)
@@ -97,7 +91,7 @@ async def test_an_import_never_reidentifies_another_platforms_case(api: Api) -> 
     ours, theirs = await api.team(territory=land.claim()), await api.team()
     ine = new_ine()
     their_case = await closed_case_of(api, theirs, ine)
-    before = await history_kinds(api, their_case, theirs.coordinator)
+    before = await api.history_kinds(their_case, theirs.coordinator)
     birth = fr(date.today() - timedelta(days=365 * 18))
     content = csv_bytes([[ine, "Autre", "Nom", birth, land.postal_code, ""]])
 
@@ -105,7 +99,7 @@ async def test_an_import_never_reidentifies_another_platforms_case(api: Api) -> 
 
     assert done["status"] == "done" and done["reidentified"] == 0, done
     assert done["created"] == 1, done
-    assert await history_kinds(api, their_case, theirs.coordinator) == before
+    assert await api.history_kinds(their_case, theirs.coordinator) == before
     notices = await eventually(lambda: _some(crossings(api, theirs)), 10)
     assert [n["case_id"] for n in notices] == [their_case]
 
